@@ -1,0 +1,44 @@
+#ifndef CHEAPMONITOR_H
+#define CHEAPMONITOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// Whether the allocator is glibc's, whose chunk header holds the block size
+/// (checked once at load time against `malloc_usable_size`).
+extern int hm_glibc_chunk_headers;
+
+/// Bytes the allocator holds for the heap block at `ptr`, header included, so
+/// sums compare with `hm_allocator_in_use`. With glibc this is the chunk size,
+/// read from the chunk header; with another allocator, the usable size.
+static inline size_t hm_block_size(const void *ptr) {
+    if (hm_glibc_chunk_headers) return ((const size_t *)ptr)[-1] & ~(size_t)7;
+    extern size_t hm_usable_size(const void *ptr);
+    return hm_usable_size(ptr);
+}
+
+/// Asks the CPU to start loading the cache line at `ptr`.
+static inline void hm_prefetch(const void *ptr) { __builtin_prefetch(ptr); }
+
+/// Usable bytes of the heap block at `ptr` (`malloc_usable_size`).
+size_t hm_usable_size(const void *ptr);
+
+/// Bytes the allocator has handed out and not taken back (glibc `mallinfo2`:
+/// in-use arena bytes plus mmapped blocks).
+size_t hm_allocator_in_use(void);
+
+/// Resolves a mangled type name from reflection metadata to type metadata,
+/// or NULL when the runtime cannot (wraps `swift_getTypeByMangledNameInContext`).
+const void *hm_type_by_mangled_name(const char *name, size_t length,
+                                    const void *context,
+                                    const void *const *genericArgs);
+
+/// The case index of the enum value at `value` of enum type `metadata`
+/// (its value witness `getEnumTag`): payload cases first, then empty cases.
+unsigned hm_enum_tag(const void *value, const void *metadata);
+
+/// Strips tag bits from the enum value at `value` in place so that its payload
+/// can be read (value witness `destructiveProjectEnumData`). Call it on a copy only.
+void hm_enum_project(void *value, const void *metadata);
+
+#endif

@@ -1,0 +1,274 @@
+import CHeapMonitor
+
+// A read-only view of the Swift runtime's type metadata on Linux (no Objective-C
+// interop). Offsets follow the stable Swift ABI; each was checked against Swift 6.3.1.
+
+/// The kinds of runtime type metadata that sizing distinguishes.
+enum MetadataKind: Equatable {
+    case `class`
+    case `struct`
+    case `enum`
+    case optional
+    case opaque
+    case tuple
+    case function
+    case existential
+    case metatype
+    case existentialMetatype
+    /// Closure contexts and boxes emitted by the compiler (`HeapLocalVariable`).
+    case heapLocalVariable
+    /// Boxes allocated at run time for a dynamic type (`HeapGenericLocalVariable`).
+    case heapGenericLocalVariable
+    case errorObject
+    case other(UInt)
+
+    init(rawValue: UInt) {
+        switch rawValue {
+        case 0x200: self = .struct
+        case 0x201: self = .enum
+        case 0x202: self = .optional
+        case 0x300: self = .opaque
+        case 0x301: self = .tuple
+        case 0x302: self = .function
+        case 0x303: self = .existential
+        case 0x304: self = .metatype
+        case 0x306: self = .existentialMetatype
+        case 0x400: self = .heapLocalVariable
+        case 0x500: self = .heapGenericLocalVariable
+        case 0x501: self = .errorObject
+        // Without Objective-C interop a Swift class's kind word is 0; anything past
+        // the last metadata kind is an isa pointer, i.e. a class as well.
+        case 0, 0x800...: self = .class
+        default: self = .other(rawValue)
+        }
+    }
+}
+
+/// A pointer to runtime type metadata. Metadata is immutable and never freed,
+/// so sharing it across threads is safe.
+struct Metadata: Hashable, @unchecked Sendable {
+    let pointer: UnsafeRawPointer
+
+    init(_ pointer: UnsafeRawPointer) { self.pointer = pointer }
+    init(_ type: Any.Type) { pointer = unsafeBitCast(type, to: UnsafeRawPointer.self) }
+
+    var type: Any.Type { unsafeBitCast(pointer, to: Any.Type.self) }
+    var kind: MetadataKind { MetadataKind(rawValue: pointer.load(as: UInt.self)) }
+    var name: String { _typeName(type, qualified: true) }
+
+    // MARK: Value witnesses
+
+    private var valueWitnesses: UnsafeRawPointer {
+        (pointer - 8).load(as: UnsafeRawPointer.self)
+    }
+    var size: Int { valueWitnesses.load(fromByteOffset: 64, as: Int.self) }
+    var stride: Int { valueWitnesses.load(fromByteOffset: 72, as: Int.self) }
+    private var witnessFlags: UInt32 { valueWitnesses.load(fromByteOffset: 80, as: UInt32.self) }
+    var alignmentMask: Int { Int(witnessFlags & 0xFF) }
+    /// Values of this type hold no references and own nothing: nothing to walk.
+    var isPOD: Bool { witnessFlags & 0x10000 == 0 }
+    /// An existential stores values of this type out of line, in a box.
+    var isStoredInlineInExistential: Bool { witnessFlags & 0x20000 == 0 }
+
+    // MARK: Nominal types
+
+    /// The nominal type descriptor of a struct, enum or class.
+    var descriptor: ContextDescriptor? {
+        switch kind {
+        case .struct, .enum, .optional:
+            return pointer.load(fromByteOffset: 8, as: UnsafeRawPointer?.self).map(ContextDescriptor.init)
+        case .class:
+            return pointer.load(fromByteOffset: 40, as: UnsafeRawPointer?.self).map(ContextDescriptor.init)
+        default:
+            return nil
+        }
+    }
+
+    /// Generic arguments of a bound generic nominal type, for resolving field types.
+    var genericArguments: UnsafeRawPointer? {
+        guard let descriptor, descriptor.isGeneric else { return nil }
+        switch kind {
+        case .struct, .enum, .optional:
+            return pointer + 16
+        case .class:
+            guard !descriptor.hasResilientSuperclass else { return nil }
+            let positive = Int(descriptor.pointer.load(fromByteOffset: 28, as: UInt32.self))
+            let immediate = Int(descriptor.pointer.load(fromByteOffset: 32, as: UInt32.self))
+            return pointer + 8 * (positive - immediate)
+        default:
+            return nil
+        }
+    }
+
+    // MARK: Classes
+
+    var superclass: Metadata? {
+        pointer.load(fromByteOffset: 8, as: UnsafeRawPointer?.self).map(Metadata.init)
+    }
+    /// Bytes of a class instance's stored properties, header included.
+    var instanceSize: Int { Int(pointer.load(fromByteOffset: 24, as: UInt32.self)) }
+
+    /// Byte offset of stored property `index` of a struct or class.
+    func fieldOffset(_ index: Int) -> Int {
+        guard let descriptor else { return 0 }
+        if kind == .class {
+            let vector = Int(descriptor.pointer.load(fromByteOffset: 40, as: UInt32.self))
+            return pointer.load(fromByteOffset: 8 * vector + 8 * index, as: Int.self)
+        }
+        let vector = Int(descriptor.pointer.load(fromByteOffset: 24, as: UInt32.self))
+        return Int(pointer.load(fromByteOffset: 8 * vector + 4 * index, as: UInt32.self))
+    }
+
+    // MARK: Tuples
+
+    var tupleElements: [(label: String?, type: Metadata, offset: Int)] {
+        let count = pointer.load(fromByteOffset: 8, as: Int.self)
+        var labels: [Substring] = []
+        if let raw = pointer.load(fromByteOffset: 16, as: UnsafePointer<CChar>?.self) {
+            labels = String(cString: raw).split(separator: " ", omittingEmptySubsequences: false)
+        }
+        return (0..<count).map { index in
+            let element = pointer + 24 + 16 * index
+            let label = index < labels.count && !labels[index].isEmpty ? String(labels[index]) : nil
+            return (label, Metadata(element.load(as: UnsafeRawPointer.self)),
+                    Int(element.load(fromByteOffset: 8, as: UInt32.self)))
+        }
+    }
+
+    // MARK: Functions
+
+    /// A Swift-convention closure is two words: the function and its context.
+    var isThickFunction: Bool {
+        let flags = pointer.load(fromByteOffset: 8, as: UInt.self)
+        return (flags >> 16) & 0xFF == 0
+    }
+
+    // MARK: Existentials
+
+    /// How an existential container stores its value.
+    enum ExistentialRepresentation { case opaque, classBound, error }
+
+    var existentialRepresentation: ExistentialRepresentation {
+        let flags = pointer.load(fromByteOffset: 8, as: UInt32.self)
+        if (flags >> 24) & 0x3F == 1 { return .error }
+        return flags & 0x8000_0000 == 0 ? .classBound : .opaque
+    }
+
+    // MARK: Boxes
+
+    /// For a generic box: the offset of its value and the value's type.
+    var genericBoxContents: (offset: Int, type: Metadata) {
+        (Int(pointer.load(fromByteOffset: 8, as: UInt32.self)),
+         Metadata(pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self)))
+    }
+
+    /// For a closure context or compiler-emitted box: where captures start and
+    /// the capture descriptor that names their types.
+    var captureLayout: (firstCapture: Int, descriptor: UnsafeRawPointer?) {
+        (Int(pointer.load(fromByteOffset: 8, as: UInt32.self)),
+         pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self))
+    }
+}
+
+/// Reads a 32-bit relative pointer, as the runtime's descriptors store them.
+func relativePointer(at address: UnsafeRawPointer) -> UnsafeRawPointer? {
+    let offset = address.load(as: Int32.self)
+    return offset == 0 ? nil : address + Int(offset)
+}
+
+/// A nominal type's context descriptor (immutable, in the binary's data).
+struct ContextDescriptor: Hashable, @unchecked Sendable {
+    let pointer: UnsafeRawPointer
+
+    init(_ pointer: UnsafeRawPointer) { self.pointer = pointer }
+
+    private var flags: UInt32 { pointer.load(as: UInt32.self) }
+    var isGeneric: Bool { flags & 0x80 != 0 }
+    var hasResilientSuperclass: Bool { flags & (1 << 29) != 0 }
+
+    var name: String {
+        relativePointer(at: pointer + 8).map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "?"
+    }
+
+    var fields: FieldDescriptor? { relativePointer(at: pointer + 16).map(FieldDescriptor.init) }
+
+    /// For enums: how many cases carry a payload (they come first, in tag order).
+    var enumPayloadCaseCount: Int {
+        Int(pointer.load(fromByteOffset: 20, as: UInt32.self) & 0x00FF_FFFF)
+    }
+}
+
+/// Reflection metadata for a type's stored properties or enum cases.
+struct FieldDescriptor {
+    let pointer: UnsafeRawPointer
+
+    init(_ pointer: UnsafeRawPointer) { self.pointer = pointer }
+
+    struct Record {
+        let name: String
+        let typeName: MangledName?
+        let isIndirectCase: Bool
+    }
+
+    var count: Int { Int(pointer.load(fromByteOffset: 12, as: UInt32.self)) }
+
+    subscript(index: Int) -> Record {
+        let recordSize = Int(pointer.load(fromByteOffset: 10, as: UInt16.self))
+        let record = pointer + 16 + index * recordSize
+        let flags = record.load(as: UInt32.self)
+        let name = relativePointer(at: record + 8).map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
+        return Record(name: name, typeName: relativePointer(at: record + 4).map(MangledName.init),
+                      isIndirectCase: flags & 1 != 0)
+    }
+}
+
+/// How a stored property holds its referent.
+enum ReferenceOwnership { case strong, weak, unowned, unownedUnsafe }
+
+/// A mangled type name in reflection metadata, possibly with symbolic references.
+struct MangledName {
+    let pointer: UnsafePointer<UInt8>
+    let length: Int
+    /// Where the last symbolic reference ends: only bytes past it are plain text.
+    private let textStart: Int
+
+    init(_ raw: UnsafeRawPointer) {
+        pointer = raw.assumingMemoryBound(to: UInt8.self)
+        var index = 0, text = 0
+        while true {
+            let byte = pointer[index]
+            if byte == 0 { break }
+            switch byte {
+            case 0x01...0x17: index += 5; text = index  // 32-bit relative reference
+            case 0x18...0x1F: index += 9; text = index  // absolute reference
+            default: index += 1
+            }
+        }
+        length = index
+        textStart = text
+    }
+
+    var ownership: ReferenceOwnership {
+        guard length - textStart >= 2, pointer[length - 2] == UInt8(ascii: "X") else { return .strong }
+        switch pointer[length - 1] {
+        case UInt8(ascii: "w"): return .weak
+        case UInt8(ascii: "o"): return .unowned
+        case UInt8(ascii: "u"): return .unownedUnsafe
+        default: return .strong
+        }
+    }
+
+    /// The plain-text tail of the name (after any symbolic reference).
+    var text: String {
+        String(decoding: UnsafeBufferPointer(start: pointer + textStart, count: length - textStart), as: UTF8.self)
+    }
+
+    /// The metadata this name denotes in `context`, or nil when the runtime cannot
+    /// resolve it (lowered function types, boxes, unbound generic parameters).
+    func resolve(in context: ContextDescriptor? = nil, genericArguments: UnsafeRawPointer? = nil) -> Metadata? {
+        hm_type_by_mangled_name(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), length,
+                                context.map { $0.pointer },
+                                genericArguments?.assumingMemoryBound(to: UnsafeRawPointer?.self))
+            .map(Metadata.init)
+    }
+}

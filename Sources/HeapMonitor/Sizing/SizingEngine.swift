@@ -1,0 +1,432 @@
+import CHeapMonitor
+
+/// The traversal behind every size: reads values in place through their
+/// `TypeLayout`s, counts each heap block once, and keeps pending objects on an
+/// explicit stack so that a long chain cannot overflow the thread's stack.
+///
+/// It reads memory without retaining, so the graph must not change while it
+/// runs (the tracker sizes at safe points).
+struct SizingEngine: ~Copyable {
+    var layouts = LayoutBuilder()
+    /// Heap blocks already counted, across calls, except uniquely referenced
+    /// objects reached through an object (see `HeapObject.isUniquelyReferenced`).
+    var seen = AddressSet()
+    /// Objects the caller excluded: checked even when uniquely referenced.
+    private var excluded = AddressSet(capacity: 16)
+    /// Whether references being queued are held by the root value itself.
+    private var walkingRoot = false
+    /// Bytes counted so far, across calls.
+    private(set) var total = 0
+    /// Types met that could not be fully introspected (sized flat).
+    private(set) var opaqueTypes: Set<Metadata> = []
+    private var pending = AddressStack()
+    private let batch = UnsafeMutablePointer<UInt>.allocate(capacity: SizingEngine.batchSize)
+    private let batchPlans = UnsafeMutablePointer<ObjectPlan>.allocate(capacity: SizingEngine.batchSize)
+    /// Direct-mapped memo in front of `layouts` for the per-object lookup.
+    private var memo = LayoutMemo()
+
+    init() {}
+
+    deinit {
+        batch.deallocate()
+        batchPlans.deallocate()
+    }
+
+    // MARK: Entry points
+
+    /// Heap bytes reachable from the value at `address` that were not counted
+    /// before; the value's own inline bytes are the caller's to add.
+    mutating func heapSize(ofValueAt address: UnsafeRawPointer, layout: TypeLayout) -> Int {
+        let before = total
+        walkingRoot = true
+        walk(address, layout)
+        drainPending()
+        return total - before
+    }
+
+    /// Bytes of the object at `address` and all it reaches that were not counted
+    /// before. An object counted before adds nothing.
+    mutating func heapSize(ofObject address: UInt) -> Int {
+        let before = total
+        walkingRoot = true
+        enqueue(address)
+        drainPending()
+        return total - before
+    }
+
+    /// Marks the object as counted without counting it: its bytes and all it
+    /// reaches only through it belong to someone else.
+    mutating func exclude(_ address: UInt) {
+        guard HeapObject.isPlausible(address) else { return }
+        _ = seen.insert(address)
+        _ = excluded.insert(address)
+    }
+
+    /// Marks the object as counted and returns its own block size (plus side
+    /// table), or nil when it was counted before. Its contents are not walked.
+    mutating func claim(_ address: UInt) -> Int? {
+        guard HeapObject.isPlausible(address) else { return nil }
+        let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
+        if object.isImmortal { return 0 }
+        guard seen.insert(address) else { return nil }
+        let bytes = object.allocatedBytes
+        total += bytes
+        return bytes
+    }
+
+    /// Forgets what was counted; layouts are kept.
+    mutating func reset() {
+        seen.removeAll()
+        excluded.removeAll()
+        total = 0
+    }
+
+    // MARK: Traversal
+
+    /// Queues the object at `address`; it is read when it is walked, so that
+    /// each object's memory is touched once. `force` queues it for a
+    /// visited-set check even when uniquely referenced (its holder is a root).
+    @inline(__always)
+    private mutating func enqueue(_ address: UInt) {
+        guard HeapObject.isPlausible(address) else { return }
+        pending.push(address | (walkingRoot ? Self.viaRoot : 0))
+    }
+
+    /// Tag bit on queued addresses (objects are 8-byte aligned).
+    private static let viaRoot: UInt = 1
+
+    /// Counts and walks every pending object, and all they reach.
+    ///
+    /// Objects are taken in batches, in three passes so that cache misses
+    /// overlap instead of following one another: prefetch every header; read
+    /// the headers, drop what was counted before and prefetch the contents of
+    /// containers; then count and walk.
+    mutating func drainPending() {
+        walkingRoot = false
+        while !pending.isEmpty {
+            let count = pending.popBatch(into: batch, limit: Self.batchSize)
+            for index in 0..<count {
+                let address = batch[index] & ~Self.viaRoot
+                hm_prefetch(UnsafeRawPointer(bitPattern: address - 8))
+                hm_prefetch(UnsafeRawPointer(bitPattern: address + 56))
+            }
+            var accepted = 0
+            for index in 0..<count {
+                guard let address = admit(batch[index]) else { continue }
+                let object = UnsafeRawPointer(bitPattern: address)!
+                let plan = objectPlan(HeapObject(object).metadata)
+                Self.prefetchContents(of: object, plan.shape)
+                batch[accepted] = address
+                (batchPlans + accepted).initialize(to: plan)
+                accepted += 1
+            }
+            for index in 0..<accepted {
+                let object = HeapObject(UnsafeRawPointer(bitPattern: batch[index])!)
+                total += object.allocatedBytes
+                let plan = batchPlans[index]
+                if case .dataStorage = plan.shape { claimOwnedBuffers(of: object.address, shape: plan.shape) }
+                walkContents(of: object.address, plan)
+            }
+        }
+    }
+
+    static let batchSize = 16
+
+    /// The untagged address of a queued object that is to be counted now, or
+    /// nil when it is static or was counted before.
+    @inline(__always)
+    private mutating func admit(_ tagged: UInt) -> UInt? {
+        let address = tagged & ~Self.viaRoot
+        let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
+        if object.isImmortal { return nil }
+        if tagged & Self.viaRoot != 0 || !object.isUniquelyReferenced {
+            guard seen.insert(address) else { return nil }
+        } else if excluded.count > 0, excluded.contains(address) {
+            return nil
+        }
+        return address
+    }
+
+    /// Starts loading the first tail-allocated contents of a container.
+    @inline(__always)
+    private static func prefetchContents(of object: UnsafeRawPointer, _ shape: ObjectShape) {
+        switch shape {
+        case .arrayStorage(_, let elementsOffset):
+            hm_prefetch(object + elementsOffset)
+        case .dictionaryStorage(_, _, let fields, _):
+            hm_prefetch(object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self))
+            hm_prefetch(object.load(fromByteOffset: fields.values!, as: UnsafeRawPointer.self))
+        case .setStorage(_, let fields, _):
+            hm_prefetch(object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self))
+        default:
+            break
+        }
+    }
+
+    /// Counts heap blocks an object owns through a raw pointer (Foundation's
+    /// `Data` storage frees its bytes itself only when given no deallocator).
+    @discardableResult
+    mutating func claimOwnedBuffers(of object: UnsafeRawPointer, shape: ObjectShape) -> Int {
+        guard case .dataStorage(let bytesOffset, let deallocatorOffset) = shape else { return 0 }
+        let bytes = object.load(fromByteOffset: bytesOffset, as: UInt.self)
+        let deallocator = object.load(fromByteOffset: deallocatorOffset, as: UInt.self)
+        guard bytes != 0, deallocator == 0, seen.insert(bytes) else { return 0 }
+        let size = hm_block_size(UnsafeRawPointer(bitPattern: bytes)!)
+        total += size
+        return size
+    }
+
+    /// The walk plan for objects with this metadata (memoised: called per object).
+    @inline(__always)
+    mutating func objectPlan(_ metadata: Metadata) -> ObjectPlan {
+        if let plan = memo[metadata] { return plan }
+        let plan = ObjectPlan(objectLayout(metadata))
+        memo[metadata] = plan
+        return plan
+    }
+
+    mutating func objectLayout(_ metadata: Metadata) -> TypeLayout {
+        let layout = layouts.objectLayout(for: metadata)
+        if layout.isOpaque { opaqueTypes.insert(metadata) }
+        return layout
+    }
+
+    mutating func valueLayout(_ metadata: Metadata) -> TypeLayout {
+        let layout = layouts.layout(for: metadata)
+        if layout.isOpaque { opaqueTypes.insert(metadata) }
+        return layout
+    }
+
+    /// Walks an object's stored properties and, for the runtime's containers,
+    /// their tail-allocated contents.
+    mutating func walkContents(of object: UnsafeRawPointer, _ plan: ObjectPlan) {
+        walk(object, plan.slots)
+        switch plan.shape {
+        case .plain, .captures, .dataStorage:
+            break
+        case .arrayStorage(let element, let elementsOffset):
+            let elements = element.slots
+            guard !elements.isEmpty else { return }
+            let count = object.load(fromByteOffset: 16, as: Int.self)
+            let stride = element._withUnsafeGuaranteedRef { $0.stride }
+            for index in 0..<max(0, count) {
+                walk(object + elementsOffset + index * stride, elements)
+            }
+        case .dictionaryStorage(let key, let value, let fields, let bitmapOffset):
+            let keys = key.slots, values = value.slots
+            guard !keys.isEmpty || !values.isEmpty else { return }
+            let keyStride = key._withUnsafeGuaranteedRef { $0.stride }
+            let valueStride = value._withUnsafeGuaranteedRef { $0.stride }
+            let keyBase = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
+            let valueBase = object.load(fromByteOffset: fields.values!, as: UnsafeRawPointer.self)
+            forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
+                engine.walk(keyBase + bucket * keyStride, keys)
+                engine.walk(valueBase + bucket * valueStride, values)
+            }
+        case .setStorage(let element, let fields, let bitmapOffset):
+            let elements = element.slots
+            guard !elements.isEmpty else { return }
+            let stride = element._withUnsafeGuaranteedRef { $0.stride }
+            let base = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
+            forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
+                engine.walk(base + bucket * stride, elements)
+            }
+        case .errorBox:
+            let (value, type) = errorBoxValue(object)
+            walk(value, valueLayout(type).frozenSlots)
+        }
+    }
+
+    /// Where a boxed `Error` keeps its value: after the box's type, conformance
+    /// and hashable caches (six words), at the value's alignment.
+    func errorBoxValue(_ box: UnsafeRawPointer) -> (UnsafeRawPointer, Metadata) {
+        let type = Metadata(box.load(fromByteOffset: 16, as: UnsafeRawPointer.self))
+        let mask = type.alignmentMask
+        return (box + ((48 + mask) & ~mask), type)
+    }
+
+    /// Calls `body` for each occupied bucket of a native dictionary or set.
+    mutating func forEachOccupiedBucket(_ storage: UnsafeRawPointer, _ fields: HashStorageFields, _ bitmapOffset: Int,
+                                        _ body: (inout SizingEngine, Int) -> Void) {
+        guard storage.load(fromByteOffset: fields.count, as: Int.self) > 0 else { return }
+        let scale = Int(storage.load(fromByteOffset: fields.scale, as: Int8.self))
+        guard scale >= 0, scale < 48 else { return }
+        let buckets = 1 << scale
+        let bitmap = (storage + bitmapOffset).assumingMemoryBound(to: UInt.self)
+        for word in 0..<((buckets + 63) / 64) {
+            // Bits past the last bucket are set (the hash table's sentinel).
+            let valid = buckets - word * 64
+            var bits = valid >= 64 ? bitmap[word] : bitmap[word] & ((1 << UInt(valid)) - 1)
+            while bits != 0 {
+                let bit = bits.trailingZeroBitCount
+                bits &= bits - 1
+                body(&self, word * 64 + bit)
+            }
+        }
+    }
+
+    /// Walks the slots of a value of `layout` stored at `base`.
+    mutating func walk(_ base: UnsafeRawPointer, _ layout: TypeLayout) {
+        walk(base, layout.frozenSlots)
+    }
+
+    /// Walks `slots` of a value stored at `base`.
+    mutating func walk(_ base: UnsafeRawPointer, _ slots: UnsafeBufferPointer<Slot>) {
+        for slot in slots {
+            switch slot {
+            case .object(let offset):
+                enqueue(base.load(fromByteOffset: offset, as: UInt.self))
+            case .string(let offset):
+                if let storage = Self.stringStorage(base.load(fromByteOffset: offset + 8, as: UInt.self)) {
+                    enqueue(storage)
+                }
+            case .bridgeObject(let offset):
+                enqueue(Self.bridgedReference(base.load(fromByteOffset: offset, as: UInt.self)))
+            case .function(let offset):
+                enqueue(base.load(fromByteOffset: offset + 8, as: UInt.self))
+            case .existential(let offset):
+                walkExistential(base + offset)
+            case .classExistential(let offset):
+                enqueue(base.load(fromByteOffset: offset, as: UInt.self))
+            case .enumeration(let offset, let enumLayout):
+                enumLayout._withUnsafeGuaranteedRef { walkEnum(base + offset, $0) }
+            case .opaque(_, let type):
+                opaqueTypes.insert(type)
+            }
+        }
+    }
+
+    /// The heap storage a `String` refers to, or nil for small (inline),
+    /// immortal (literal) and foreign strings. The discriminator is the top
+    /// nibble of the object word: b63 immortal, b61 small, b60 foreign.
+    @inline(__always)
+    static func stringStorage(_ objectWord: UInt) -> UInt? {
+        let discriminator = objectWord >> 60
+        guard discriminator & 0b1011 == 0 else { return nil }
+        return objectWord & 0x0FFF_FFFF_FFFF_FFFF
+    }
+
+    /// The reference in a `Builtin.BridgeObject`, without its tag bits
+    /// (x86_64 spare bits: the top nibble and the low three bits).
+    @inline(__always)
+    static func bridgedReference(_ word: UInt) -> UInt { word & 0x0FFF_FFFF_FFFF_FFF8 }
+
+    /// The value inside an `Any`-like container: inline in its three-word
+    /// buffer, or in a heap box the buffer points to (the box is an object).
+    mutating func walkExistential(_ container: UnsafeRawPointer) {
+        guard let raw = container.load(fromByteOffset: 24, as: UnsafeRawPointer?.self) else { return }
+        let type = Metadata(raw)
+        if type.isStoredInlineInExistential {
+            walk(container, valueLayout(type))
+        } else {
+            enqueue(container.load(as: UInt.self))
+        }
+    }
+
+    /// Reads the enum's case and walks its payload, from a projected copy when
+    /// the tag may live in the payload's spare bits.
+    mutating func walkEnum(_ value: UnsafeRawPointer, _ layout: TypeLayout) {
+        guard let (payload, isIndirect) = enumPayload(value, layout) else { return }
+        if layout.needsProjection {
+            withUnsafeTemporaryAllocation(byteCount: max(layout.size, 8), alignment: 16) { copy in
+                copy.baseAddress!.copyMemory(from: value, byteCount: layout.size)
+                hm_enum_project(copy.baseAddress!, layout.metadata.pointer)
+                walkPayload(UnsafeRawPointer(copy.baseAddress!), payload, isIndirect)
+            }
+        } else {
+            walkPayload(value, payload, isIndirect)
+        }
+    }
+
+    /// The payload type of the enum's current case, or nil for an empty case.
+    func enumPayload(_ value: UnsafeRawPointer, _ layout: TypeLayout) -> (Metadata, Bool)? {
+        let tag = Int(hm_enum_tag(value, layout.metadata.pointer))
+        guard tag < layout.cases.count, let payload = layout.cases[tag].payload else { return nil }
+        return (payload, layout.cases[tag].isIndirect)
+    }
+
+    private mutating func walkPayload(_ address: UnsafeRawPointer, _ payload: Metadata, _ isIndirect: Bool) {
+        if isIndirect {
+            enqueue(address.load(as: UInt.self))
+        } else {
+            walk(address, valueLayout(payload))
+        }
+    }
+}
+
+/// What the traversal needs of an object's layout, free of reference counting
+/// (the layout itself is kept alive by the engine's `LayoutBuilder`).
+struct ObjectPlan {
+    let slots: UnsafeBufferPointer<Slot>
+    let shape: ObjectShape
+
+    init(_ layout: TypeLayout) {
+        slots = layout.frozenSlots
+        shape = layout.shape
+    }
+}
+
+/// A small direct-mapped cache from metadata to object plan: objects of a few
+/// types dominate any graph, and a dictionary lookup per object costs more.
+private struct LayoutMemo: ~Copyable {
+    private static let size = 64
+    private let keys = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: size)
+    private let values = UnsafeMutablePointer<ObjectPlan>.allocate(capacity: size)
+
+    init() { keys.initialize(repeating: nil, count: Self.size) }
+
+    deinit {
+        keys.deallocate()
+        values.deallocate()
+    }
+
+    @inline(__always)
+    private static func index(_ metadata: Metadata) -> Int {
+        Int(bitPattern: UInt(bitPattern: metadata.pointer) >> 4) & (size - 1)
+    }
+
+    subscript(metadata: Metadata) -> ObjectPlan? {
+        get {
+            let index = Self.index(metadata)
+            return keys[index] == metadata.pointer ? values[index] : nil
+        }
+        nonmutating set {
+            let index = Self.index(metadata)
+            keys[index] = metadata.pointer
+            (values + index).initialize(to: newValue!)
+        }
+    }
+}
+
+/// A stack of object addresses waiting to be walked.
+private struct AddressStack: ~Copyable {
+    private var base = UnsafeMutablePointer<UInt>.allocate(capacity: 1024)
+    private var capacity = 1024
+    private var count = 0
+
+    deinit { base.deallocate() }
+
+    @inline(__always)
+    mutating func push(_ address: UInt) {
+        if count == capacity {
+            let grown = UnsafeMutablePointer<UInt>.allocate(capacity: capacity * 2)
+            grown.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = grown
+            capacity *= 2
+        }
+        base[count] = address
+        count += 1
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Moves up to `limit` addresses from the top into `buffer`; returns how many.
+    @inline(__always)
+    mutating func popBatch(into buffer: UnsafeMutablePointer<UInt>, limit: Int) -> Int {
+        let taken = min(limit, count)
+        count -= taken
+        buffer.update(from: base + count, count: taken)
+        return taken
+    }
+}
