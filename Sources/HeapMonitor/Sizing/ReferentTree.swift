@@ -68,8 +68,10 @@ extension SizingEngine {
 
     private static func displayName(of layout: TypeLayout) -> String {
         switch layout.metadata.kind {
-        case .heapLocalVariable: return layout.fields.count == 1 && layout.fields[0].name == "capture 0" ? "box" : "closure context"
-        case .heapGenericLocalVariable: return "box"
+        // Closure contexts are named for their function type by the caller;
+        // reached otherwise, these objects are boxes (captured `var`s, indirect
+        // enum payloads, existential values).
+        case .heapLocalVariable, .heapGenericLocalVariable: return "box"
         case .errorObject: return "error box"
         default: return layout.metadata.name
         }
@@ -138,6 +140,8 @@ extension SizingEngine {
         guard !layout.slots.isEmpty else { return nil }
         switch type.kind {
         case .class:
+            return objectNode(address.load(as: UInt.self), name: name, level: level)
+        case .opaque where KnownTypes.nativeReferences.contains(type):
             return objectNode(address.load(as: UInt.self), name: name, level: level)
         case .existential:
             return existentialNode(address, type, name: name, level: level)

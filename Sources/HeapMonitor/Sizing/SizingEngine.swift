@@ -237,12 +237,12 @@ struct SizingEngine: ~Copyable {
         }
     }
 
-    /// Where a boxed `Error` keeps its value: after the box's type, conformance
-    /// and hashable caches (six words), at the value's alignment.
+    /// Where a boxed `Error` keeps its value: after the heap header, the
+    /// value's type and its `Error` conformance, at the value's alignment.
     func errorBoxValue(_ box: UnsafeRawPointer) -> (UnsafeRawPointer, Metadata) {
         let type = Metadata(box.load(fromByteOffset: 16, as: UnsafeRawPointer.self))
         let mask = type.alignmentMask
-        return (box + ((48 + mask) & ~mask), type)
+        return (box + ((32 + mask) & ~mask), type)
     }
 
     /// Calls `body` for each occupied bucket of a native dictionary or set.
