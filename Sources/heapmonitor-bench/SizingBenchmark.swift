@@ -13,7 +13,7 @@ struct SizingBenchmark: ParsableCommand {
     var nodes = 100_000
 
     @Option(help: "Timed repetitions (the median is reported).")
-    var repetitions = 7
+    var repetitions = 11
 
     func validate() throws {
         guard nodes > 0 else { throw ValidationError("--nodes must be positive") }
@@ -24,10 +24,12 @@ struct SizingBenchmark: ParsableCommand {
         let root = buildNodeTree(count: nodes)
         let allocatorBytes = allocatorInUse() - before
 
-        var total = 0
-        let library = medianNanoseconds(repetitions: repetitions) { total = deepSize(of: root) }
-        var floorTotal = 0
-        let floor = medianNanoseconds(repetitions: repetitions) { floorTotal = handWrittenSize(of: root) }
+        var total = 0, floorTotal = 0
+        let times = medianNanoseconds(repetitions: repetitions, [
+            { total = deepSize(of: root) },
+            { floorTotal = handWrittenSize(of: root) },
+        ])
+        let library = times[0], floor = times[1]
         withExtendedLifetime(root) {}
 
         let perNode = library / Double(nodes), floorPerNode = floor / Double(nodes)

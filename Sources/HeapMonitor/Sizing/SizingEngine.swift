@@ -154,7 +154,9 @@ struct SizingEngine: ~Copyable {
         case .arrayStorage(_, let elementsOffset):
             hm_prefetch(object + elementsOffset)
         case .dictionaryStorage(_, _, let fields, _):
-            hm_prefetch(object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self))
+            let keys = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
+            hm_prefetch(keys)
+            hm_prefetch(keys + 64)
             hm_prefetch(object.load(fromByteOffset: fields.values!, as: UnsafeRawPointer.self))
         case .setStorage(_, let fields, _):
             hm_prefetch(object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self))
@@ -209,9 +211,7 @@ struct SizingEngine: ~Copyable {
             guard !elements.isEmpty else { return }
             let count = object.load(fromByteOffset: 16, as: Int.self)
             let stride = element._withUnsafeGuaranteedRef { $0.stride }
-            for index in 0..<max(0, count) {
-                walk(object + elementsOffset + index * stride, elements)
-            }
+            walkElements(object + elementsOffset, count: count, stride: stride, elements)
         case .dictionaryStorage(let key, let value, let fields, let bitmapOffset):
             let keys = key.slots, values = value.slots
             guard !keys.isEmpty || !values.isEmpty else { return }
@@ -263,6 +263,30 @@ struct SizingEngine: ~Copyable {
                 body(&self, word * 64 + bit)
             }
         }
+    }
+
+    /// Walks `count` values laid out `stride` apart. Elements that are one
+    /// reference or one string (the common case) take a loop with no call.
+    @inline(__always)
+    private mutating func walkElements(_ base: UnsafeRawPointer, count: Int, stride: Int,
+                                       _ slots: UnsafeBufferPointer<Slot>) {
+        guard count > 0 else { return }
+        if slots.count == 1 {
+            switch slots[0] {
+            case .object(let offset):
+                for index in 0..<count { enqueue(base.load(fromByteOffset: index * stride + offset, as: UInt.self)) }
+                return
+            case .string(let offset):
+                for index in 0..<count {
+                    let word = base.load(fromByteOffset: index * stride + offset + 8, as: UInt.self)
+                    if let storage = Self.stringStorage(word) { enqueue(storage) }
+                }
+                return
+            default:
+                break
+            }
+        }
+        for index in 0..<count { walk(base + index * stride, slots) }
     }
 
     /// Walks the slots of a value of `layout` stored at `base`.
@@ -325,6 +349,8 @@ struct SizingEngine: ~Copyable {
 
     /// Reads the enum's case and walks its payload, from a projected copy when
     /// the tag may live in the payload's spare bits.
+    // Out of line: its temporary buffer would give every caller a stack protector.
+    @inline(never)
     mutating func walkEnum(_ value: UnsafeRawPointer, _ layout: TypeLayout) {
         guard let (payload, isIndirect) = enumPayload(value, layout) else { return }
         if layout.needsProjection {

@@ -1,0 +1,16 @@
+import ArgumentParser
+import HeapMonitor
+
+/// `heapmonitor`: memory insight for Swift programs.
+struct HeapMonitorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heapmonitor",
+        abstract: "Memory insight for Swift programs on Linux.",
+        discussion: """
+            Sizes Swift values as the allocator holds them, with a per-referent
+            breakdown. `heapmonitor sample` sizes a built-in object graph.
+            """,
+        version: HeapMonitorVersion.current,
+        subcommands: [SampleCommand.self]
+    )
+}
