@@ -1,11 +1,16 @@
 /// A node of the benchmark workload (`BENCHMARKS.md`): a name with heap
 /// storage, children, a small dictionary and a weak back reference.
 public final class Node {
+    /// `"node-" + 12-digit index + "-payload"`.
     public var name: String
+    /// Child nodes, appended one by one.
     public var children: [Node] = []
+    /// Four small-string keys with integer values.
     public var attrs: [String: Int]
+    /// The parent, held weakly (so the parent gets a side table).
     public weak var parent: Node?
 
+    /// Creates node number `index` under `parent` (not added to its children).
     public init(index: Int, parent: Node?) {
         name = Self.name(for: index)
         attrs = ["a": index, "b": index + 1, "c": index + 2, "d": index + 3]

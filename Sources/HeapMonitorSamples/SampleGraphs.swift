@@ -1,9 +1,13 @@
 /// A document index: dictionary-heavy, with strings shared between entries.
 public final class DocumentIndex {
+    /// Word → ids of the documents whose title contains it.
     public var postings: [String: [Int]] = [:]
+    /// Document id → title.
     public var titles: [Int: String] = [:]
+    /// Tags in use (97 distinct at most).
     public var tags: Set<String> = []
 
+    /// Indexes `documents` generated documents.
     public init(documents: Int) {
         for id in 0..<documents {
             let title = "Document number \(id) about topic \(id % 17)"
