@@ -13,7 +13,7 @@ let package = Package(
     ],
     targets: [
         // The recording core: allocator and runtime entry points that must be reached from C.
-        .target(name: "CHeapMonitor"),
+        .target(name: "CHeapMonitor", linkerSettings: [.linkedLibrary("m")]),
         .target(name: "HeapMonitor", dependencies: ["CHeapMonitor"]),
         // Sample object graphs: the benchmark workload, the CLI's sample run, tests.
         .target(name: "HeapMonitorSamples"),

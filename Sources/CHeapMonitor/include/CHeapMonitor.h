@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "CHeapHooks.h"
+
 /// Whether the allocator is glibc's, whose chunk header holds the block size
 /// (checked once at load time against `malloc_usable_size`).
 extern int hm_glibc_chunk_headers;
@@ -40,5 +42,11 @@ unsigned hm_enum_tag(const void *value, const void *metadata);
 /// Strips tag bits from the enum value at `value` in place so that its payload
 /// can be read (value witness `destructiveProjectEnumData`). Call it on a copy only.
 void hm_enum_project(void *value, const void *metadata);
+
+/// The function containing code address `address` (demangled into `symbol`,
+/// offset into it in `*offset`) and the path of its image. Reads each image's
+/// symbol table from its file once. Returns the symbol's length, 0 if unknown.
+size_t hm_symbolicate(uintptr_t address, char *symbol, size_t symbol_capacity, uintptr_t *offset,
+                      char *image_path, size_t image_capacity);
 
 #endif

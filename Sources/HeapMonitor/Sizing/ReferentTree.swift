@@ -46,8 +46,9 @@ extension SizingEngine {
     // MARK: Objects
 
     /// The node for the object at `address`, or nil when it was counted before.
-    mutating func objectNode(_ address: UInt, name: String, typeName: String? = nil, level: Int) -> SizedNode? {
-        guard let flat = claim(address) else { return nil }
+    mutating func objectNode(_ address: UInt, name: String, typeName: String? = nil, level: Int,
+                             excludedToo: Bool = false) -> SizedNode? {
+        guard let flat = claim(address, excludedToo: excludedToo) else { return nil }
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
         let layout = objectLayout(object.metadata)
         var node = SizedNode(name: name, typeName: typeName ?? Self.displayName(of: layout),

@@ -54,6 +54,20 @@ struct SizingEngine: ~Copyable {
         return total - before
     }
 
+    /// Bytes of an excluded object (a tracked one) and of all it reaches that
+    /// were not counted before and are not excluded: its size in a snapshot.
+    /// Returns its size and its own block's size.
+    mutating func heapSize(ofExcluded address: UInt) -> (size: Int, flatSize: Int) {
+        let before = total
+        guard var flat = claim(address, excludedToo: true), flat > 0 else { return (0, 0) }
+        let object = UnsafeRawPointer(bitPattern: address)!
+        let plan = objectPlan(HeapObject(object).metadata)
+        flat += claimOwnedBuffers(of: object, shape: plan.shape)
+        walkContents(of: object, plan)
+        drainPending()
+        return (total - before, flat)
+    }
+
     /// Marks the object as counted without counting it: its bytes and all it
     /// reaches only through it belong to someone else.
     mutating func exclude(_ address: UInt) {
@@ -64,11 +78,12 @@ struct SizingEngine: ~Copyable {
 
     /// Marks the object as counted and returns its own block size (plus side
     /// table), or nil when it was counted before. Its contents are not walked.
-    mutating func claim(_ address: UInt) -> Int? {
+    /// An excluded object is claimed only when `excluded` says it may be.
+    mutating func claim(_ address: UInt, excludedToo: Bool = false) -> Int? {
         guard HeapObject.isPlausible(address) else { return nil }
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
         if object.isImmortal { return 0 }
-        guard seen.insert(address) else { return nil }
+        guard seen.insert(address) || (excludedToo && excluded.contains(address)) else { return nil }
         let bytes = object.allocatedBytes
         total += bytes
         return bytes

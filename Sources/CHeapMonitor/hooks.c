@@ -1,0 +1,759 @@
+#define _GNU_SOURCE
+#include "CHeapHooks.h"
+#include "CHeapMonitor.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <x86intrin.h>
+#endif
+
+// Everything here runs inside the allocation path of the host: no Swift
+// objects, no locks on the hot path, plain calloc for tables (never freed
+// while a writer may hold them).
+
+#define HM_RELAXED memory_order_relaxed
+#define HM_ACQUIRE memory_order_acquire
+#define HM_RELEASE memory_order_release
+
+// MARK: Time
+
+static int hm_use_tsc = -1;
+static double hm_tick_ns = 0;
+
+static uint64_t hm_monotonic_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+static int hm_invariant_tsc(void) {
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (__get_cpuid(0x80000007, &a, &b, &c, &d)) return (d >> 8) & 1;
+#endif
+    return 0;
+}
+
+__attribute__((constructor)) static void hm_time_init(void) { hm_use_tsc = hm_invariant_tsc(); }
+
+uint64_t hm_now(void) {
+#if defined(__x86_64__)
+    if (hm_use_tsc > 0) return __rdtsc();
+#endif
+    return hm_monotonic_ns();
+}
+
+double hm_nanoseconds_per_tick(void) {
+    if (hm_tick_ns > 0) return hm_tick_ns;
+    if (hm_use_tsc <= 0) return hm_tick_ns = 1;
+    uint64_t ns0 = hm_monotonic_ns(), t0 = hm_now();
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    uint64_t ns1 = hm_monotonic_ns(), t1 = hm_now();
+    return hm_tick_ns = (double)(ns1 - ns0) / (double)(t1 - t0);
+}
+
+// MARK: Class registry and the per-metadata filter cache
+
+// Class metadata on Linux: kind word 0, superclass at +8, descriptor at +40.
+enum { HM_REGISTRY_CAPACITY = 256, HM_FILTER_SLOTS = 4096, HM_MAX_DEPTH = 64 };
+
+typedef struct {
+    _Atomic uintptr_t key;  // metadata, or descriptor | 1
+    _Atomic uint32_t flags;
+} hm_registration;
+
+static hm_registration hm_registry[HM_REGISTRY_CAPACITY];
+static _Atomic size_t hm_registry_count;
+static pthread_mutex_t hm_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+// Bumped on every registry change; cache entries of older generations miss.
+static _Atomic uint32_t hm_generation = 1;
+// Cache entry: metadata << 16 | generation (12 bits) << 4 | flags (4 bits).
+static _Atomic uint64_t hm_filter[HM_FILTER_SLOTS];
+// Whether any hook has work: classes registered or census on.
+static _Atomic int hm_classes_registered;
+static _Atomic int hm_census_on;
+
+static uint32_t hm_registered_flags(uintptr_t key) {
+    size_t count = atomic_load_explicit(&hm_registry_count, HM_ACQUIRE);
+    for (size_t i = 0; i < count; i++) {
+        if (atomic_load_explicit(&hm_registry[i].key, HM_RELAXED) == key)
+            return atomic_load_explicit(&hm_registry[i].flags, HM_RELAXED);
+    }
+    return 0;
+}
+
+static uint32_t hm_compute_flags(const void *metadata) {
+    uint32_t result = 0;
+    int births_decided = 0;
+    const uintptr_t *cls = metadata;
+    for (int depth = 0; cls && depth < HM_MAX_DEPTH; depth++) {
+        if (cls[0] != 0) break;  // not class metadata
+        uint32_t flags = hm_registered_flags((uintptr_t)cls);
+        if (!flags && cls[5]) flags = hm_registered_flags(cls[5] | 1);
+        if (flags) result |= HM_CLASS_DEATHS;
+        if (!births_decided && (flags & HM_CLASS_TRACKED)) {
+            result |= flags & (HM_CLASS_TRACKED | HM_CLASS_TRACED);
+            births_decided = 1;
+        }
+        cls = (const uintptr_t *)cls[1];
+    }
+    return result;
+}
+
+static inline uint32_t hm_filter_flags(const void *metadata) {
+    uintptr_t md = (uintptr_t)metadata;
+    size_t slot = ((md >> 4) ^ (md >> 16)) & (HM_FILTER_SLOTS - 1);
+    uint64_t entry = atomic_load_explicit(&hm_filter[slot], HM_RELAXED);
+    uint32_t generation = atomic_load_explicit(&hm_generation, HM_ACQUIRE) & 0xfff;
+    if ((entry >> 16) == md && ((entry >> 4) & 0xfff) == generation) return entry & 0xf;
+    uint32_t flags = hm_compute_flags(metadata);
+    atomic_store_explicit(&hm_filter[slot], ((uint64_t)md << 16) | ((uint64_t)generation << 4) | flags, HM_RELAXED);
+    return flags;
+}
+
+uint32_t hm_class_flags(const void *metadata) { return hm_filter_flags(metadata); }
+
+static void hm_registry_changed(void) {
+    int any = 0;
+    size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED);
+    for (size_t i = 0; i < count; i++) any |= atomic_load_explicit(&hm_registry[i].flags, HM_RELAXED) != 0;
+    atomic_store_explicit(&hm_classes_registered, any, HM_RELEASE);
+    uint32_t next = atomic_load_explicit(&hm_generation, HM_RELAXED) + 1;
+    if ((next & 0xfff) == 0) next++;  // generation 0 never matches a fresh slot
+    atomic_store_explicit(&hm_generation, next, HM_RELEASE);
+}
+
+int hm_register_class(const void *key, int by_descriptor, uint32_t flags) {
+    uintptr_t tagged = (uintptr_t)key | (by_descriptor ? 1 : 0);
+    int result = 0;
+    pthread_mutex_lock(&hm_registry_lock);
+    size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED), free_slot = count;
+    size_t i = 0;
+    for (; i < count; i++) {
+        uintptr_t existing = atomic_load_explicit(&hm_registry[i].key, HM_RELAXED);
+        if (existing == tagged) break;
+        if (free_slot == count && atomic_load_explicit(&hm_registry[i].flags, HM_RELAXED) == 0) free_slot = i;
+    }
+    if (i == count) {  // new key: reuse a removed slot or append
+        if (!flags) goto done;
+        if (free_slot == count && count == HM_REGISTRY_CAPACITY) { result = -1; goto done; }
+        i = free_slot;
+        atomic_store_explicit(&hm_registry[i].flags, 0, HM_RELAXED);
+        atomic_store_explicit(&hm_registry[i].key, tagged, HM_RELAXED);
+        if (i == count) atomic_store_explicit(&hm_registry_count, count + 1, HM_RELEASE);
+    }
+    atomic_store_explicit(&hm_registry[i].flags, flags, HM_RELAXED);
+    hm_registry_changed();
+done:
+    pthread_mutex_unlock(&hm_registry_lock);
+    return result;
+}
+
+void hm_clear_classes(void) {
+    pthread_mutex_lock(&hm_registry_lock);
+    size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED);
+    for (size_t i = 0; i < count; i++) atomic_store_explicit(&hm_registry[i].flags, 0, HM_RELAXED);
+    hm_registry_changed();
+    pthread_mutex_unlock(&hm_registry_lock);
+}
+
+// MARK: Per-thread logs
+
+enum { HM_CHUNK_EVENTS = 4096, HM_TRACE_EVENTS = 5, HM_CENSUS_SLOTS = 2048 };
+
+typedef struct hm_chunk {
+    _Atomic(struct hm_chunk *) next;
+    _Atomic size_t count;
+    hm_event events[HM_CHUNK_EVENTS];
+} hm_chunk;
+
+typedef struct {
+    _Atomic uintptr_t metadata;  // low bit: left out of the census
+    _Atomic int64_t allocations, deallocations, allocated_bytes, deallocated_bytes;
+} hm_census_slot;
+
+enum hm_log_state { HM_LOG_ACTIVE = 0, HM_LOG_ORPHANED = 1, HM_LOG_REUSABLE = 2 };
+
+typedef struct hm_log {
+    struct hm_log *next_log;  // immutable once published
+    _Atomic int state;
+    hm_chunk *write;          // the writer's
+    hm_chunk *read;           // the reader's
+    size_t read_index;        // the reader's
+    _Atomic(hm_chunk *) spare;  // a drained chunk handed back to the writer
+    _Atomic uint64_t stack_objects;
+    _Atomic(hm_census_slot *) census;
+    _Atomic int census_overflow;
+    uintptr_t stack_low, stack_high;
+} hm_log;
+
+static _Atomic(hm_log *) hm_logs;
+static _Atomic uint64_t hm_dropped;
+static _Atomic uint64_t hm_overhead;
+static pthread_key_t hm_log_key;
+static pthread_once_t hm_log_key_once = PTHREAD_ONCE_INIT;
+static __thread hm_log *hm_thread_log;
+// Events of a thread whose log was retired (after its TLS destructors ran).
+static hm_log hm_late_log;
+static atomic_flag hm_late_lock = ATOMIC_FLAG_INIT;
+
+static void *hm_calloc_counted(size_t bytes) {
+    void *memory = calloc(1, bytes);
+    if (memory) atomic_fetch_add_explicit(&hm_overhead, bytes, HM_RELAXED);
+    return memory;
+}
+
+static void hm_free_counted(void *memory, size_t bytes) {
+    free(memory);
+    atomic_fetch_sub_explicit(&hm_overhead, bytes, HM_RELAXED);
+}
+
+static void hm_retire_log(void *log) {
+    atomic_store_explicit(&((hm_log *)log)->state, HM_LOG_ORPHANED, HM_RELEASE);
+    hm_thread_log = &hm_late_log;
+}
+
+static void hm_make_key(void) { pthread_key_create(&hm_log_key, hm_retire_log); }
+
+static void hm_find_stack(hm_log *log) {
+    pthread_attr_t attr;
+    void *base;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        if (pthread_attr_getstack(&attr, &base, &size) == 0) {
+            log->stack_low = (uintptr_t)base;
+            log->stack_high = (uintptr_t)base + size;
+        }
+        pthread_attr_destroy(&attr);
+    }
+}
+
+static hm_log *hm_new_log(void) {
+    // Adopt a drained log of an exited thread before allocating a new one.
+    for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log; log = log->next_log) {
+        int reusable = HM_LOG_REUSABLE;
+        if (atomic_compare_exchange_strong(&log->state, &reusable, HM_LOG_ACTIVE)) return log;
+    }
+    hm_log *log = hm_calloc_counted(sizeof(hm_log));
+    hm_chunk *chunk = hm_calloc_counted(sizeof(hm_chunk));
+    if (!log || !chunk) {
+        if (log) hm_free_counted(log, sizeof(hm_log));
+        if (chunk) hm_free_counted(chunk, sizeof(hm_chunk));
+        return NULL;
+    }
+    log->write = log->read = chunk;
+    hm_log *head = atomic_load_explicit(&hm_logs, HM_RELAXED);
+    do { log->next_log = head; } while (!atomic_compare_exchange_weak_explicit(&hm_logs, &head, log, HM_RELEASE, HM_RELAXED));
+    return log;
+}
+
+static hm_log *hm_current_log(void) {
+    hm_log *log = hm_thread_log;
+    if (__builtin_expect(log != NULL, 1)) return log;
+    log = hm_new_log();
+    if (!log) return NULL;
+    hm_find_stack(log);
+    pthread_once(&hm_log_key_once, hm_make_key);
+    pthread_setspecific(hm_log_key, log);
+    return hm_thread_log = log;
+}
+
+// Room for `n` events in the writer's chunk (a fresh chunk when it is full).
+static hm_event *hm_reserve(hm_log *log, size_t n) {
+    hm_chunk *chunk = log->write;
+    size_t count = atomic_load_explicit(&chunk->count, HM_RELAXED);
+    if (__builtin_expect(count + n <= HM_CHUNK_EVENTS, 1)) return &chunk->events[count];
+    hm_chunk *fresh = atomic_exchange_explicit(&log->spare, NULL, HM_ACQUIRE);
+    if (fresh) {
+        atomic_store_explicit(&fresh->count, 0, HM_RELAXED);
+        atomic_store_explicit(&fresh->next, NULL, HM_RELAXED);
+    } else if (!(fresh = hm_calloc_counted(sizeof(hm_chunk)))) {
+        return NULL;
+    }
+    log->write = fresh;
+    atomic_store_explicit(&chunk->next, fresh, HM_RELEASE);  // `chunk` is final now
+    return &fresh->events[0];
+}
+
+static inline void hm_commit(hm_log *log, size_t n) {
+    hm_chunk *chunk = log->write;
+    atomic_store_explicit(&chunk->count, atomic_load_explicit(&chunk->count, HM_RELAXED) + n, HM_RELEASE);
+}
+
+static inline void hm_lock_late(hm_log *log) {
+    if (__builtin_expect(log == &hm_late_log, 0)) {
+        while (atomic_flag_test_and_set_explicit(&hm_late_lock, HM_ACQUIRE)) {}
+        if (!log->write) {
+            log->write = log->read = hm_calloc_counted(sizeof(hm_chunk));
+        }
+    }
+}
+
+static inline void hm_unlock_late(hm_log *log) {
+    if (__builtin_expect(log == &hm_late_log, 0)) atomic_flag_clear_explicit(&hm_late_lock, HM_RELEASE);
+}
+
+__attribute__((constructor)) static void hm_register_late_log(void) {
+    hm_late_log.next_log = atomic_load(&hm_logs);
+    atomic_store(&hm_logs, &hm_late_log);
+}
+
+// MARK: Census
+
+static uintptr_t hm_core_low, hm_core_high;  // libswiftCore's mapped range
+
+static hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata) {
+    hm_census_slot *table = atomic_load_explicit(&log->census, HM_RELAXED);
+    if (!table) {
+        table = hm_calloc_counted(sizeof(hm_census_slot) * HM_CENSUS_SLOTS);
+        if (!table) return NULL;
+        atomic_store_explicit(&log->census, table, HM_RELEASE);
+    }
+    size_t slot = ((metadata >> 4) ^ (metadata >> 16)) & (HM_CENSUS_SLOTS - 1);
+    for (size_t probe = 0; probe < HM_CENSUS_SLOTS; probe++, slot = (slot + 1) & (HM_CENSUS_SLOTS - 1)) {
+        uintptr_t key = atomic_load_explicit(&table[slot].metadata, HM_RELAXED);
+        if ((key & ~(uintptr_t)1) == metadata) return key & 1 ? NULL : &table[slot];
+        if (key == 0) {
+            const uintptr_t *cls = (const uintptr_t *)metadata;
+            int left_out = cls[0] != 0 || (cls[5] >= hm_core_low && cls[5] < hm_core_high);
+            atomic_store_explicit(&table[slot].metadata, metadata | (uintptr_t)left_out, HM_RELEASE);
+            return left_out ? NULL : &table[slot];
+        }
+    }
+    atomic_store_explicit(&log->census_overflow, 1, HM_RELAXED);
+    return NULL;
+}
+
+static inline void hm_add(_Atomic int64_t *counter, int64_t value) {
+    atomic_store_explicit(counter, atomic_load_explicit(counter, HM_RELAXED) + value, HM_RELAXED);
+}
+
+static void hm_census_count(hm_log *log, const void *object, uintptr_t metadata, int birth) {
+    hm_census_slot *slot = hm_census_slot_for(log, metadata);
+    if (!slot) return;
+    int64_t bytes = (int64_t)hm_block_size(object);
+    if (birth) {
+        hm_add(&slot->allocations, 1);
+        hm_add(&slot->allocated_bytes, bytes);
+    } else {
+        hm_add(&slot->deallocations, 1);
+        hm_add(&slot->deallocated_bytes, bytes);
+    }
+}
+
+void hm_census_enable(int on) { atomic_store_explicit(&hm_census_on, on != 0, HM_RELEASE); }
+
+int hm_census_enabled(void) { return atomic_load_explicit(&hm_census_on, HM_ACQUIRE); }
+
+size_t hm_census_read(hm_census_row *out, size_t capacity) {
+    size_t rows = 0;
+    for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log; log = log->next_log) {
+        hm_census_slot *table = atomic_load_explicit(&log->census, HM_ACQUIRE);
+        if (!table) continue;
+        for (size_t s = 0; s < HM_CENSUS_SLOTS; s++) {
+            uintptr_t key = atomic_load_explicit(&table[s].metadata, HM_ACQUIRE);
+            if (key == 0 || (key & 1)) continue;
+            size_t row = 0;
+            while (row < rows && out[row].metadata != (const void *)key) row++;
+            if (row == rows) {
+                if (rows == capacity) continue;
+                memset(&out[rows], 0, sizeof(hm_census_row));
+                out[rows++].metadata = (const void *)key;
+            }
+            out[row].allocations += atomic_load_explicit(&table[s].allocations, HM_RELAXED);
+            out[row].deallocations += atomic_load_explicit(&table[s].deallocations, HM_RELAXED);
+            out[row].allocated_bytes += atomic_load_explicit(&table[s].allocated_bytes, HM_RELAXED);
+            out[row].deallocated_bytes += atomic_load_explicit(&table[s].deallocated_bytes, HM_RELAXED);
+        }
+    }
+    return rows;
+}
+
+// MARK: Recording
+
+// Return addresses from the frame-pointer chain, bounded by the thread's stack.
+// Inlined into `hm_record_birth`, whose own return address (into the hook) is
+// skipped: the first frame is the caller of the runtime entry point.
+__attribute__((always_inline)) static inline size_t hm_capture_frames(hm_log *log, uintptr_t *frames, size_t capacity) {
+    const uintptr_t *fp = __builtin_frame_address(0);
+    size_t count = 0;
+    int skip = 1;
+    while (count < capacity) {
+        uintptr_t at = (uintptr_t)fp;
+        if ((at & 7) || at < log->stack_low || at + 16 > log->stack_high) break;
+        uintptr_t ret = fp[1];
+        if (ret < 4096) break;
+        if (skip) skip--; else frames[count++] = ret;
+        const uintptr_t *next = (const uintptr_t *)fp[0];
+        if (next <= fp) break;
+        fp = next;
+    }
+    return count;
+}
+
+__attribute__((noinline)) static void hm_record_birth(void *object, const void *metadata, uint32_t flags) {
+    hm_log *log = hm_current_log();
+    if (!log) { atomic_fetch_add_explicit(&hm_dropped, 1, HM_RELAXED); return; }
+    hm_lock_late(log);
+    if (atomic_load_explicit(&hm_census_on, HM_RELAXED)) hm_census_count(log, object, (uintptr_t)metadata, 1);
+    if (flags & HM_CLASS_TRACKED) {
+        uintptr_t frames[HM_TRACE_EVENTS * 3];
+        size_t frame_count = (flags & HM_CLASS_TRACED) ? hm_capture_frames(log, frames, HM_TRACE_EVENTS * 3) : 0;
+        size_t trace_events = (frame_count + 2) / 3;
+        hm_event *event = hm_reserve(log, 1 + trace_events);
+        if (!event) {
+            atomic_fetch_add_explicit(&hm_dropped, 1, HM_RELAXED);
+        } else {
+            *event = (hm_event){hm_now(), (uint64_t)object, (uint64_t)metadata, HM_EVENT_ALLOC, (uint32_t)trace_events};
+            for (size_t i = 0; i < trace_events; i++) {
+                size_t first = i * 3, valid = frame_count - first < 3 ? frame_count - first : 3;
+                uint64_t f[3] = {0, 0, 0};
+                for (size_t k = 0; k < valid; k++) f[k] = frames[first + k];
+                event[1 + i] = (hm_event){f[0], f[1], f[2], HM_EVENT_TRACE, (uint32_t)valid};
+            }
+            hm_commit(log, 1 + trace_events);
+        }
+    }
+    hm_unlock_late(log);
+}
+
+__attribute__((noinline)) static void hm_record_death(void *object, const void *metadata, uint32_t flags, int census) {
+    hm_log *log = hm_current_log();
+    if (!log) { atomic_fetch_add_explicit(&hm_dropped, 1, HM_RELAXED); return; }
+    hm_lock_late(log);
+    if (census) hm_census_count(log, object, (uintptr_t)metadata, 0);
+    if (flags & HM_CLASS_DEATHS) {
+        hm_event *event = hm_reserve(log, 1);
+        if (event) {
+            *event = (hm_event){hm_now(), (uint64_t)object, (uint64_t)metadata, HM_EVENT_DEALLOC, 0};
+            hm_commit(log, 1);
+        } else {
+            atomic_fetch_add_explicit(&hm_dropped, 1, HM_RELAXED);
+        }
+    }
+    hm_unlock_late(log);
+}
+
+// MARK: Hooks
+
+typedef void *(*hm_alloc_fn)(const void *, size_t, size_t);
+typedef void (*hm_dealloc_fn)(void *, size_t, size_t);
+typedef void (*hm_dealloc_partial_fn)(void *, const void *, size_t, size_t);
+typedef void *(*hm_init_stack_fn)(const void *, void *);
+
+static hm_alloc_fn hm_real_alloc;
+static hm_dealloc_fn hm_real_dealloc_class;
+static hm_dealloc_partial_fn hm_real_dealloc_partial;
+static hm_dealloc_fn hm_real_dealloc_object;
+static hm_init_stack_fn hm_real_init_stack;
+
+static inline int hm_active(void) {
+    return atomic_load_explicit(&hm_classes_registered, HM_RELAXED) | atomic_load_explicit(&hm_census_on, HM_RELAXED);
+}
+
+static void *hm_alloc_hook(const void *metadata, size_t size, size_t alignment_mask) {
+    void *object = hm_real_alloc(metadata, size, alignment_mask);
+    if (__builtin_expect(hm_active(), 0)) {
+        uint32_t flags = atomic_load_explicit(&hm_classes_registered, HM_RELAXED) ? hm_filter_flags(metadata) : 0;
+        if ((flags & HM_CLASS_TRACKED) || atomic_load_explicit(&hm_census_on, HM_RELAXED))
+            hm_record_birth(object, metadata, flags);
+    }
+    return object;
+}
+
+// Whether a death is to be recorded: the class is registered, or census is on.
+static inline void hm_observe_death(void *object) {
+    const void *metadata = *(const void *const *)object;
+    uint32_t flags = atomic_load_explicit(&hm_classes_registered, HM_RELAXED) ? hm_filter_flags(metadata) : 0;
+    int census = atomic_load_explicit(&hm_census_on, HM_RELAXED);
+    if ((flags & HM_CLASS_DEATHS) || census) hm_record_death(object, metadata, flags, census);
+}
+
+static void hm_dealloc_class_hook(void *object, size_t size, size_t alignment_mask) {
+    if (__builtin_expect(hm_active(), 0)) hm_observe_death(object);
+    hm_real_dealloc_class(object, size, alignment_mask);
+}
+
+static void hm_dealloc_partial_hook(void *object, const void *metadata, size_t size, size_t alignment_mask) {
+    if (__builtin_expect(hm_active(), 0)) hm_observe_death(object);
+    hm_real_dealloc_partial(object, metadata, size, alignment_mask);
+}
+
+static void hm_dealloc_object_hook(void *object, size_t size, size_t alignment_mask) {
+    if (__builtin_expect(hm_active(), 0)) hm_observe_death(object);
+    hm_real_dealloc_object(object, size, alignment_mask);
+}
+
+static void *hm_init_stack_hook(const void *metadata, void *object) {
+    hm_log *log = hm_thread_log;
+    if (log && log != &hm_late_log) hm_add((_Atomic int64_t *)&log->stack_objects, 1);
+    return hm_real_init_stack(metadata, object);
+}
+
+uint64_t hm_stack_objects(void) {
+    uint64_t total = 0;
+    for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log; log = log->next_log)
+        total += atomic_load_explicit(&log->stack_objects, HM_RELAXED);
+    return total;
+}
+
+uint64_t hm_dropped_events(void) { return atomic_load_explicit(&hm_dropped, HM_RELAXED); }
+
+uint64_t hm_hooks_overhead_bytes(void) { return atomic_load_explicit(&hm_overhead, HM_RELAXED); }
+
+// MARK: GOT patching
+
+typedef struct {
+    const char *name;
+    void *hook;
+    void **real;
+} hm_hooked_symbol;
+
+static hm_hooked_symbol hm_symbols[] = {
+    {"swift_allocObject", (void *)hm_alloc_hook, (void **)&hm_real_alloc},
+    {"swift_deallocClassInstance", (void *)hm_dealloc_class_hook, (void **)&hm_real_dealloc_class},
+    {"swift_deallocPartialClassInstance", (void *)hm_dealloc_partial_hook, (void **)&hm_real_dealloc_partial},
+    {"swift_deallocObject", (void *)hm_dealloc_object_hook, (void **)&hm_real_dealloc_object},
+    {"swift_initStackObject", (void *)hm_init_stack_hook, (void **)&hm_real_init_stack},
+};
+enum { HM_SYMBOL_COUNT = sizeof(hm_symbols) / sizeof(hm_symbols[0]) };
+
+typedef struct {
+    void **slot;
+    void *original;
+} hm_patch;
+
+static hm_patch *hm_patches;
+static size_t hm_patch_count, hm_patch_capacity;
+static pthread_mutex_t hm_patch_lock = PTHREAD_MUTEX_INITIALIZER;
+
+typedef struct {
+    int saw_runtime;   // libswiftCore is a loaded image
+    size_t patched;    // entries patched by this scan
+} hm_scan;
+
+static int hm_is_runtime(const char *name) { return strstr(name, "libswiftCore.so") != NULL; }
+
+static uintptr_t hm_dynamic_address(const struct dl_phdr_info *info, ElfW(Addr) value) {
+    // glibc relocates most d_ptr entries in place; the vDSO and others do not.
+    return value < info->dlpi_addr ? info->dlpi_addr + value : value;
+}
+
+static int hm_already_patched(void **slot) {
+    for (size_t i = 0; i < hm_patch_count; i++)
+        if (hm_patches[i].slot == slot) return 1;
+    return 0;
+}
+
+// Writes `value` to `slot`, making a RELRO page writable for the write.
+static int hm_write_slot(const struct dl_phdr_info *info, void **slot, void *value) {
+    uintptr_t address = (uintptr_t)slot;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_GNU_RELRO) continue;
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
+        if (address < start || address >= end) continue;
+        uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), base = address & ~(page - 1);
+        if (mprotect((void *)base, page, PROT_READ | PROT_WRITE) != 0) return -1;
+        __atomic_store_n(slot, value, __ATOMIC_RELEASE);
+        mprotect((void *)base, page, PROT_READ);
+        return 0;
+    }
+    __atomic_store_n(slot, value, __ATOMIC_RELEASE);
+    return 0;
+}
+
+static void hm_patch_relocations(struct dl_phdr_info *info, hm_scan *scan, const ElfW(Rela) *relocations,
+                                 size_t count, const ElfW(Sym) *symbols, const char *strings) {
+    for (size_t r = 0; r < count; r++) {
+        unsigned long type = ELF64_R_TYPE(relocations[r].r_info);
+#if defined(__x86_64__)
+        if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) continue;
+#elif defined(__aarch64__)
+        if (type != R_AARCH64_JUMP_SLOT && type != R_AARCH64_GLOB_DAT) continue;
+#endif
+        const char *name = strings + symbols[ELF64_R_SYM(relocations[r].r_info)].st_name;
+        if (strncmp(name, "swift_", 6) != 0) continue;
+        for (int s = 0; s < HM_SYMBOL_COUNT; s++) {
+            if (strcmp(name, hm_symbols[s].name) != 0) continue;
+            void **slot = (void **)(info->dlpi_addr + relocations[r].r_offset);
+            if (hm_already_patched(slot)) break;
+            if (hm_patch_count == hm_patch_capacity) {
+                size_t capacity = hm_patch_capacity ? hm_patch_capacity * 2 : 64;
+                hm_patch *grown = realloc(hm_patches, capacity * sizeof(hm_patch));
+                if (!grown) return;
+                hm_patches = grown;
+                hm_patch_capacity = capacity;
+            }
+            void *original = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+            if (hm_write_slot(info, slot, hm_symbols[s].hook) == 0) {
+                hm_patches[hm_patch_count++] = (hm_patch){slot, original};
+                scan->patched++;
+            }
+            break;
+        }
+    }
+}
+
+static int hm_scan_image(struct dl_phdr_info *info, size_t size, void *context) {
+    (void)size;
+    hm_scan *scan = context;
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    if (hm_is_runtime(name)) {
+        scan->saw_runtime = 1;
+        uintptr_t low = UINTPTR_MAX, high = 0;
+        for (int i = 0; i < info->dlpi_phnum; i++) {
+            const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+            if (ph->p_type != PT_LOAD) continue;
+            uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+            if (start < low) low = start;
+            if (start + ph->p_memsz > high) high = start + ph->p_memsz;
+        }
+        hm_core_low = low;
+        hm_core_high = high;
+        return 0;  // its internal calls are direct; its GOT is not ours to touch
+    }
+    if (strstr(name, "linux-vdso") || strstr(name, "ld-linux")) return 0;
+    const ElfW(Dyn) *dynamic = NULL;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dynamic = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    if (!dynamic) return 0;
+    const ElfW(Sym) *symbols = NULL;
+    const char *strings = NULL;
+    const ElfW(Rela) *plt = NULL, *rela = NULL;
+    size_t plt_size = 0, rela_size = 0;
+    for (const ElfW(Dyn) *d = dynamic; d->d_tag != DT_NULL; d++) {
+        switch (d->d_tag) {
+        case DT_SYMTAB: symbols = (const ElfW(Sym) *)hm_dynamic_address(info, d->d_un.d_ptr); break;
+        case DT_STRTAB: strings = (const char *)hm_dynamic_address(info, d->d_un.d_ptr); break;
+        case DT_JMPREL: plt = (const ElfW(Rela) *)hm_dynamic_address(info, d->d_un.d_ptr); break;
+        case DT_PLTRELSZ: plt_size = d->d_un.d_val; break;
+        case DT_RELA: rela = (const ElfW(Rela) *)hm_dynamic_address(info, d->d_un.d_ptr); break;
+        case DT_RELASZ: rela_size = d->d_un.d_val; break;
+        }
+    }
+    if (!symbols || !strings) return 0;
+    if (plt) hm_patch_relocations(info, scan, plt, plt_size / sizeof(ElfW(Rela)), symbols, strings);
+    if (rela) hm_patch_relocations(info, scan, rela, rela_size / sizeof(ElfW(Rela)), symbols, strings);
+    return 0;
+}
+
+static int hm_resolve_real_functions(void) {
+    for (int s = 0; s < HM_SYMBOL_COUNT; s++) {
+        if (*hm_symbols[s].real) continue;
+        // The runtime's own definition, never the GOT's current value: lazy
+        // binding would rewrite that.
+        void *real = dlsym(RTLD_DEFAULT, hm_symbols[s].name);
+        if (!real) return -1;
+        *hm_symbols[s].real = real;
+    }
+    return 0;
+}
+
+int hm_hooks_install(void) {
+    pthread_mutex_lock(&hm_patch_lock);
+    hm_scan scan = {0, 0};
+    int result = HM_INSTALLED;
+    if (hm_resolve_real_functions() != 0) {
+        result = HM_STATIC_STDLIB;
+    } else {
+        dl_iterate_phdr(hm_scan_image, &scan);
+        if (!scan.saw_runtime) result = HM_STATIC_STDLIB;
+        else if (hm_patch_count == 0) result = HM_NOTHING_TO_PATCH;
+    }
+    pthread_mutex_unlock(&hm_patch_lock);
+    return result;
+}
+
+static int hm_restore_image(struct dl_phdr_info *info, size_t size, void *context) {
+    (void)size;
+    (void)context;
+    for (size_t i = 0; i < hm_patch_count; i++) {
+        hm_patch *patch = &hm_patches[i];
+        if (!patch->slot) continue;
+        uintptr_t address = (uintptr_t)patch->slot;
+        for (int p = 0; p < info->dlpi_phnum; p++) {
+            const ElfW(Phdr) *ph = &info->dlpi_phdr[p];
+            uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+            if (ph->p_type != PT_LOAD || address < start || address >= start + ph->p_memsz) continue;
+            hm_write_slot(info, patch->slot, patch->original);
+            patch->slot = NULL;
+            break;
+        }
+    }
+    return 0;
+}
+
+void hm_hooks_uninstall(void) {
+    pthread_mutex_lock(&hm_patch_lock);
+    dl_iterate_phdr(hm_restore_image, NULL);
+    hm_patch_count = 0;  // entries of unloaded images are gone with them
+    pthread_mutex_unlock(&hm_patch_lock);
+}
+
+size_t hm_hooks_patched_entries(void) {
+    pthread_mutex_lock(&hm_patch_lock);
+    size_t count = hm_patch_count;
+    pthread_mutex_unlock(&hm_patch_lock);
+    return count;
+}
+
+// MARK: Reading
+
+static pthread_mutex_t hm_reader_lock = PTHREAD_MUTEX_INITIALIZER;
+
+// Copies whole groups from one log; returns events copied.
+static size_t hm_drain_log(hm_log *log, hm_event *out, size_t capacity) {
+    size_t copied = 0;
+    while (log->read) {
+        hm_chunk *chunk = log->read;
+        hm_chunk *next = atomic_load_explicit(&chunk->next, HM_ACQUIRE);
+        size_t available = atomic_load_explicit(&chunk->count, HM_ACQUIRE);
+        while (log->read_index < available) {
+            const hm_event *event = &chunk->events[log->read_index];
+            size_t group = event->kind == HM_EVENT_ALLOC ? 1 + event->extra : 1;
+            if (copied + group > capacity) return copied;
+            memcpy(out + copied, event, group * sizeof(hm_event));
+            copied += group;
+            log->read_index += group;
+        }
+        if (!next) break;
+        // The writer has moved on: hand this chunk back (or free it).
+        log->read = next;
+        log->read_index = 0;
+        hm_chunk *expected = NULL;
+        if (!atomic_compare_exchange_strong_explicit(&log->spare, &expected, chunk, HM_RELEASE, HM_RELAXED))
+            hm_free_counted(chunk, sizeof(hm_chunk));
+    }
+    int orphaned = HM_LOG_ORPHANED;
+    if (log != &hm_late_log && atomic_load_explicit(&log->state, HM_ACQUIRE) == HM_LOG_ORPHANED)
+        atomic_compare_exchange_strong(&log->state, &orphaned, HM_LOG_REUSABLE);
+    return copied;
+}
+
+size_t hm_drain_events(hm_event *out, size_t capacity) {
+    pthread_mutex_lock(&hm_reader_lock);
+    size_t copied = 0;
+    for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log && copied < capacity; log = log->next_log) {
+        if (log == &hm_late_log) {
+            while (atomic_flag_test_and_set_explicit(&hm_late_lock, HM_ACQUIRE)) {}
+            copied += hm_drain_log(log, out + copied, capacity - copied);
+            atomic_flag_clear_explicit(&hm_late_lock, HM_RELEASE);
+        } else {
+            copied += hm_drain_log(log, out + copied, capacity - copied);
+        }
+    }
+    pthread_mutex_unlock(&hm_reader_lock);
+    return copied;
+}

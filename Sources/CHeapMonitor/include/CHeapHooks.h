@@ -1,0 +1,105 @@
+#ifndef CHEAPHOOKS_H
+#define CHEAPHOOKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+// Allocation hooks: the runtime's allocation entry points are observed by
+// patching the GOT entries of every loaded image (never the runtime's own
+// `_swift_allocObject` slot, which crashes string handling on Swift 6.3 Linux).
+// Events go to per-thread logs with a single writer each, merged when read.
+
+/// What an event records.
+enum hm_event_kind {
+    HM_EVENT_ALLOC = 1,
+    HM_EVENT_DEALLOC = 2,
+    /// Continuation of the preceding allocation: up to three return addresses.
+    HM_EVENT_TRACE = 3,
+};
+
+/// One event: 32 bytes. An allocation's `extra` counts the trace events that
+/// follow it; a trace's `time`, `address` and `metadata` hold return
+/// addresses and its `extra` how many of them are valid.
+typedef struct {
+    uint64_t time;
+    uint64_t address;
+    uint64_t metadata;
+    uint32_t kind;
+    uint32_t extra;
+} hm_event;
+
+/// Flags of a class registered with the hooks.
+enum hm_class_flags {
+    /// Record allocations of it and of its subclasses.
+    HM_CLASS_TRACKED = 1,
+    /// Also capture the allocating call stack.
+    HM_CLASS_TRACED = 2,
+    /// Record deallocations of it and of its subclasses (set for every
+    /// registered class: instances tracked earlier must see their death).
+    HM_CLASS_DEATHS = 4,
+};
+
+/// Result codes of `hm_hooks_install`.
+enum hm_install_result {
+    HM_INSTALLED = 0,
+    /// The Swift runtime is linked statically: there is no GOT entry to patch.
+    HM_STATIC_STDLIB = -1,
+    /// No image calls the runtime's allocation entry points through the GOT.
+    HM_NOTHING_TO_PATCH = -2,
+};
+
+/// Patches every loaded image that is not patched yet (call it again after
+/// `dlopen`). Returns an `hm_install_result`.
+int hm_hooks_install(void);
+/// Restores every patched entry.
+void hm_hooks_uninstall(void);
+/// Number of GOT entries currently patched.
+size_t hm_hooks_patched_entries(void);
+
+/// Registers a class (`by_descriptor` 0: this metadata; 1: `key` is a nominal
+/// type descriptor, matching every generic specialisation) with `flags`,
+/// replacing earlier flags; 0 flags removes it. Returns 0, or -1 when full.
+int hm_register_class(const void *key, int by_descriptor, uint32_t flags);
+/// Removes every registered class.
+void hm_clear_classes(void);
+/// The flags the hooks apply to instances of `metadata`: the tracked and traced
+/// bits of the most specialised registered ancestor that is tracked, and the
+/// deaths bit if any ancestor is registered.
+uint32_t hm_class_flags(const void *metadata);
+
+/// Copies whole pending event groups (an allocation with its trace), at most
+/// `capacity` events, into `out` and returns how many. Events of one thread
+/// come in order; threads are not merged. One reader at a time.
+size_t hm_drain_events(hm_event *out, size_t capacity);
+/// Events dropped because memory for a log could not be allocated.
+uint64_t hm_dropped_events(void);
+
+/// Counting of class instances by class (a census) on or off. Classes of the
+/// standard library are left out (their storage is freed inside it, unseen).
+void hm_census_enable(int on);
+/// Whether the census is on.
+int hm_census_enabled(void);
+/// One census row: instances of `metadata` allocated and freed so far while
+/// the census was on, and their bytes as the allocator holds them.
+typedef struct {
+    const void *metadata;
+    int64_t allocations;
+    int64_t deallocations;
+    int64_t allocated_bytes;
+    int64_t deallocated_bytes;
+} hm_census_row;
+/// Sums every thread's census into `out` (at most `capacity` distinct classes,
+/// unordered) and returns the number of rows written.
+size_t hm_census_read(hm_census_row *out, size_t capacity);
+
+/// Objects the runtime placed on the stack (`swift_initStackObject`) so far.
+uint64_t hm_stack_objects(void);
+/// Bytes the hooks hold for their logs and tables.
+uint64_t hm_hooks_overhead_bytes(void);
+
+/// A timestamp in ticks (the invariant TSC, else nanoseconds).
+uint64_t hm_now(void);
+/// Nanoseconds per tick, calibrated on first use.
+double hm_nanoseconds_per_tick(void);
+
+#endif

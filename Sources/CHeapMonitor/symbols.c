@@ -1,0 +1,138 @@
+#define _GNU_SOURCE
+#include "CHeapMonitor.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+// Symbolication for instantiation traces, done only when a report needs it.
+// dladdr sees exported symbols only, and SwiftPM executables export none, so
+// each image's static symbol table (.symtab, else .dynsym) is read from its file.
+
+extern char *swift_demangle(const char *mangled, size_t length, char *buffer, size_t *size, uint32_t flags);
+
+typedef struct {
+    uintptr_t start;
+    uintptr_t size;
+    const char *name;
+} hm_function;
+
+typedef struct hm_image {
+    uintptr_t bias;
+    char *path;
+    hm_function *functions;
+    size_t count;
+    struct hm_image *next;
+} hm_image;
+
+static hm_image *hm_images;
+static pthread_mutex_t hm_images_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int hm_by_start(const void *a, const void *b) {
+    uintptr_t x = ((const hm_function *)a)->start, y = ((const hm_function *)b)->start;
+    return x < y ? -1 : x > y;
+}
+
+// Reads the function symbols of the ELF file at `path`; the mapping stays for
+// the names' sake.
+static void hm_load_functions(hm_image *image) {
+    int fd = open(image->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat info;
+    void *map = MAP_FAILED;
+    if (fstat(fd, &info) == 0 && info.st_size > (off_t)sizeof(ElfW(Ehdr)))
+        map = mmap(NULL, (size_t)info.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) return;
+    size_t length = (size_t)info.st_size;
+    const ElfW(Ehdr) *header = map;
+    if (memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 || header->e_shoff == 0 ||
+        header->e_shoff + (size_t)header->e_shnum * sizeof(ElfW(Shdr)) > length) {
+        munmap(map, length);
+        return;
+    }
+    const ElfW(Shdr) *sections = (const ElfW(Shdr) *)((const char *)map + header->e_shoff);
+    const ElfW(Shdr) *table = NULL;
+    for (int pass = 0; pass < 2 && !table; pass++)
+        for (int i = 0; i < header->e_shnum; i++)
+            if (sections[i].sh_type == (pass == 0 ? SHT_SYMTAB : SHT_DYNSYM)) { table = &sections[i]; break; }
+    if (!table || table->sh_link >= header->e_shnum || table->sh_offset + table->sh_size > length) {
+        munmap(map, length);
+        return;
+    }
+    const ElfW(Shdr) *strings = &sections[table->sh_link];
+    if (strings->sh_offset + strings->sh_size > length) { munmap(map, length); return; }
+    const ElfW(Sym) *symbols = (const ElfW(Sym) *)((const char *)map + table->sh_offset);
+    size_t total = table->sh_size / sizeof(ElfW(Sym));
+    image->functions = calloc(total ? total : 1, sizeof(hm_function));
+    if (!image->functions) { munmap(map, length); return; }
+    for (size_t i = 0; i < total; i++) {
+        if (ELF64_ST_TYPE(symbols[i].st_info) != STT_FUNC || symbols[i].st_value == 0) continue;
+        if (symbols[i].st_name >= strings->sh_size) continue;
+        image->functions[image->count++] = (hm_function){
+            symbols[i].st_value, symbols[i].st_size, (const char *)map + strings->sh_offset + symbols[i].st_name};
+    }
+    qsort(image->functions, image->count, sizeof(hm_function), hm_by_start);
+}
+
+static hm_image *hm_image_for(uintptr_t address) {
+    Dl_info info;
+    struct link_map *map = NULL;
+    if (!dladdr1((void *)address, &info, (void **)&map, RTLD_DL_LINKMAP) || !map) return NULL;
+    for (hm_image *image = hm_images; image; image = image->next)
+        if (image->bias == map->l_addr) return image;
+    hm_image *image = calloc(1, sizeof(hm_image));
+    if (!image) return NULL;
+    image->bias = map->l_addr;
+    const char *path = map->l_name && map->l_name[0] ? map->l_name : NULL;
+    char self[4096];
+    if (!path) {
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) { self[n] = 0; path = self; }
+    }
+    image->path = strdup(path ? path : "?");
+    if (path) hm_load_functions(image);
+    image->next = hm_images;
+    hm_images = image;
+    return image;
+}
+
+size_t hm_symbolicate(uintptr_t address, char *symbol, size_t symbol_capacity, uintptr_t *offset,
+                      char *image_path, size_t image_capacity) {
+    if (symbol_capacity) symbol[0] = 0;
+    if (image_capacity) image_path[0] = 0;
+    *offset = 0;
+    pthread_mutex_lock(&hm_images_lock);
+    hm_image *image = hm_image_for(address);
+    const char *mangled = NULL;
+    if (image) {
+        if (image_capacity) snprintf(image_path, image_capacity, "%s", image->path);
+        uintptr_t relative = address - image->bias;
+        size_t low = 0, high = image->count;
+        while (low < high) {  // the last function starting at or before `relative`
+            size_t mid = (low + high) / 2;
+            if (image->functions[mid].start <= relative) low = mid + 1; else high = mid;
+        }
+        if (low > 0) {
+            const hm_function *function = &image->functions[low - 1];
+            if (function->size == 0 || relative < function->start + function->size) {
+                mangled = function->name;
+                *offset = relative - function->start;
+            }
+        }
+    }
+    pthread_mutex_unlock(&hm_images_lock);
+    if (!mangled) return 0;
+    char *demangled = swift_demangle(mangled, strlen(mangled), NULL, NULL, 0);
+    snprintf(symbol, symbol_capacity, "%s", demangled ? demangled : mangled);
+    free(demangled);
+    return strlen(symbol);
+}

@@ -1,0 +1,33 @@
+import Dispatch
+
+extension Tracker {
+    /// Takes a snapshot every `interval` in the background until
+    /// `stopPeriodicSnapshots()`, replacing periodic snapshots started before.
+    ///
+    /// By default a periodic snapshot records the process's memory, the live
+    /// tracked objects' count and the census, and sizes nothing: it is safe
+    /// while other threads change and free tracked objects. With
+    /// `sizingObjects: true` it also sizes every tracked object, which is safe
+    /// only while no other thread changes or frees them (as the seed warns).
+    ///
+    /// - Parameter description: Each snapshot's description.
+    public func startPeriodicSnapshots(every interval: Duration, description: String = "periodic",
+                                       sizingObjects: Bool = false) {
+        let nanoseconds = max(1_000_000, Int(interval.components.seconds) * 1_000_000_000
+            + Int(interval.components.attoseconds / 1_000_000_000))
+        let timer = DispatchSource.makeTimerSource(queue: snapshotQueue)
+        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds),
+                       leeway: .nanoseconds(nanoseconds / 10))
+        timer.setEventHandler { [unowned self] in
+            _ = takeSnapshot(description, sizingObjects: sizingObjects)
+        }
+        timer.resume()
+        setSnapshotTimer(timer)
+    }
+
+    /// Stops the periodic snapshots; one under way completes first.
+    public func stopPeriodicSnapshots() {
+        setSnapshotTimer(nil)
+        snapshotQueue.sync {}
+    }
+}

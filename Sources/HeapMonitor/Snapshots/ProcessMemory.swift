@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CHeapMonitor
+
+/// The process's memory at one instant.
+public struct ProcessMemory: Hashable, Sendable, Codable {
+    /// Virtual size: every mapped byte (`/proc/self/statm`, first field).
+    public var virtualBytes: Int
+    /// Resident set size: bytes in RAM (`/proc/self/statm`, second field).
+    public var residentBytes: Int
+    /// Bytes the allocator has handed out and not taken back (`mallinfo2`).
+    public var allocatorBytes: Int
+
+    /// Creates a record of given figures.
+    public init(virtualBytes: Int, residentBytes: Int, allocatorBytes: Int) {
+        self.virtualBytes = virtualBytes
+        self.residentBytes = residentBytes
+        self.allocatorBytes = allocatorBytes
+    }
+
+    /// Reads the figures now. Fields the system does not provide are 0.
+    public static func current() -> ProcessMemory {
+        let (virtual, resident) = statm()
+        return ProcessMemory(virtualBytes: virtual, residentBytes: resident, allocatorBytes: allocatorInUse())
+    }
+
+    private static func statm() -> (Int, Int) {
+        let fd = open("/proc/self/statm", O_RDONLY)
+        guard fd >= 0 else { return (0, 0) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 128)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return (0, 0) }
+        let fields = buffer[0..<count].split(separator: UInt8(ascii: " ")).prefix(2)
+            .map { Int(String(decoding: $0, as: UTF8.self)) ?? 0 }
+        let page = sysconf(Int32(_SC_PAGESIZE))
+        return fields.count == 2 ? (fields[0] * page, fields[1] * page) : (0, 0)
+    }
+}

@@ -1,0 +1,80 @@
+import CHeapMonitor
+
+/// Why the allocation hooks could not be installed.
+public enum HookError: Error, Equatable, CustomStringConvertible {
+    /// The Swift runtime is linked into the executable (`-static-stdlib`):
+    /// its allocation entry points are called directly, with no GOT entry.
+    case staticStandardLibrary
+    /// No loaded image calls the runtime's allocation entry points.
+    case nothingToPatch
+    /// More classes are registered than the hooks' table holds (256).
+    case tooManyClasses
+
+    public var description: String {
+        switch self {
+        case .staticStandardLibrary:
+            return "HeapMonitor cannot observe allocations: the Swift runtime is linked statically "
+                + "(-static-stdlib), so there are no GOT entries to hook. Link dynamically, or link with "
+                + "-Xlinker --wrap=swift_allocObject -Xlinker --wrap=swift_deallocClassInstance "
+                + "-Xlinker --wrap=swift_deallocPartialClassInstance -Xlinker --wrap=swift_deallocObject "
+                + "(see docs/Tracking.md, \"Static executables\")."
+        case .nothingToPatch:
+            return "HeapMonitor cannot observe allocations: no loaded image calls swift_allocObject through its GOT."
+        case .tooManyClasses:
+            return "HeapMonitor cannot track more than 256 classes at once."
+        }
+    }
+}
+
+/// The process-wide allocation hooks (GOT patches of every loaded image).
+enum AllocationHooks {
+    /// Patches every loaded image not patched yet; call again after `dlopen`.
+    static func install() throws {
+        switch hm_hooks_install() {
+        case Int32(HM_INSTALLED.rawValue): return
+        case Int32(HM_STATIC_STDLIB.rawValue): throw HookError.staticStandardLibrary
+        default: throw HookError.nothingToPatch
+        }
+    }
+
+    /// Restores the original GOT entries.
+    static func uninstall() { hm_hooks_uninstall() }
+
+    /// GOT entries currently patched.
+    static var patchedEntries: Int { hm_hooks_patched_entries() }
+
+    /// Sets the hooks' flags for a class (metadata) or for every specialisation
+    /// of a generic class (its type descriptor).
+    static func register(_ key: ClassKey, flags: UInt32) throws {
+        guard hm_register_class(UnsafeRawPointer(bitPattern: key.pointer), key.byDescriptor ? 1 : 0, flags) == 0 else {
+            throw HookError.tooManyClasses
+        }
+    }
+}
+
+/// A class as registered: one metadata, or a generic class's descriptor.
+struct ClassKey: Hashable {
+    var pointer: UInt
+    var byDescriptor: Bool
+
+    init(_ type: AnyClass, allSpecializations: Bool) {
+        let metadata = Metadata(type)
+        if allSpecializations, let descriptor = metadata.descriptor, descriptor.isGeneric {
+            pointer = UInt(bitPattern: descriptor.pointer)
+            byDescriptor = true
+        } else {
+            pointer = UInt(bitPattern: metadata.pointer)
+            byDescriptor = false
+        }
+    }
+
+    init(metadata: UnsafeRawPointer) {
+        pointer = UInt(bitPattern: metadata)
+        byDescriptor = false
+    }
+
+    init(pointer: UInt, byDescriptor: Bool) {
+        self.pointer = pointer
+        self.byDescriptor = byDescriptor
+    }
+}

@@ -1,0 +1,19 @@
+import CHeapMonitor
+
+/// The clock of birth, death and snapshot times: seconds since the monitor
+/// was first used in this process, read from the same counter the hooks use.
+enum MonitorClock {
+    private static let origin = hm_now()
+    private static let secondsPerTick = hm_nanoseconds_per_tick() / 1e9
+
+    /// The current time in ticks.
+    static var now: UInt64 { hm_now() }
+
+    /// Seconds since the origin at `ticks`.
+    static func seconds(_ ticks: UInt64) -> Double {
+        ticks >= origin ? Double(ticks - origin) * secondsPerTick : -Double(origin - ticks) * secondsPerTick
+    }
+
+    /// Seconds since the origin now.
+    static var elapsed: Double { seconds(now) }
+}

@@ -1,0 +1,222 @@
+import CHeapMonitor
+import Dispatch
+import Synchronization
+
+/// Follows objects and classes through their lives and sizes them in
+/// snapshots, with no change to the classes watched.
+///
+/// Births and deaths come from the allocation hooks (GOT patches of the
+/// runtime's allocation entry points), so they are exact and need no weak
+/// references. Sizes are taken only by snapshots.
+///
+/// ```swift
+/// let tracker = Tracker.shared
+/// try tracker.track(class: Node.self, resolutionLevel: 1, trace: true)
+/// try tracker.track(cache, name: "cache")
+/// tracker.createSnapshot("after load")
+/// ```
+///
+/// The hooks are process-wide, so there is one tracker: `Tracker.shared`.
+public final class Tracker: Sendable {
+    /// The process's tracker.
+    public static let shared = Tracker()
+
+    let state = Mutex(TrackerState())
+    private let background = Mutex(BackgroundWork())
+    private let queue = DispatchQueue(label: "HeapMonitor.Tracker", qos: .utility)
+
+    private init() {}
+
+    // MARK: Tracking
+
+    /// Tracks one object: its lifetime from now on, and its size in every
+    /// snapshot while it lives. Tracking an object tracked already updates
+    /// its name and level.
+    ///
+    /// - Parameters:
+    ///   - name: A name for reports.
+    ///   - resolutionLevel: How deep snapshots size its referents (0: its total only).
+    public func track(_ object: AnyObject, name: String? = nil, resolutionLevel: Int? = nil) throws {
+        try AllocationHooks.install()
+        let address = UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())
+        let metadata = UnsafeRawPointer(bitPattern: address)!.load(as: UnsafeRawPointer.self)
+        try state.withLock { state in
+            state.drain()
+            let key = ClassKey(metadata: metadata)
+            if state.registrations[key] == nil {
+                try state.register(key, ClassRegistration(resolutionLevel: 0, trace: false, tracksNewInstances: false))
+            }
+            state.records.stabilise()
+            var record = state.records.liveRecord(at: address)
+            if record == nil {
+                state.records.append(address: address, birth: MonitorClock.now, classIndex: state.index(ofClass: UInt(bitPattern: metadata)),
+                                     trace: 0)
+                state.records.stabilise()
+                record = state.records.count - 1
+            }
+            var settings = state.settings[record!] ?? ObjectSettings()
+            if let name { settings.name = name }
+            if let resolutionLevel { settings.resolutionLevel = max(0, resolutionLevel) }
+            state.settings[record!] = settings
+        }
+        startDraining()
+    }
+
+    /// Tracks every instance of `type` created from now on, instances of its
+    /// subclasses included. Where tracked classes are related, the most
+    /// specialised tracked class's settings apply to an instance.
+    ///
+    /// - Parameters:
+    ///   - resolutionLevel: How deep snapshots size the instances' referents.
+    ///   - trace: Record the call stack that allocates each instance.
+    ///   - allSpecializations: For a generic class, track every
+    ///     specialisation (`Box<Int>`, `Box<String>`, …), not only `type`.
+    public func track(class type: AnyClass, resolutionLevel: Int = 0, trace: Bool = false,
+                      allSpecializations: Bool = false) throws {
+        try AllocationHooks.install()
+        try state.withLock { state in
+            state.drain()
+            try state.register(ClassKey(type, allSpecializations: allSpecializations),
+                               ClassRegistration(resolutionLevel: max(0, resolutionLevel), trace: trace, tracksNewInstances: true))
+        }
+        startDraining()
+    }
+
+    /// Changes a tracked object's resolution level, from the next snapshot on.
+    /// Returns false when the object is not tracked.
+    @discardableResult
+    public func trackChange(_ object: AnyObject, resolutionLevel: Int) -> Bool {
+        let address = UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())
+        return state.withLock { state in
+            state.drain()
+            state.records.stabilise()
+            guard let record = state.records.liveRecord(at: address) else { return false }
+            state.settings[record, default: ObjectSettings()].resolutionLevel = max(0, resolutionLevel)
+            return true
+        }
+    }
+
+    /// Stops tracking new instances of `type`; instances tracked already stay
+    /// tracked until they die.
+    public func detach(class type: AnyClass) {
+        state.withLock { state in
+            state.drain()
+            for key in [ClassKey(type, allSpecializations: false), ClassKey(type, allSpecializations: true)] {
+                guard var registration = state.registrations[key] else { continue }
+                registration.tracksNewInstances = false
+                try? state.register(key, registration)
+            }
+        }
+    }
+
+    /// Stops tracking new instances of every class.
+    public func detachAllClasses() {
+        state.withLock { state in
+            state.drain()
+            for (key, var registration) in state.registrations where registration.tracksNewInstances {
+                registration.tracksNewInstances = false
+                try? state.register(key, registration)
+            }
+        }
+    }
+
+    /// Forgets every tracked object, class and snapshot.
+    public func clear() {
+        stopPeriodicSnapshots()
+        state.withLock { state in
+            state.drain()
+            state.removeAll()
+        }
+    }
+
+    // MARK: Reading
+
+    /// Every tracked object, alive or dead, in registration order.
+    public var objects: [TrackedObject] {
+        state.withLock { state in
+            state.drain()
+            state.records.stabilise()
+            return (0..<state.records.count).map { state.trackedObject($0) }
+        }
+    }
+
+    /// Tracked objects of the class named `className` (fully qualified, or
+    /// its last component), in registration order.
+    public func objects(ofClass className: String) -> [TrackedObject] {
+        objects.filter { $0.className == className || $0.className.hasSuffix("." + className) }
+    }
+
+    /// Tracked objects alive now.
+    public var liveObjectCount: Int {
+        state.withLock { state in
+            state.drain()
+            return state.records.liveCount
+        }
+    }
+
+    /// Instances of tracked classes that were born and freed between two reads
+    /// of the tracker: counted, not kept.
+    public var shortLivedObjects: [ShortLivedObjects] {
+        state.withLock { state in
+            state.drain()
+            state.records.stabilise()
+            let secondsPerTick = hm_nanoseconds_per_tick() / 1e9
+            return state.shortLived.map { index, entry in
+                ShortLivedObjects(className: state.className(index), count: entry.count,
+                                  totalLifetime: Double(entry.lifetime) * secondsPerTick)
+            }.sorted { $0.className < $1.className }
+        }
+    }
+
+    /// The snapshots taken so far, oldest first.
+    public var snapshots: [Snapshot] { state.withLock { $0.snapshots } }
+
+    /// Objects the runtime placed on the stack instead of the heap
+    /// (`swift_initStackObject`, release builds): they have no heap lifetime
+    /// and are not tracked.
+    public var stackPromotedObjects: Int { Int(hm_stack_objects()) }
+
+    /// Bytes the monitor holds now: hook logs and tables, records, snapshots.
+    public var monitorBytes: Int { state.withLock { $0.monitorBytes } }
+
+    /// GOT entries the hooks patched (0 before anything is tracked).
+    public var patchedEntries: Int { AllocationHooks.patchedEntries }
+
+    /// Patches images loaded since tracking began (after `dlopen`).
+    public func rescanImages() throws { try AllocationHooks.install() }
+
+    // MARK: Background work
+
+    /// Timers are used from the tracker's queue and under `background`'s lock only.
+    struct BackgroundWork: @unchecked Sendable {
+        var drainTimer: DispatchSourceTimer?
+        var snapshotTimer: DispatchSourceTimer?
+    }
+
+    /// Keeps the hooks' logs short while classes churn: events are applied
+    /// every 20 ms on a utility queue. Recent events wait one round (see
+    /// `TrackerState.drain(holdBack:)`).
+    private func startDraining() {
+        background.withLock { work in
+            guard work.drainTimer == nil else { return }
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            let holdBack = UInt64(5_000_000 / hm_nanoseconds_per_tick())  // 5 ms
+            timer.schedule(deadline: .now() + .milliseconds(20), repeating: .milliseconds(20), leeway: .milliseconds(10))
+            timer.setEventHandler { [unowned self] in
+                state.withLock { $0.drain(holdBack: holdBack) }
+            }
+            timer.resume()
+            work.drainTimer = timer
+        }
+    }
+
+    func setSnapshotTimer(_ timer: DispatchSourceTimer?) {
+        nonisolated(unsafe) let timer = timer
+        background.withLock { work in
+            work.snapshotTimer?.cancel()
+            work.snapshotTimer = timer
+        }
+    }
+
+    var snapshotQueue: DispatchQueue { queue }
+}

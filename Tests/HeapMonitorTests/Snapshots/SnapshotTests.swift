@@ -1,0 +1,70 @@
+@testable import HeapMonitor
+import HeapMonitorSamples
+import Testing
+
+private final class A {
+    var content: [Int] = []
+    var notMine: [Int] = []
+    var friend: A?
+}
+
+extension TrackerSuite {
+    @Suite("Snapshots")
+    struct SnapshotTests {
+        /// The seed's example: shared data goes to the object registered first.
+        @Test func sharedDataIsAssignedToTheFirstRegisteredObject() throws {
+            let tracker = freshTracker()
+            let a = A()
+            try tracker.track(a)
+            let b = A()
+            try tracker.track(b)
+            b.content = Array(0..<100_000)
+            let storage = deepSize(of: b.content) - MemoryLayout<[Int]>.size
+            let first = tracker.createSnapshot("#1")
+            a.notMine = b.content
+            let second = tracker.createSnapshot("#2")
+            let (aID, bID) = (tracker.objects[0].id, tracker.objects[1].id)
+            // Blocks of one class may differ in size (glibc hands out a larger
+            // chunk rather than split off a remainder too small to use).
+            let (aFlat, bFlat) = (flatSize(of: a), flatSize(of: b))
+            #expect(first.size(of: aID)!.size == aFlat)
+            #expect(first.size(of: bID)!.size == bFlat + storage)
+            #expect(second.size(of: aID)!.size == aFlat + storage)
+            #expect(second.size(of: bID)!.size == bFlat)
+            #expect(second.trackedBytes == first.trackedBytes)
+        }
+
+        @Test func aTrackedObjectNeverIncludesAnotherTrackedObject() throws {
+            let tracker = freshTracker()
+            let outer = A(), inner = A()
+            inner.content = Array(0..<10_000)
+            outer.friend = inner
+            try tracker.track(outer)
+            try tracker.track(inner)
+            let snapshot = tracker.createSnapshot()
+            #expect(snapshot.objects[0].size == flatSize(of: outer))
+            #expect(snapshot.objects[1].size == deepSize(of: inner))
+            #expect(snapshot.trackedBytes == deepSize(of: outer))
+        }
+
+        @Test func classTrackedTreesSplitIntoTheirNodes() throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Node.self)
+            let root = buildNodeTree(count: 1000)
+            let snapshot = tracker.createSnapshot("tree")
+            #expect(snapshot.objects.count == 1000 && snapshot.liveObjectCount == 1000)
+            #expect(snapshot.trackedBytes == deepSize(of: root))
+            _ = keep(root)
+        }
+
+        @Test func snapshotsRecordProcessMemoryAndTheMonitorsOwn() throws {
+            let tracker = freshTracker()
+            let snapshot = tracker.createSnapshot("empty")
+            #expect(snapshot.description == "empty")
+            #expect(snapshot.memory.virtualBytes > snapshot.memory.residentBytes)
+            #expect(snapshot.memory.residentBytes > 0 && snapshot.memory.allocatorBytes > 0)
+            #expect(snapshot.monitorBytes > 0)
+            #expect(tracker.snapshots.count == 1)
+        }
+    }
+}

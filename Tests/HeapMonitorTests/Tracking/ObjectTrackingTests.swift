@@ -1,0 +1,73 @@
+@testable import HeapMonitor
+import Testing
+
+private final class Document {
+    var title: String
+    var lines: [String]
+    init(_ title: String, lines: Int) {
+        self.title = title
+        self.lines = (0..<lines).map { "line number \($0) of the document" }
+    }
+}
+
+extension TrackerSuite {
+    @Suite("Object tracking")
+    struct ObjectTrackingTests {
+        @Test func aTrackedObjectIsSizedByEverySnapshotWhileAlive() throws {
+            let tracker = freshTracker()
+            var document: Document? = Document(String(repeating: "title ", count: 5), lines: 100)
+            try tracker.track(document!, name: "report", resolutionLevel: 1)
+            let first = tracker.createSnapshot("first")
+            let tracked = try #require(tracker.objects.first)
+            #expect(tracked.name == "report" && tracked.resolutionLevel == 1 && tracked.isAlive)
+            #expect(tracked.className.hasSuffix("Document"))
+            let size = try #require(first.size(of: tracked.id))
+            #expect(size.size == deepSize(of: document!))
+            #expect(size.referents.map(\.name).sorted() == ["lines", "title"])
+            document = nil
+            let second = tracker.createSnapshot("second")
+            #expect(second.objects.isEmpty && second.liveObjectCount == 0)
+            #expect(tracker.objects.first?.isAlive == false)
+        }
+
+        @Test func trackChangeTakesEffectAtTheNextSnapshot() throws {
+            let tracker = freshTracker()
+            let document = Document("t", lines: 10)
+            try tracker.track(document)
+            #expect(tracker.createSnapshot().objects[0].referents.isEmpty)
+            #expect(tracker.trackChange(document, resolutionLevel: 2))
+            let tree = tracker.createSnapshot().objects[0]
+            #expect(tree.referent("lines")?.referents.count == 10)
+            #expect(!tracker.trackChange(Document("other", lines: 1), resolutionLevel: 1))
+        }
+
+        @Test func trackingTwiceKeepsOneRecord() throws {
+            let tracker = freshTracker()
+            let document = Document("t", lines: 1)
+            try tracker.track(document, name: "a")
+            try tracker.track(document, name: "b", resolutionLevel: 3)
+            #expect(tracker.objects.map(\.name) == ["b"])
+            #expect(tracker.objects.map(\.resolutionLevel) == [3])
+        }
+
+        @Test func clearForgetsEverything() throws {
+            let tracker = freshTracker()
+            let document = Document("t", lines: 1)
+            try tracker.track(document)
+            try tracker.track(class: Document.self)
+            tracker.createSnapshot()
+            tracker.clear()
+            let later = Document("u", lines: 1)
+            #expect(tracker.objects.isEmpty && tracker.snapshots.isEmpty)
+            _ = keep((document, later))
+        }
+    }
+}
+
+extension Snapshot.ObjectSize {
+    /// The referent reached by following `names`.
+    func referent(_ names: String...) -> SizedNode? {
+        guard let first = names.first, let node = referents.first(where: { $0.name == first }) else { return nil }
+        return names.dropFirst().reduce(Optional(node)) { node, name in node?.referent(name) }
+    }
+}
