@@ -1,0 +1,37 @@
+@testable import HeapMonitor
+import Testing
+
+private final class Traced { var x = 0 }
+private final class NotTraced { var x = 0 }
+
+@inline(never) private func makeTracedObject() -> Traced { keep(Traced()) }
+
+extension TrackerSuite {
+    @Suite("Instantiation traces")
+    struct InstantiationTraceTests {
+        @Test func tracedClassesRecordTheAllocatingCallStack() throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Traced.self, trace: true)
+            try tracker.track(class: NotTraced.self)
+            let objects = (0..<3).map { _ in makeTracedObject() }
+            let plain = keep(NotTraced())
+            let tracked = tracker.objects
+            let traced = tracked.filter { $0.className.hasSuffix("Traced") && !$0.className.hasSuffix("NotTraced") }
+            #expect(traced.count == 3)
+            #expect(Set(traced.compactMap(\.trace)).count == 1, "one call site, one interned trace")
+            let frames = try #require(traced.first?.trace).symbolicated()
+            #expect(frames.count >= 3)
+            #expect(frames.contains { $0.symbol?.contains("makeTracedObject") == true })
+            #expect(frames.contains { $0.symbol?.contains("tracedClassesRecordTheAllocatingCallStack") == true })
+            #expect(!frames.contains { $0.symbol?.hasPrefix("hm_") == true }, "the hook's own frames are skipped")
+            #expect(tracked.first { $0.className.hasSuffix("NotTraced") }?.trace == nil)
+            _ = keep((objects, plain))
+        }
+
+        @Test func unknownAddressesPrintAsAddresses() {
+            let frame = InstantiationTrace.Frame(address: 0x10)
+            #expect(frame.symbol == nil)
+            #expect(frame.description.hasPrefix("0x10"))
+        }
+    }
+}
