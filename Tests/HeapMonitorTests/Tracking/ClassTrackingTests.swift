@@ -82,8 +82,8 @@ extension TrackerSuite {
             try tracker.track(class: Throwing.self)
             _ = tracker.objects
             let made = keep(Failable(fail: false))
-            #expect(keep(Failable(fail: true)) == nil)
-            #expect(throws: Refused.self) { _ = try keep(Throwing(fail: true)) }
+            #expect(keep(Failable(fail: keep(true))) == nil)
+            #expect(throws: Refused.self) { _ = try keep(Throwing(fail: keep(true))) }
             let thrown = try keep(Throwing(fail: false))
             // The failed ones died at once: counted as short-lived, not kept.
             let objects = tracker.objects

@@ -13,7 +13,7 @@ extension TrackerSuite {
             let tracker = freshTracker()
             try tracker.track(class: Traced.self, trace: true)
             try tracker.track(class: NotTraced.self)
-            let objects = (0..<3).map { _ in makeTracedObject() }
+            let objects = (0..<keep(3)).map { _ in makeTracedObject() }
             let plain = keep(NotTraced())
             let tracked = tracker.objects
             let traced = tracked.filter { $0.className.hasSuffix("Traced") && !$0.className.hasSuffix("NotTraced") }

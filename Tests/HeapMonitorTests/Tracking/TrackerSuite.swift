@@ -12,5 +12,7 @@ func freshTracker() -> Tracker {
     return tracker
 }
 
-/// Keeps objects alive where the optimiser cannot see through.
-@inline(never) func keep<T>(_ value: T) -> T { value }
+/// Makes `value` escape, so that release builds allocate it on the heap
+/// rather than promote it to the stack: the optimiser computes no effects for
+/// an unoptimised function, so it must assume the worst.
+@_optimize(none) func keep<T>(_ value: T) -> T { value }
