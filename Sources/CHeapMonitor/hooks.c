@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CHeapHooks.h"
 #include "CHeapMonitor.h"
+#include "hooks_internal.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -20,10 +21,6 @@
 // Everything here runs inside the allocation path of the host: no Swift
 // objects, no locks on the hot path, plain calloc for tables (never freed
 // while a writer may hold them).
-
-#define HM_RELAXED memory_order_relaxed
-#define HM_ACQUIRE memory_order_acquire
-#define HM_RELEASE memory_order_release
 
 // MARK: Time
 
@@ -66,7 +63,7 @@ double hm_nanoseconds_per_tick(void) {
 // MARK: Class registry and the per-metadata filter cache
 
 // Class metadata on Linux: kind word 0, superclass at +8, descriptor at +40.
-enum { HM_REGISTRY_CAPACITY = 256, HM_FILTER_SLOTS = 4096, HM_MAX_DEPTH = 64 };
+enum { HM_REGISTRY_CAPACITY = 256, HM_FILTER_SLOTS = 512, HM_MAX_DEPTH = 64 };
 
 typedef struct {
     _Atomic uintptr_t key;  // metadata, or descriptor | 1
@@ -77,12 +74,17 @@ static hm_registration hm_registry[HM_REGISTRY_CAPACITY];
 static _Atomic size_t hm_registry_count;
 static pthread_mutex_t hm_registry_lock = PTHREAD_MUTEX_INITIALIZER;
 // Bumped on every registry change; cache entries of older generations miss.
-static _Atomic uint32_t hm_generation = 1;
+static _Atomic uint32_t hm_generation __attribute__((aligned(64))) = 1;
 // Cache entry: metadata << 16 | generation (12 bits) << 4 | flags (4 bits).
 static _Atomic uint64_t hm_filter[HM_FILTER_SLOTS];
-// Whether any hook has work: classes registered or census on.
-static _Atomic int hm_classes_registered;
-static _Atomic int hm_census_on;
+// What the hooks have to do, in one word read on every call.
+enum { HM_ACTIVE_CLASSES = 1, HM_ACTIVE_CENSUS = 2 };
+static _Atomic int hm_active_work;
+
+static void hm_set_active(int bit, int on) {
+    if (on) atomic_fetch_or_explicit(&hm_active_work, bit, HM_RELEASE);
+    else atomic_fetch_and_explicit(&hm_active_work, ~bit, HM_RELEASE);
+}
 
 static uint32_t hm_registered_flags(uintptr_t key) {
     size_t count = atomic_load_explicit(&hm_registry_count, HM_ACQUIRE);
@@ -111,7 +113,7 @@ static uint32_t hm_compute_flags(const void *metadata) {
     return result;
 }
 
-static inline uint32_t hm_filter_flags(const void *metadata) {
+__attribute__((always_inline)) static inline uint32_t hm_filter_flags(const void *metadata) {
     uintptr_t md = (uintptr_t)metadata;
     size_t slot = ((md >> 4) ^ (md >> 16)) & (HM_FILTER_SLOTS - 1);
     uint64_t entry = atomic_load_explicit(&hm_filter[slot], HM_RELAXED);
@@ -128,7 +130,7 @@ static void hm_registry_changed(void) {
     int any = 0;
     size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED);
     for (size_t i = 0; i < count; i++) any |= atomic_load_explicit(&hm_registry[i].flags, HM_RELAXED) != 0;
-    atomic_store_explicit(&hm_classes_registered, any, HM_RELEASE);
+    hm_set_active(HM_ACTIVE_CLASSES, any);
     uint32_t next = atomic_load_explicit(&hm_generation, HM_RELAXED) + 1;
     if ((next & 0xfff) == 0) next++;  // generation 0 never matches a fresh slot
     atomic_store_explicit(&hm_generation, next, HM_RELEASE);
@@ -170,51 +172,24 @@ void hm_clear_classes(void) {
 
 // MARK: Per-thread logs
 
-enum { HM_CHUNK_EVENTS = 4096, HM_TRACE_EVENTS = 5, HM_CENSUS_SLOTS = 2048 };
-
-typedef struct hm_chunk {
-    _Atomic(struct hm_chunk *) next;
-    _Atomic size_t count;
-    hm_event events[HM_CHUNK_EVENTS];
-} hm_chunk;
-
-typedef struct {
-    _Atomic uintptr_t metadata;  // low bit: left out of the census
-    _Atomic int64_t allocations, deallocations, allocated_bytes, deallocated_bytes;
-} hm_census_slot;
-
-enum hm_log_state { HM_LOG_ACTIVE = 0, HM_LOG_ORPHANED = 1, HM_LOG_REUSABLE = 2 };
-
-typedef struct hm_log {
-    struct hm_log *next_log;  // immutable once published
-    _Atomic int state;
-    hm_chunk *write;          // the writer's
-    hm_chunk *read;           // the reader's
-    size_t read_index;        // the reader's
-    _Atomic(hm_chunk *) spare;  // a drained chunk handed back to the writer
-    _Atomic uint64_t stack_objects;
-    _Atomic(hm_census_slot *) census;
-    _Atomic int census_overflow;
-    uintptr_t stack_low, stack_high;
-} hm_log;
-
-static _Atomic(hm_log *) hm_logs;
-static _Atomic uint64_t hm_dropped;
-static _Atomic uint64_t hm_overhead;
+_Atomic(hm_log *) hm_logs;
+_Atomic uint64_t hm_dropped;
+_Atomic uint64_t hm_overhead;
 static pthread_key_t hm_log_key;
 static pthread_once_t hm_log_key_once = PTHREAD_ONCE_INIT;
 static __thread hm_log *hm_thread_log;
-// Events of a thread whose log was retired (after its TLS destructors ran).
-static hm_log hm_late_log;
+// Events of a thread whose log was retired (after its TLS destructors ran),
+// written under a spin lock.
+hm_log hm_late_log;
 static atomic_flag hm_late_lock = ATOMIC_FLAG_INIT;
 
-static void *hm_calloc_counted(size_t bytes) {
+void *hm_calloc_counted(size_t bytes) {
     void *memory = calloc(1, bytes);
     if (memory) atomic_fetch_add_explicit(&hm_overhead, bytes, HM_RELAXED);
     return memory;
 }
 
-static void hm_free_counted(void *memory, size_t bytes) {
+void hm_free_counted(void *memory, size_t bytes) {
     free(memory);
     atomic_fetch_sub_explicit(&hm_overhead, bytes, HM_RELAXED);
 }
@@ -274,13 +249,20 @@ static hm_event *hm_reserve(hm_log *log, size_t n) {
     hm_chunk *chunk = log->write;
     size_t count = atomic_load_explicit(&chunk->count, HM_RELAXED);
     if (__builtin_expect(count + n <= HM_CHUNK_EVENTS, 1)) return &chunk->events[count];
-    hm_chunk *fresh = atomic_exchange_explicit(&log->spare, NULL, HM_ACQUIRE);
+    // A drained chunk from the writer's own list, refilled with the whole
+    // shared pool at once (one taker: no ABA), else a new one.
+    hm_chunk *fresh = log->private_pool;
+    if (!fresh) fresh = atomic_exchange_explicit(&log->pool, NULL, HM_ACQUIRE);
     if (fresh) {
-        atomic_store_explicit(&fresh->count, 0, HM_RELAXED);
-        atomic_store_explicit(&fresh->next, NULL, HM_RELAXED);
-    } else if (!(fresh = hm_calloc_counted(sizeof(hm_chunk)))) {
+        log->private_pool = atomic_load_explicit(&fresh->next, HM_RELAXED);
+        atomic_fetch_sub_explicit(&log->pooled, 1, HM_RELAXED);
+    } else if ((fresh = malloc(sizeof(hm_chunk)))) {
+        atomic_fetch_add_explicit(&hm_overhead, sizeof(hm_chunk), HM_RELAXED);
+    } else {
         return NULL;
     }
+    atomic_store_explicit(&fresh->count, 0, HM_RELAXED);
+    atomic_store_explicit(&fresh->next, NULL, HM_RELAXED);
     log->write = fresh;
     atomic_store_explicit(&chunk->next, fresh, HM_RELEASE);  // `chunk` is final now
     return &fresh->events[0];
@@ -352,33 +334,9 @@ static void hm_census_count(hm_log *log, const void *object, uintptr_t metadata,
     }
 }
 
-void hm_census_enable(int on) { atomic_store_explicit(&hm_census_on, on != 0, HM_RELEASE); }
+void hm_census_enable(int on) { hm_set_active(HM_ACTIVE_CENSUS, on); }
 
-int hm_census_enabled(void) { return atomic_load_explicit(&hm_census_on, HM_ACQUIRE); }
-
-size_t hm_census_read(hm_census_row *out, size_t capacity) {
-    size_t rows = 0;
-    for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log; log = log->next_log) {
-        hm_census_slot *table = atomic_load_explicit(&log->census, HM_ACQUIRE);
-        if (!table) continue;
-        for (size_t s = 0; s < HM_CENSUS_SLOTS; s++) {
-            uintptr_t key = atomic_load_explicit(&table[s].metadata, HM_ACQUIRE);
-            if (key == 0 || (key & 1)) continue;
-            size_t row = 0;
-            while (row < rows && out[row].metadata != (const void *)key) row++;
-            if (row == rows) {
-                if (rows == capacity) continue;
-                memset(&out[rows], 0, sizeof(hm_census_row));
-                out[rows++].metadata = (const void *)key;
-            }
-            out[row].allocations += atomic_load_explicit(&table[s].allocations, HM_RELAXED);
-            out[row].deallocations += atomic_load_explicit(&table[s].deallocations, HM_RELAXED);
-            out[row].allocated_bytes += atomic_load_explicit(&table[s].allocated_bytes, HM_RELAXED);
-            out[row].deallocated_bytes += atomic_load_explicit(&table[s].deallocated_bytes, HM_RELAXED);
-        }
-    }
-    return rows;
-}
+int hm_census_enabled(void) { return (atomic_load_explicit(&hm_active_work, HM_ACQUIRE) & HM_ACTIVE_CENSUS) != 0; }
 
 // MARK: Recording
 
@@ -406,7 +364,7 @@ __attribute__((noinline)) static void hm_record_birth(void *object, const void *
     hm_log *log = hm_current_log();
     if (!log) { atomic_fetch_add_explicit(&hm_dropped, 1, HM_RELAXED); return; }
     hm_lock_late(log);
-    if (atomic_load_explicit(&hm_census_on, HM_RELAXED)) hm_census_count(log, object, (uintptr_t)metadata, 1);
+    if (hm_census_enabled()) hm_census_count(log, object, (uintptr_t)metadata, 1);
     if (flags & HM_CLASS_TRACKED) {
         uintptr_t frames[HM_TRACE_EVENTS * 3];
         size_t frame_count = (flags & HM_CLASS_TRACED) ? hm_capture_frames(log, frames, HM_TRACE_EVENTS * 3) : 0;
@@ -458,40 +416,41 @@ static hm_dealloc_partial_fn hm_real_dealloc_partial;
 static hm_dealloc_fn hm_real_dealloc_object;
 static hm_init_stack_fn hm_real_init_stack;
 
-static inline int hm_active(void) {
-    return atomic_load_explicit(&hm_classes_registered, HM_RELAXED) | atomic_load_explicit(&hm_census_on, HM_RELAXED);
-}
+static inline int hm_active(void) { return atomic_load_explicit(&hm_active_work, HM_RELAXED); }
 
 static void *hm_alloc_hook(const void *metadata, size_t size, size_t alignment_mask) {
     void *object = hm_real_alloc(metadata, size, alignment_mask);
-    if (__builtin_expect(hm_active(), 0)) {
-        uint32_t flags = atomic_load_explicit(&hm_classes_registered, HM_RELAXED) ? hm_filter_flags(metadata) : 0;
-        if ((flags & HM_CLASS_TRACKED) || atomic_load_explicit(&hm_census_on, HM_RELAXED))
-            hm_record_birth(object, metadata, flags);
+    int work = hm_active();
+    if (__builtin_expect(work != 0, 0)) {
+        uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
+        if ((flags & HM_CLASS_TRACKED) || (work & HM_ACTIVE_CENSUS)) hm_record_birth(object, metadata, flags);
     }
     return object;
 }
 
 // Whether a death is to be recorded: the class is registered, or census is on.
-static inline void hm_observe_death(void *object) {
+__attribute__((always_inline)) static inline void hm_observe_death(void *object, int work) {
     const void *metadata = *(const void *const *)object;
-    uint32_t flags = atomic_load_explicit(&hm_classes_registered, HM_RELAXED) ? hm_filter_flags(metadata) : 0;
-    int census = atomic_load_explicit(&hm_census_on, HM_RELAXED);
+    uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
+    int census = work & HM_ACTIVE_CENSUS;
     if ((flags & HM_CLASS_DEATHS) || census) hm_record_death(object, metadata, flags, census);
 }
 
 static void hm_dealloc_class_hook(void *object, size_t size, size_t alignment_mask) {
-    if (__builtin_expect(hm_active(), 0)) hm_observe_death(object);
+    int work = hm_active();
+    if (__builtin_expect(work != 0, 0)) hm_observe_death(object, work);
     hm_real_dealloc_class(object, size, alignment_mask);
 }
 
 static void hm_dealloc_partial_hook(void *object, const void *metadata, size_t size, size_t alignment_mask) {
-    if (__builtin_expect(hm_active(), 0)) hm_observe_death(object);
+    int work = hm_active();
+    if (__builtin_expect(work != 0, 0)) hm_observe_death(object, work);
     hm_real_dealloc_partial(object, metadata, size, alignment_mask);
 }
 
 static void hm_dealloc_object_hook(void *object, size_t size, size_t alignment_mask) {
-    if (__builtin_expect(hm_active(), 0)) hm_observe_death(object);
+    int work = hm_active();
+    if (__builtin_expect(work != 0, 0)) hm_observe_death(object, work);
     hm_real_dealloc_object(object, size, alignment_mask);
 }
 
@@ -707,53 +666,4 @@ size_t hm_hooks_patched_entries(void) {
     size_t count = hm_patch_count;
     pthread_mutex_unlock(&hm_patch_lock);
     return count;
-}
-
-// MARK: Reading
-
-static pthread_mutex_t hm_reader_lock = PTHREAD_MUTEX_INITIALIZER;
-
-// Copies whole groups from one log; returns events copied.
-static size_t hm_drain_log(hm_log *log, hm_event *out, size_t capacity) {
-    size_t copied = 0;
-    while (log->read) {
-        hm_chunk *chunk = log->read;
-        hm_chunk *next = atomic_load_explicit(&chunk->next, HM_ACQUIRE);
-        size_t available = atomic_load_explicit(&chunk->count, HM_ACQUIRE);
-        while (log->read_index < available) {
-            const hm_event *event = &chunk->events[log->read_index];
-            size_t group = event->kind == HM_EVENT_ALLOC ? 1 + event->extra : 1;
-            if (copied + group > capacity) return copied;
-            memcpy(out + copied, event, group * sizeof(hm_event));
-            copied += group;
-            log->read_index += group;
-        }
-        if (!next) break;
-        // The writer has moved on: hand this chunk back (or free it).
-        log->read = next;
-        log->read_index = 0;
-        hm_chunk *expected = NULL;
-        if (!atomic_compare_exchange_strong_explicit(&log->spare, &expected, chunk, HM_RELEASE, HM_RELAXED))
-            hm_free_counted(chunk, sizeof(hm_chunk));
-    }
-    int orphaned = HM_LOG_ORPHANED;
-    if (log != &hm_late_log && atomic_load_explicit(&log->state, HM_ACQUIRE) == HM_LOG_ORPHANED)
-        atomic_compare_exchange_strong(&log->state, &orphaned, HM_LOG_REUSABLE);
-    return copied;
-}
-
-size_t hm_drain_events(hm_event *out, size_t capacity) {
-    pthread_mutex_lock(&hm_reader_lock);
-    size_t copied = 0;
-    for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log && copied < capacity; log = log->next_log) {
-        if (log == &hm_late_log) {
-            while (atomic_flag_test_and_set_explicit(&hm_late_lock, HM_ACQUIRE)) {}
-            copied += hm_drain_log(log, out + copied, capacity - copied);
-            atomic_flag_clear_explicit(&hm_late_lock, HM_RELEASE);
-        } else {
-            copied += hm_drain_log(log, out + copied, capacity - copied);
-        }
-    }
-    pthread_mutex_unlock(&hm_reader_lock);
-    return copied;
 }

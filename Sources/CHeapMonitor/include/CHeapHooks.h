@@ -67,10 +67,26 @@ void hm_clear_classes(void);
 /// deaths bit if any ancestor is registered.
 uint32_t hm_class_flags(const void *metadata);
 
-/// Copies whole pending event groups (an allocation with its trace), at most
-/// `capacity` events, into `out` and returns how many. Events of one thread
-/// come in order; threads are not merged. One reader at a time.
-size_t hm_drain_events(hm_event *out, size_t capacity);
+/// Reads every thread's events up to time `cutoff` (UINT64_MAX: all), merged
+/// in time order. An object born and freed within one drain is not returned
+/// but counted (see `hm_drain_short_lived`). Returns the other events — in
+/// time order, except that births of objects still alive come last; each
+/// birth followed by its trace events — in a buffer valid until the next
+/// call. One reader at a time.
+size_t hm_drain(uint64_t cutoff, const hm_event **events);
+/// Ends the use of the last drain's events, giving back memory a large drain took.
+void hm_drain_release(void);
+
+/// Objects of one class born and freed within a drain.
+typedef struct {
+    const void *metadata;
+    uint64_t count;
+    /// Their lifetimes summed, in ticks.
+    uint64_t lifetime;
+} hm_short_lived;
+/// Moves the short-lived counts gathered since the last call into `out` (at
+/// most `capacity` classes) and returns how many.
+size_t hm_drain_short_lived(hm_short_lived *out, size_t capacity);
 /// Events dropped because memory for a log could not be allocated.
 uint64_t hm_dropped_events(void);
 

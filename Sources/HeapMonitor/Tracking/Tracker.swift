@@ -185,6 +185,23 @@ public final class Tracker: Sendable {
     /// Patches images loaded since tracking began (after `dlopen`).
     public func rescanImages() throws { try AllocationHooks.install() }
 
+    /// Installs the allocation hooks now (tracking installs them when needed).
+    public func installHooks() throws { try AllocationHooks.install() }
+
+    /// Restores every patched GOT entry: allocations and deallocations are no
+    /// longer seen, so tracked objects freed meanwhile are not known to be
+    /// dead; call `clear()` first unless the hooks come back soon.
+    public func uninstallHooks() {
+        state.withLock { $0.drain() }
+        AllocationHooks.uninstall()
+    }
+
+    /// Drops the snapshots taken so far (a long-running program's periodic
+    /// snapshots would otherwise accumulate).
+    public func discardSnapshots() {
+        state.withLock { $0.snapshots = [] }
+    }
+
     // MARK: Background work
 
     /// Timers are used from the tracker's queue and under `background`'s lock only.

@@ -35,90 +35,82 @@ struct TrackerState: ~Copyable {
     private var classIndex: [UInt: UInt32] = [:]
     private var classLevels: [UInt32: Int] = [:]
 
-    // Instantiation traces, interned.
+    // Instantiation traces, interned by a hash of their frames.
     private(set) var traces: [InstantiationTrace] = []
-    private var traceIndex: [[UInt]: UInt32] = [:]
-
-    /// Events read from the hooks but too recent to apply (see `drain`).
-    private var heldBack: [Event] = []
-    private let buffer = UnsafeMutablePointer<hm_event>.allocate(capacity: TrackerState.bufferCapacity)
-    private static let bufferCapacity = 1 << 15
+    private var traceIndex: [Int: [UInt32]] = [:]
 
     init() {}
 
-    deinit { buffer.deallocate() }
-
-    /// An allocation or deallocation, with its trace interned.
-    struct Event {
-        var time: UInt64
-        var address: UInt
-        var metadata: UInt
-        /// 0: a death; else a birth with trace index + 1 in `trace - 1`, or no trace when 1.
-        var birthTrace: UInt32
-    }
-
     // MARK: Events
 
-    /// Applies the hooks' pending events in time order. With `holdBack`
-    /// ticks, events that recent wait for the next drain: another thread may
-    /// have taken an earlier timestamp and not published its event yet. At a
-    /// safe point (a snapshot) nothing is held back.
+    /// Applies the hooks' pending events. With `holdBack` ticks, events that
+    /// recent wait for the next drain: another thread may have taken an
+    /// earlier timestamp and not published its event yet. At a safe point (a
+    /// snapshot) nothing is held back.
     mutating func drain(holdBack: UInt64 = 0) {
-        var events = heldBack
-        heldBack = []
+        let cutoff = holdBack > 0 ? MonitorClock.now &- holdBack : UInt64.max
+        var buffer: UnsafePointer<hm_event>?
+        let count = hm_drain(cutoff, &buffer)
+        var index = 0
+        while index < count, let event = buffer?[index] {
+            if event.kind == HM_EVENT_ALLOC.rawValue {
+                let traceCount = Int(event.extra)
+                let trace = traceCount > 0 ? intern(traceFrom: buffer! + index + 1, count: traceCount) : 0
+                records.append(address: UInt(event.address), birth: event.time,
+                               classIndex: self.index(ofClass: UInt(event.metadata)), trace: trace)
+                index += 1 + traceCount
+            } else {
+                recordDeath(address: UInt(event.address), time: event.time)
+                index += 1
+            }
+        }
+        hm_drain_release()
+        var rows = [hm_short_lived](repeating: hm_short_lived(), count: 256)
         while true {
-            let count = hm_drain_events(buffer, Self.bufferCapacity)
-            if count == 0 { break }
-            var index = 0
-            while index < count {
-                let event = buffer[index]
-                if event.kind == HM_EVENT_ALLOC.rawValue {
-                    let traceCount = Int(event.extra)
-                    let trace = traceCount > 0 ? intern(traceFrom: buffer + index + 1, count: traceCount) : 0
-                    events.append(Event(time: event.time, address: UInt(event.address), metadata: UInt(event.metadata),
-                                        birthTrace: trace + 1))
-                    index += 1 + traceCount
-                } else {
-                    events.append(Event(time: event.time, address: UInt(event.address), metadata: UInt(event.metadata),
-                                        birthTrace: 0))
-                    index += 1
+            let found = hm_drain_short_lived(&rows, rows.count)
+            for row in rows[..<found] {
+                countShortLived(self.index(ofClass: UInt(bitPattern: row.metadata)), count: Int(row.count), lifetime: row.lifetime)
+            }
+            if found < rows.count { break }
+        }
+    }
+
+    private mutating func recordDeath(address: UInt, time: UInt64) {
+        if case .dropped(let classIndex, let lifetime) = records.recordDeath(address: address, time: time) {
+            countShortLived(classIndex, count: 1, lifetime: lifetime)
+        }
+    }
+
+    private mutating func countShortLived(_ classIndex: UInt32, count: Int, lifetime: UInt64) {
+        shortLived[classIndex, default: (0, 0)].count += count
+        shortLived[classIndex, default: (0, 0)].lifetime += lifetime
+    }
+
+    /// The trace number (index + 1) of the frames in `count` trace events.
+    private mutating func intern(traceFrom events: UnsafePointer<hm_event>, count: Int) -> UInt32 {
+        func frames(_ body: (UInt) -> Void) {
+            for index in 0..<count {
+                let event = events[index]
+                for word in 0..<Int(min(event.extra, 3)) {
+                    body(UInt(word == 0 ? event.time : word == 1 ? event.address : event.metadata))
                 }
             }
         }
-        guard !events.isEmpty else { return }
-        // Each thread's events are in order already: the sort merges runs.
-        events.sort { $0.time < $1.time }
-        var applied = events.count
-        if holdBack > 0 {
-            let cutoff = MonitorClock.now &- holdBack
-            applied = events.firstIndex { $0.time > cutoff } ?? events.count
-            heldBack = Array(events[applied...])
+        var hasher = Hasher()
+        var length = 0
+        frames { hasher.combine($0); length += 1 }
+        let key = hasher.finalize()
+        for candidate in traceIndex[key] ?? [] {
+            let known = traces[Int(candidate - 1)].addresses
+            var position = 0, same = known.count == length
+            if same { frames { same = same && known[position] == $0; position += 1 } }
+            if same { return candidate }
         }
-        for event in events[..<applied] { apply(event) }
-    }
-
-    private mutating func apply(_ event: Event) {
-        if event.birthTrace > 0 {
-            records.append(address: event.address, birth: event.time, classIndex: index(ofClass: event.metadata),
-                           trace: event.birthTrace - 1)
-            return
-        }
-        if case .dropped(let classIndex, let lifetime) = records.recordDeath(address: event.address, time: event.time) {
-            shortLived[classIndex, default: (0, 0)].count += 1
-            shortLived[classIndex, default: (0, 0)].lifetime += lifetime
-        }
-    }
-
-    private mutating func intern(traceFrom events: UnsafePointer<hm_event>, count: Int) -> UInt32 {
-        var frames: [UInt] = []
-        frames.reserveCapacity(count * 3)
-        for index in 0..<count {
-            let event = events[index]
-            frames.append(contentsOf: [event.time, event.address, event.metadata].prefix(Int(event.extra)).map { UInt($0) })
-        }
-        if let known = traceIndex[frames] { return known }
-        traces.append(InstantiationTrace(addresses: frames))
-        traceIndex[frames] = UInt32(traces.count)
+        var addresses: [UInt] = []
+        addresses.reserveCapacity(length)
+        frames { addresses.append($0) }
+        traces.append(InstantiationTrace(addresses: addresses))
+        traceIndex[key, default: []].append(UInt32(traces.count))
         return UInt32(traces.count)
     }
 
@@ -187,8 +179,7 @@ struct TrackerState: ~Copyable {
     /// an estimate for snapshots.
     var monitorBytes: Int {
         let snapshotBytes = snapshots.reduce(0) { $0 + 64 + $1.objects.capacity * MemoryLayout<Snapshot.ObjectSize>.stride }
-        return Int(hm_hooks_overhead_bytes()) + records.heldBytes + Self.bufferCapacity * MemoryLayout<hm_event>.stride
-            + snapshotBytes + traces.count * 64
+        return Int(hm_hooks_overhead_bytes()) + records.heldBytes + snapshotBytes + traces.count * 64
     }
 
     /// Forgets every object, snapshot and registration.
@@ -200,6 +191,5 @@ struct TrackerState: ~Copyable {
         snapshots = []
         shortLived = [:]
         classLevels = [:]
-        heldBack = []
     }
 }
