@@ -28,6 +28,8 @@ __attribute__((constructor)) static void hm_detect_allocator(void) {
     hm_glibc_chunk_headers = hm_header_matches(24) && hm_header_matches(1000) && hm_header_matches(1 << 20);
 }
 
+int hm_allocator_is_glibc(void) { return hm_glibc_chunk_headers; }
+
 size_t hm_allocator_in_use(void) {
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;

@@ -19,6 +19,9 @@ static inline size_t hm_block_size(const void *ptr) {
     return hm_usable_size(ptr);
 }
 
+/// Whether the allocator is glibc's (`hm_glibc_chunk_headers`), for Swift callers.
+int hm_allocator_is_glibc(void);
+
 /// Asks the CPU to start loading the cache line at `ptr`.
 static inline void hm_prefetch(const void *ptr) { __builtin_prefetch(ptr); }
 

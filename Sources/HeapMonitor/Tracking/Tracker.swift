@@ -1,6 +1,5 @@
 import CHeapMonitor
 import Dispatch
-import Synchronization
 
 /// Follows objects and classes through their lives and sizes them in
 /// snapshots, with no change to the classes watched.
@@ -21,8 +20,8 @@ public final class Tracker: Sendable {
     /// The process's tracker.
     public static let shared = Tracker()
 
-    let state = Mutex(TrackerState())
-    private let background = Mutex(BackgroundWork())
+    let state = Locked(TrackerState())
+    private let background = Locked(BackgroundWork())
     private let queue = DispatchQueue(label: "HeapMonitor.Tracker", qos: .utility)
 
     private init() {}
