@@ -454,9 +454,13 @@ static void hm_dealloc_object_hook(void *object, size_t size, size_t alignment_m
     hm_real_dealloc_object(object, size, alignment_mask);
 }
 
-static void *hm_init_stack_hook(const void *metadata, void *object) {
+static void hm_count_stack_object(void) {
     hm_log *log = hm_thread_log;
     if (log && log != &hm_late_log) hm_add((_Atomic int64_t *)&log->stack_objects, 1);
+}
+
+static void *hm_init_stack_hook(const void *metadata, void *object) {
+    hm_count_stack_object();
     return hm_real_init_stack(metadata, object);
 }
 
@@ -470,6 +474,47 @@ uint64_t hm_stack_objects(void) {
 uint64_t hm_dropped_events(void) { return atomic_load_explicit(&hm_dropped, HM_RELAXED); }
 
 uint64_t hm_hooks_overhead_bytes(void) { return atomic_load_explicit(&hm_overhead, HM_RELAXED); }
+
+// MARK: Linker wrapping (-static-stdlib)
+
+// With the runtime linked in statically there is no GOT entry to patch; an
+// executable linked with `-Xlinker --wrap=swift_allocObject` (and the other
+// entry points) calls these instead, and the linker resolves `__real_*` to
+// the runtime. Unwrapped executables leave the weak references null.
+extern void *__real_swift_allocObject(const void *, size_t, size_t) __attribute__((weak));
+extern void __real_swift_deallocClassInstance(void *, size_t, size_t) __attribute__((weak));
+extern void __real_swift_deallocPartialClassInstance(void *, const void *, size_t, size_t) __attribute__((weak));
+extern void __real_swift_deallocObject(void *, size_t, size_t) __attribute__((weak));
+extern void *__real_swift_initStackObject(const void *, void *) __attribute__((weak));
+
+static int hm_wrapped;
+
+__attribute__((constructor)) static void hm_detect_wrapping(void) {
+    if (!__real_swift_allocObject || !__real_swift_deallocClassInstance || !__real_swift_deallocObject) return;
+    hm_real_alloc = __real_swift_allocObject;
+    hm_real_dealloc_class = __real_swift_deallocClassInstance;
+    hm_real_dealloc_object = __real_swift_deallocObject;
+    hm_real_dealloc_partial = __real_swift_deallocPartialClassInstance;
+    hm_real_init_stack = __real_swift_initStackObject;
+    hm_wrapped = 1;
+}
+
+void *__wrap_swift_allocObject(const void *metadata, size_t size, size_t alignment_mask) {
+    return hm_alloc_hook(metadata, size, alignment_mask);
+}
+void __wrap_swift_deallocClassInstance(void *object, size_t size, size_t alignment_mask) {
+    hm_dealloc_class_hook(object, size, alignment_mask);
+}
+void __wrap_swift_deallocPartialClassInstance(void *object, const void *metadata, size_t size, size_t alignment_mask) {
+    hm_dealloc_partial_hook(object, metadata, size, alignment_mask);
+}
+void __wrap_swift_deallocObject(void *object, size_t size, size_t alignment_mask) {
+    hm_dealloc_object_hook(object, size, alignment_mask);
+}
+void *__wrap_swift_initStackObject(const void *metadata, void *object) {
+    hm_count_stack_object();
+    return __real_swift_initStackObject(metadata, object);
+}
 
 // MARK: GOT patching
 
@@ -621,6 +666,7 @@ static int hm_resolve_real_functions(void) {
 }
 
 int hm_hooks_install(void) {
+    if (hm_wrapped) return HM_INSTALLED;
     pthread_mutex_lock(&hm_patch_lock);
     hm_scan scan = {0, 0};
     int result = HM_INSTALLED;

@@ -17,7 +17,7 @@ public enum HookError: Error, Equatable, CustomStringConvertible {
                 + "(-static-stdlib), so there are no GOT entries to hook. Link dynamically, or link with "
                 + "-Xlinker --wrap=swift_allocObject -Xlinker --wrap=swift_deallocClassInstance "
                 + "-Xlinker --wrap=swift_deallocPartialClassInstance -Xlinker --wrap=swift_deallocObject "
-                + "(see docs/Tracking.md, \"Static executables\")."
+                + "-Xlinker --wrap=swift_initStackObject (see docs/Tracking.md, \"Static executables\")."
         case .nothingToPatch:
             return "HeapMonitor cannot observe allocations: no loaded image calls swift_allocObject through its GOT."
         case .tooManyClasses:

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# A -static-stdlib executable has no GOT entries for the runtime: tracking must
+# fail with the documented message, and work once linked with --wrap.
+set -euo pipefail
+cd "$(dirname "$0")/../Examples/StaticTracking"
+wraps=()
+for symbol in swift_allocObject swift_deallocClassInstance swift_deallocPartialClassInstance swift_deallocObject swift_initStackObject; do
+    wraps+=(-Xlinker "--wrap=$symbol")
+done
+
+swift build --static-swift-stdlib --scratch-path .build-static >/dev/null
+plain=$(.build-static/debug/StaticTracking)
+echo "static, not wrapped: $plain"
+[[ "$plain" == *"linked statically (-static-stdlib)"*"--wrap=swift_allocObject"* ]] || { echo "FAIL: no static-stdlib message"; exit 1; }
+
+swift build --static-swift-stdlib "${wraps[@]}" --scratch-path .build-static-wrapped >/dev/null
+wrapped=$(.build-static-wrapped/debug/StaticTracking)
+echo "static, wrapped:     $wrapped"
+[[ "$wrapped" == "tracked 100 alive 60 kept 60" ]] || { echo "FAIL: wrapped build does not track"; exit 1; }
+echo "static-stdlib check passed"

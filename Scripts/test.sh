@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests, the tracker under the thread sanitizer,
+# and the static-stdlib route. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# Tests share the process-wide hooks and compare with the allocator's global
+# counters: one at a time.
+swift test --no-parallel
+# The tracker's concurrency (hooks, logs, background drains and snapshots).
+# Only the tracker suite: sizing tests compare with glibc's counters, which the
+# sanitizer's allocator does not keep.
+swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter TrackerSuite
+Scripts/check-static-stdlib.sh
