@@ -113,15 +113,21 @@ static uint32_t hm_compute_flags(const void *metadata) {
     return result;
 }
 
+// Kept out of line so that the hit path needs no stack frame.
+__attribute__((noinline)) static uint32_t hm_filter_miss(const void *metadata, size_t slot, uint32_t generation) {
+    uint32_t flags = hm_compute_flags(metadata);
+    atomic_store_explicit(&hm_filter[slot], ((uint64_t)(uintptr_t)metadata << 16) | ((uint64_t)generation << 4) | flags,
+                          HM_RELAXED);
+    return flags;
+}
+
 __attribute__((always_inline)) static inline uint32_t hm_filter_flags(const void *metadata) {
     uintptr_t md = (uintptr_t)metadata;
     size_t slot = ((md >> 4) ^ (md >> 16)) & (HM_FILTER_SLOTS - 1);
     uint64_t entry = atomic_load_explicit(&hm_filter[slot], HM_RELAXED);
     uint32_t generation = atomic_load_explicit(&hm_generation, HM_ACQUIRE) & 0xfff;
-    if ((entry >> 16) == md && ((entry >> 4) & 0xfff) == generation) return entry & 0xf;
-    uint32_t flags = hm_compute_flags(metadata);
-    atomic_store_explicit(&hm_filter[slot], ((uint64_t)md << 16) | ((uint64_t)generation << 4) | flags, HM_RELAXED);
-    return flags;
+    if (__builtin_expect((entry >> 16) == md && ((entry >> 4) & 0xfff) == generation, 1)) return entry & 0xf;
+    return hm_filter_miss(metadata, slot, generation);
 }
 
 uint32_t hm_class_flags(const void *metadata) { return hm_filter_flags(metadata); }
@@ -247,7 +253,7 @@ static hm_log *hm_current_log(void) {
 // Room for `n` events in the writer's chunk (a fresh chunk when it is full).
 static hm_event *hm_reserve(hm_log *log, size_t n) {
     hm_chunk *chunk = log->write;
-    size_t count = atomic_load_explicit(&chunk->count, HM_RELAXED);
+    size_t count = log->write_count;
     if (__builtin_expect(count + n <= HM_CHUNK_EVENTS, 1)) return &chunk->events[count];
     // A drained chunk from the writer's own list, refilled with the whole
     // shared pool at once (one taker: no ABA), else a new one.
@@ -264,13 +270,14 @@ static hm_event *hm_reserve(hm_log *log, size_t n) {
     atomic_store_explicit(&fresh->count, 0, HM_RELAXED);
     atomic_store_explicit(&fresh->next, NULL, HM_RELAXED);
     log->write = fresh;
+    log->write_count = 0;
     atomic_store_explicit(&chunk->next, fresh, HM_RELEASE);  // `chunk` is final now
     return &fresh->events[0];
 }
 
 static inline void hm_commit(hm_log *log, size_t n) {
-    hm_chunk *chunk = log->write;
-    atomic_store_explicit(&chunk->count, atomic_load_explicit(&chunk->count, HM_RELAXED) + n, HM_RELEASE);
+    log->write_count += n;
+    atomic_store_explicit(&log->write->count, log->write_count, HM_RELEASE);
 }
 
 static inline void hm_lock_late(hm_log *log) {
@@ -340,19 +347,24 @@ int hm_census_enabled(void) { return (atomic_load_explicit(&hm_active_work, HM_A
 
 // MARK: Recording
 
-// Return addresses from the frame-pointer chain, bounded by the thread's stack.
-// Inlined into `hm_record_birth`, whose own return address (into the hook) is
-// skipped: the first frame is the caller of the runtime entry point.
+// The hooks' code sits in a section of its own, so that a trace can leave
+// out the frames inside it however the compiler inlined or tail-called.
+#define HM_HOOK_CODE __attribute__((section("hm_hook_text")))
+extern const char __start_hm_hook_text[], __stop_hm_hook_text[];
+
+// Return addresses from the frame-pointer chain, bounded by the thread's
+// stack, starting with the first outside the hooks: the caller of the
+// runtime entry point.
 __attribute__((always_inline)) static inline size_t hm_capture_frames(hm_log *log, uintptr_t *frames, size_t capacity) {
     const uintptr_t *fp = __builtin_frame_address(0);
     size_t count = 0;
-    int skip = 1;
     while (count < capacity) {
         uintptr_t at = (uintptr_t)fp;
         if ((at & 7) || at < log->stack_low || at + 16 > log->stack_high) break;
         uintptr_t ret = fp[1];
         if (ret < 4096) break;
-        if (skip) skip--; else frames[count++] = ret;
+        if (count > 0 || ret < (uintptr_t)__start_hm_hook_text || ret >= (uintptr_t)__stop_hm_hook_text)
+            frames[count++] = ret;
         const uintptr_t *next = (const uintptr_t *)fp[0];
         if (next <= fp) break;
         fp = next;
@@ -360,7 +372,7 @@ __attribute__((always_inline)) static inline size_t hm_capture_frames(hm_log *lo
     return count;
 }
 
-__attribute__((noinline)) static void hm_record_birth(void *object, const void *metadata, uint32_t flags) {
+__attribute__((always_inline)) static inline void hm_record_birth(void *object, const void *metadata, uint32_t flags) {
     hm_log *log = hm_current_log();
     if (!log) { atomic_fetch_add_explicit(&hm_dropped, 1, HM_RELAXED); return; }
     hm_lock_late(log);
@@ -386,7 +398,7 @@ __attribute__((noinline)) static void hm_record_birth(void *object, const void *
     hm_unlock_late(log);
 }
 
-__attribute__((noinline)) static void hm_record_death(void *object, const void *metadata, uint32_t flags, int census) {
+__attribute__((always_inline)) static inline void hm_record_death(void *object, const void *metadata, uint32_t flags, int census) {
     hm_log *log = hm_current_log();
     if (!log) { atomic_fetch_add_explicit(&hm_dropped, 1, HM_RELAXED); return; }
     hm_lock_late(log);
@@ -418,39 +430,59 @@ static hm_init_stack_fn hm_real_init_stack;
 
 static inline int hm_active(void) { return atomic_load_explicit(&hm_active_work, HM_RELAXED); }
 
-static void *hm_alloc_hook(const void *metadata, size_t size, size_t alignment_mask) {
-    void *object = hm_real_alloc(metadata, size, alignment_mask);
-    int work = hm_active();
-    if (__builtin_expect(work != 0, 0)) {
-        uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
-        if ((flags & HM_CLASS_TRACKED) || (work & HM_ACTIVE_CENSUS)) hm_record_birth(object, metadata, flags);
-    }
+// The hooks' common case — nothing to record — must need no stack frame of
+// its own: it is decided from the filter cache alone, and everything else
+// (a cache miss, recording) goes to an out-of-line function.
+
+// Whether the object's class may need recording: the census is on, the
+// cache misses, or the cached flags contain `wanted`.
+__attribute__((always_inline)) static inline int hm_may_record(const void *metadata, int work, uint32_t wanted) {
+    if (work & HM_ACTIVE_CENSUS) return 1;
+    uintptr_t md = (uintptr_t)metadata;
+    uint64_t entry = atomic_load_explicit(&hm_filter[((md >> 4) ^ (md >> 16)) & (HM_FILTER_SLOTS - 1)], HM_RELAXED);
+    uint32_t generation = atomic_load_explicit(&hm_generation, HM_ACQUIRE) & 0xfff;
+    return (entry >> 16) != md || ((entry >> 4) & 0xfff) != generation || (entry & wanted);
+}
+
+__attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_slow(void *object, const void *metadata, int work) {
+    uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
+    if ((flags & HM_CLASS_TRACKED) || (work & HM_ACTIVE_CENSUS)) hm_record_birth(object, metadata, flags);
     return object;
 }
 
-// Whether a death is to be recorded: the class is registered, or census is on.
-__attribute__((always_inline)) static inline void hm_observe_death(void *object, int work) {
+HM_HOOK_CODE static void *hm_alloc_hook(const void *metadata, size_t size, size_t alignment_mask) {
+    void *object = hm_real_alloc(metadata, size, alignment_mask);
+    int work = hm_active();
+    if (work && hm_may_record(metadata, work, HM_CLASS_TRACKED)) return hm_alloc_slow(object, metadata, work);
+    return object;
+}
+
+__attribute__((noinline)) HM_HOOK_CODE static void hm_observe_death(void *object, int work) {
     const void *metadata = *(const void *const *)object;
     uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
     int census = work & HM_ACTIVE_CENSUS;
     if ((flags & HM_CLASS_DEATHS) || census) hm_record_death(object, metadata, flags, census);
 }
 
-static void hm_dealloc_class_hook(void *object, size_t size, size_t alignment_mask) {
+__attribute__((always_inline)) static inline int hm_death_may_record(void *object, int work) {
+    return work && hm_may_record(*(const void *const *)object, work, HM_CLASS_DEATHS);
+}
+
+HM_HOOK_CODE static void hm_dealloc_class_hook(void *object, size_t size, size_t alignment_mask) {
     int work = hm_active();
-    if (__builtin_expect(work != 0, 0)) hm_observe_death(object, work);
+    if (hm_death_may_record(object, work)) hm_observe_death(object, work);
     hm_real_dealloc_class(object, size, alignment_mask);
 }
 
-static void hm_dealloc_partial_hook(void *object, const void *metadata, size_t size, size_t alignment_mask) {
+HM_HOOK_CODE static void hm_dealloc_partial_hook(void *object, const void *metadata, size_t size, size_t alignment_mask) {
     int work = hm_active();
-    if (__builtin_expect(work != 0, 0)) hm_observe_death(object, work);
+    if (hm_death_may_record(object, work)) hm_observe_death(object, work);
     hm_real_dealloc_partial(object, metadata, size, alignment_mask);
 }
 
-static void hm_dealloc_object_hook(void *object, size_t size, size_t alignment_mask) {
+HM_HOOK_CODE static void hm_dealloc_object_hook(void *object, size_t size, size_t alignment_mask) {
     int work = hm_active();
-    if (__builtin_expect(work != 0, 0)) hm_observe_death(object, work);
+    if (hm_death_may_record(object, work)) hm_observe_death(object, work);
     hm_real_dealloc_object(object, size, alignment_mask);
 }
 
@@ -459,7 +491,7 @@ static void hm_count_stack_object(void) {
     if (log && log != &hm_late_log) hm_add((_Atomic int64_t *)&log->stack_objects, 1);
 }
 
-static void *hm_init_stack_hook(const void *metadata, void *object) {
+HM_HOOK_CODE static void *hm_init_stack_hook(const void *metadata, void *object) {
     hm_count_stack_object();
     return hm_real_init_stack(metadata, object);
 }
@@ -499,19 +531,19 @@ __attribute__((constructor)) static void hm_detect_wrapping(void) {
     hm_wrapped = 1;
 }
 
-void *__wrap_swift_allocObject(const void *metadata, size_t size, size_t alignment_mask) {
+HM_HOOK_CODE void *__wrap_swift_allocObject(const void *metadata, size_t size, size_t alignment_mask) {
     return hm_alloc_hook(metadata, size, alignment_mask);
 }
-void __wrap_swift_deallocClassInstance(void *object, size_t size, size_t alignment_mask) {
+HM_HOOK_CODE void __wrap_swift_deallocClassInstance(void *object, size_t size, size_t alignment_mask) {
     hm_dealloc_class_hook(object, size, alignment_mask);
 }
-void __wrap_swift_deallocPartialClassInstance(void *object, const void *metadata, size_t size, size_t alignment_mask) {
+HM_HOOK_CODE void __wrap_swift_deallocPartialClassInstance(void *object, const void *metadata, size_t size, size_t alignment_mask) {
     hm_dealloc_partial_hook(object, metadata, size, alignment_mask);
 }
-void __wrap_swift_deallocObject(void *object, size_t size, size_t alignment_mask) {
+HM_HOOK_CODE void __wrap_swift_deallocObject(void *object, size_t size, size_t alignment_mask) {
     hm_dealloc_object_hook(object, size, alignment_mask);
 }
-void *__wrap_swift_initStackObject(const void *metadata, void *object) {
+HM_HOOK_CODE void *__wrap_swift_initStackObject(const void *metadata, void *object) {
     hm_count_stack_object();
     return __real_swift_initStackObject(metadata, object);
 }

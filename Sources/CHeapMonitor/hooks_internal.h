@@ -31,19 +31,27 @@ enum hm_log_state { HM_LOG_ACTIVE = 0, HM_LOG_ORPHANED = 1, HM_LOG_REUSABLE = 2 
 
 /// One thread's events: a chain of chunks with one writer (the thread) and one
 /// reader (the monitor). Drained chunks go back to the writer through `pool`.
+/// Each side keeps its own copy of the count it last wrote or read, so that
+/// the shared count's cache line moves between cores once per batch of
+/// events, not once per event.
 typedef struct hm_log {
+    // Shared, read-mostly.
     struct hm_log *next_log;    // immutable once published
     _Atomic int state;
-    hm_chunk *write;            // the writer's
-    hm_chunk *read;             // the reader's
-    size_t read_index;          // the reader's
-    _Atomic(hm_chunk *) pool;   // drained chunks, linked by `next`; pushed by the reader, taken whole by the writer
-    hm_chunk *private_pool;     // the writer's share of the pool
-    _Atomic int pooled;         // chunks in both pools
-    _Atomic uint64_t stack_objects;
+    uintptr_t stack_low, stack_high;
     _Atomic(hm_census_slot *) census;
     _Atomic int census_overflow;
-    uintptr_t stack_low, stack_high;
+    // The writer's.
+    _Alignas(64) hm_chunk *write;
+    size_t write_count;         // the writer's copy of `write->count`
+    hm_chunk *private_pool;     // the writer's share of the pool
+    _Atomic uint64_t stack_objects;
+    // The reader's, and the pool both push to.
+    _Alignas(64) hm_chunk *read;
+    size_t read_index;
+    size_t read_limit;          // the reader's last look at `read->count`
+    _Atomic(hm_chunk *) pool;   // drained chunks, linked by `next`; pushed by the reader, taken whole by the writer
+    _Atomic int pooled;         // chunks in both pools
 } hm_log;
 
 extern _Atomic(hm_log *) hm_logs;

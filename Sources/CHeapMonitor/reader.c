@@ -57,13 +57,16 @@ static void hm_recycle(hm_log *log, hm_chunk *chunk) {
 static const hm_event *hm_peek(hm_log *log) {
     while (log->read) {
         hm_chunk *chunk = log->read;
-        if (log->read_index < atomic_load_explicit(&chunk->count, HM_ACQUIRE)) return &chunk->events[log->read_index];
+        if (log->read_index < log->read_limit) return &chunk->events[log->read_index];
+        log->read_limit = atomic_load_explicit(&chunk->count, HM_ACQUIRE);
+        if (log->read_index < log->read_limit) return &chunk->events[log->read_index];
         hm_chunk *next = atomic_load_explicit(&chunk->next, HM_ACQUIRE);
         if (!next) return NULL;
         // The writer linked `next` after its last write here: look once more.
-        if (log->read_index < atomic_load_explicit(&chunk->count, HM_ACQUIRE)) return &chunk->events[log->read_index];
+        log->read_limit = atomic_load_explicit(&chunk->count, HM_ACQUIRE);
+        if (log->read_index < log->read_limit) return &chunk->events[log->read_index];
         log->read = next;
-        log->read_index = 0;
+        log->read_index = log->read_limit = 0;
         hm_recycle(log, chunk);
     }
     return NULL;
@@ -257,10 +260,14 @@ size_t hm_drain(uint64_t cutoff, const hm_event **events) {
     return result;
 }
 
-// Frees a buffer grown past what steady work needs (a drain of a million
-// births should not leave the monitor a million births bigger).
+// Frees a buffer grown past what steady work needs: a drain of a million
+// births should not leave the monitor a million births bigger. (Churn keeps
+// the births buffer near 2 × 65,536 events through compaction; freeing that
+// every drain would fault its pages in again each time.)
+enum { HM_KEPT_EVENTS = 1 << 18 };
+
 static void hm_trim(hm_buffer *buffer) {
-    if (buffer->capacity <= 65536) return;
+    if (buffer->capacity <= HM_KEPT_EVENTS) return;
     atomic_fetch_sub_explicit(&hm_overhead, buffer->capacity * sizeof(hm_event), HM_RELAXED);
     free(buffer->events);
     *buffer = (hm_buffer){NULL, 0, 0};
@@ -270,7 +277,7 @@ void hm_drain_release(void) {
     pthread_mutex_lock(&hm_reader_lock);
     hm_trim(&hm_output);
     hm_trim(&hm_births);
-    if (hm_birth_slots > 65536) {
+    if (hm_birth_slots > 2 * HM_KEPT_EVENTS) {
         atomic_fetch_sub_explicit(&hm_overhead, hm_birth_slots * sizeof(uint32_t), HM_RELAXED);
         free(hm_birth_index);
         hm_birth_index = NULL;
