@@ -302,6 +302,11 @@ __attribute__((constructor)) static void hm_register_late_log(void) {
 
 static uintptr_t hm_core_low, hm_core_high;  // libswiftCore's mapped range
 
+int hm_is_runtime_class(const void *metadata) {
+    uintptr_t descriptor = ((const uintptr_t *)metadata)[5];
+    return descriptor >= hm_core_low && descriptor < hm_core_high;
+}
+
 static hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata) {
     hm_census_slot *table = atomic_load_explicit(&log->census, HM_RELAXED);
     if (!table) {

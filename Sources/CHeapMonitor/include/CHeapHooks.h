@@ -108,6 +108,10 @@ typedef struct {
 /// unordered) and returns the number of rows written.
 size_t hm_census_read(hm_census_row *out, size_t capacity);
 
+/// Whether the class is defined in libswiftCore (known once hooks are
+/// installed): its instances are freed inside the runtime, unseen.
+int hm_is_runtime_class(const void *metadata);
+
 /// Objects the runtime placed on the stack (`swift_initStackObject`) so far.
 uint64_t hm_stack_objects(void);
 /// Bytes the hooks hold for their logs and tables.

@@ -9,6 +9,9 @@ public enum HookError: Error, Equatable, CustomStringConvertible {
     case nothingToPatch
     /// More classes are registered than the hooks' table holds (256).
     case tooManyClasses
+    /// The class belongs to the standard library, which frees its instances
+    /// inside the runtime where the hooks cannot see.
+    case standardLibraryClass(String)
 
     public var description: String {
         switch self {
@@ -22,6 +25,9 @@ public enum HookError: Error, Equatable, CustomStringConvertible {
             return "HeapMonitor cannot observe allocations: no loaded image calls swift_allocObject through its GOT."
         case .tooManyClasses:
             return "HeapMonitor cannot track more than 256 classes at once."
+        case .standardLibraryClass(let name):
+            return "HeapMonitor cannot track \(name): the standard library allocates and frees it inside the runtime, "
+                + "where the allocation hooks do not see. Track the object that holds it."
         }
     }
 }
@@ -42,6 +48,11 @@ enum AllocationHooks {
 
     /// GOT entries currently patched.
     static var patchedEntries: Int { hm_hooks_patched_entries() }
+
+    /// Throws when instances of the class could die unseen.
+    static func checkObservable(_ metadata: UnsafeRawPointer) throws {
+        if hm_is_runtime_class(metadata) != 0 { throw HookError.standardLibraryClass(Metadata(metadata).name) }
+    }
 
     /// Sets the hooks' flags for a class (metadata) or for every specialisation
     /// of a generic class (its type descriptor).

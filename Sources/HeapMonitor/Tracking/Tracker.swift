@@ -39,6 +39,7 @@ public final class Tracker: Sendable {
         try AllocationHooks.install()
         let address = UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())
         let metadata = UnsafeRawPointer(bitPattern: address)!.load(as: UnsafeRawPointer.self)
+        try AllocationHooks.checkObservable(metadata)
         try state.withLock { state in
             state.drain()
             let key = ClassKey(metadata: metadata)
@@ -73,6 +74,7 @@ public final class Tracker: Sendable {
     public func track(class type: AnyClass, resolutionLevel: Int = 0, trace: Bool = false,
                       allSpecializations: Bool = false) throws {
         try AllocationHooks.install()
+        try AllocationHooks.checkObservable(Metadata(type).pointer)
         try state.withLock { state in
             state.drain()
             try state.register(ClassKey(type, allSpecializations: allSpecializations),

@@ -50,6 +50,16 @@ extension TrackerSuite {
             #expect(tracker.objects.map(\.resolutionLevel) == [3])
         }
 
+        @Test func standardLibraryObjectsAreRefused() throws {
+            let tracker = freshTracker()
+            let array = Array(0..<keep(3))
+            // On Linux an array is one reference to its storage object.
+            let storage = unsafeBitCast(array, to: AnyObject.self)
+            #expect(throws: HookError.self) { try tracker.track(storage) }
+            #expect(tracker.objects.isEmpty)
+            _ = keep(array)
+        }
+
         @Test func clearForgetsEverything() throws {
             let tracker = freshTracker()
             let document = Document("t", lines: 1)
