@@ -11,6 +11,11 @@
 
 static pthread_mutex_t hm_reader_lock = PTHREAD_MUTEX_INITIALIZER;
 
+// Buffers up to this many events are kept between drains; churn keeps the
+// births buffer below it by compacting once this many births are cancelled
+// (freeing it every drain would fault its pages in again each time).
+enum { HM_KEPT_EVENTS = 1 << 16, HM_COMPACT_AFTER = 1 << 14 };
+
 // MARK: Growable buffers (reader-owned)
 
 typedef struct {
@@ -201,7 +206,7 @@ static void hm_process(const hm_event *group) {
                 hm_count_short_lived((const void *)(uintptr_t)birth->metadata, group->time - birth->time);
                 birth->kind = 0;
                 // Leave the slot as a tombstone: its birth is no longer an ALLOC.
-                if (++hm_cancelled > 65536 && hm_cancelled * 2 > hm_births.count) hm_compact_births();
+                if (++hm_cancelled > HM_COMPACT_AFTER && hm_cancelled * 2 > hm_births.count) hm_compact_births();
                 return;
             }
         }
@@ -261,10 +266,7 @@ size_t hm_drain(uint64_t cutoff, const hm_event **events) {
 }
 
 // Frees a buffer grown past what steady work needs: a drain of a million
-// births should not leave the monitor a million births bigger. (Churn keeps
-// the births buffer near 2 × 65,536 events through compaction; freeing that
-// every drain would fault its pages in again each time.)
-enum { HM_KEPT_EVENTS = 1 << 18 };
+// births should not leave the monitor a million births bigger.
 
 static void hm_trim(hm_buffer *buffer) {
     if (buffer->capacity <= HM_KEPT_EVENTS) return;
