@@ -8,9 +8,10 @@ struct HeapMonitorCommand: ParsableCommand {
         abstract: "Memory insight for Swift programs on Linux.",
         discussion: """
             Sizes Swift values as the allocator holds them, with a per-referent
-            breakdown. `heapmonitor sample` sizes a built-in object graph.
+            breakdown. `heapmonitor sample` sizes a built-in object graph;
+            `stats`, `summary`, `diff` and `object` analyse profile files.
             """,
         version: HeapMonitorVersion.current,
-        subcommands: [SampleCommand.self]
+        subcommands: [SampleCommand.self, StatsCommand.self, SummaryCommand.self, DiffCommand.self, ObjectCommand.self]
     )
 }

@@ -25,6 +25,7 @@ extension Tracker {
                                     monitorBytes: state.monitorBytes, liveObjectCount: state.records.liveCount,
                                     objects: objects, census: census)
             state.snapshots.append(snapshot)
+            state.writeProfile(snapshot)
             return snapshot
         }
     }

@@ -4,7 +4,11 @@ import CHeapMonitor
 /// was first used in this process, read from the same counter the hooks use.
 enum MonitorClock {
     private static let origin = hm_now()
-    private static let secondsPerTick = hm_nanoseconds_per_tick() / 1e9
+    static let secondsPerTick = hm_nanoseconds_per_tick() / 1e9
+
+    /// Fixes the origin (the first use fixes it; the tracker does this when
+    /// created, before any birth is recorded).
+    static func start() { _ = origin }
 
     /// The current time in ticks.
     static var now: UInt64 { hm_now() }

@@ -24,9 +24,12 @@ struct TrackedRecords {
     var liveCount: Int { index.count }
 
     /// Appends a record for a live object; an earlier occupant of its address
-    /// (whose death event is still on its way) is dead by now.
-    mutating func append(address: UInt, birth: UInt64, classIndex: UInt32, trace: UInt32) {
-        if let previous = index.remove(address, in: addresses) { deaths[previous] = max(births[previous], birth) }
+    /// (whose death event is still on its way) is dead by now: its record is
+    /// returned.
+    @discardableResult
+    mutating func append(address: UInt, birth: UInt64, classIndex: UInt32, trace: UInt32) -> Int? {
+        let previous = index.remove(address, in: addresses)
+        if let previous { deaths[previous] = max(births[previous], birth) }
         let record = addresses.count
         addresses.append(address)
         births.append(birth)
@@ -34,6 +37,7 @@ struct TrackedRecords {
         classes.append(classIndex)
         traces.append(trace)
         index.insert(UInt32(record), address: address, in: addresses)
+        return previous
     }
 
     /// What became of a death event.

@@ -24,7 +24,7 @@ public final class Tracker: Sendable {
     private let background = Locked(BackgroundWork())
     private let queue = DispatchQueue(label: "HeapMonitor.Tracker", qos: .utility)
 
-    private init() {}
+    private init() { MonitorClock.start() }
 
     // MARK: Tracking
 

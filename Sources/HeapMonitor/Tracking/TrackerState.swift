@@ -28,6 +28,8 @@ struct TrackerState: ~Copyable {
     var registrations: [ClassKey: ClassRegistration] = [:]
     var snapshots: [Snapshot] = []
     var shortLived: [UInt32: (count: Int, lifetime: UInt64)] = [:]
+    /// The profile being written, if any.
+    var profile: ProfileWriter?
 
     // Classes met in events, by index.
     private(set) var classMetadata: [UnsafeRawPointer] = []
@@ -56,8 +58,9 @@ struct TrackerState: ~Copyable {
             if event.kind == HM_EVENT_ALLOC.rawValue {
                 let traceCount = Int(event.extra)
                 let trace = traceCount > 0 ? intern(traceFrom: buffer! + index + 1, count: traceCount) : 0
-                records.append(address: UInt(event.address), birth: event.time,
-                               classIndex: self.index(ofClass: UInt(event.metadata)), trace: trace)
+                let ended = records.append(address: UInt(event.address), birth: event.time,
+                                           classIndex: self.index(ofClass: UInt(event.metadata)), trace: trace)
+                if let ended { noteDeath(of: ended) }
                 index += 1 + traceCount
             } else {
                 recordDeath(address: UInt(event.address), time: event.time)
@@ -76,9 +79,18 @@ struct TrackerState: ~Copyable {
     }
 
     private mutating func recordDeath(address: UInt, time: UInt64) {
-        if case .dropped(let classIndex, let lifetime) = records.recordDeath(address: address, time: time) {
-            countShortLived(classIndex, count: 1, lifetime: lifetime)
+        switch records.recordDeath(address: address, time: time) {
+        case .dropped(let classIndex, let lifetime): countShortLived(classIndex, count: 1, lifetime: lifetime)
+        case .recorded(let record): noteDeath(of: record)
+        case .unknown: break
         }
+    }
+
+    /// A profile that holds the record alive must learn of its death.
+    private mutating func noteDeath(of record: Int) {
+        guard var writer = profile.take() else { return }
+        if record < writer.writtenRecords { writer.pendingDeaths.append(record) }
+        profile = consume writer
     }
 
     private mutating func countShortLived(_ classIndex: UInt32, count: Int, lifetime: UInt64) {
@@ -184,6 +196,7 @@ struct TrackerState: ~Copyable {
 
     /// Forgets every object, snapshot and registration.
     mutating func removeAll() {
+        _ = finishProfile()
         hm_clear_classes()
         records.removeAll()
         settings = [:]

@@ -1,0 +1,24 @@
+extension Tracker {
+    /// Streams what the tracker records to a profile file at `path` (created
+    /// or truncated): classes, traces, tracked objects with their births and
+    /// deaths, and every snapshot from now on, each handed to the kernel
+    /// before the snapshot returns. Replaces a profile started before.
+    ///
+    /// Load it with `Profile.load(from:)` or `MemStats`, or the
+    /// `heapmonitor stats` command.
+    public func startProfile(at path: String) throws {
+        var writer: ProfileWriter? = try ProfileWriter(path: path)
+        state.withLock { state in
+            _ = state.finishProfile()
+            state.drain()
+            state.profile = writer.take()
+        }
+    }
+
+    /// Ends the profile: an end record, and the file is closed. Returns the
+    /// first write error, if writing failed on the way (the program went on).
+    @discardableResult
+    public func stopProfile() -> String? {
+        state.withLock { $0.finishProfile() }
+    }
+}

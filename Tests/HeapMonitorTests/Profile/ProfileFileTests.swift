@@ -1,0 +1,127 @@
+@testable import HeapMonitor
+import Foundation
+import Testing
+
+private final class Leaf {
+    var label: String
+    var values: [Int]
+    init(_ index: Int) {
+        label = "leaf number \(index) with a long label"
+        values = Array(0..<(index % 20))
+    }
+}
+
+private final class Holder { var leaves: [Leaf] = [] }
+
+@inline(never) private func makeLeaf(_ index: Int) -> Leaf { keep(Leaf(index)) }
+
+/// A temporary file path, removed by the caller.
+func temporaryPath(_ name: String) -> String {
+    NSTemporaryDirectory() + "heapmonitor-\(getpid())-\(name)"
+}
+
+extension TrackerSuite {
+    @Suite("Profile files")
+    struct ProfileFileTests {
+        @Test func aProfileRecordsWhatTheTrackerSaw() throws {
+            let path = temporaryPath("roundtrip.hmprof")
+            defer { unlink(path) }
+            let tracker = freshTracker()
+            try tracker.track(class: Leaf.self, trace: true)
+            let holder = Holder()
+            try tracker.track(holder, name: "holder", resolutionLevel: 2)
+            try tracker.startProfile(at: path)
+            holder.leaves = (0..<keep(50)).map(makeLeaf)
+            tracker.createSnapshot("fifty")
+            holder.leaves.removeLast(20)
+            tracker.createSnapshot("thirty")
+            #expect(tracker.stopProfile() == nil)
+
+            let profile = try Profile.load(from: path)
+            let objects = tracker.objects
+            #expect(profile.isComplete && profile.unreadBytes == 0)
+            #expect(profile.objects.count == objects.count)
+            #expect(profile.objects.map(\.name) == objects.map(\.name))
+            #expect(zip(profile.objects, objects).allSatisfy { abs($0.birth - $1.birth) < 1e-6 })
+            #expect(zip(profile.objects, objects).allSatisfy { ($0.death == nil) == ($1.death == nil) })
+            #expect(profile.objects.filter { $0.death != nil }.count == 20)
+            #expect(profile.snapshots.map(\.description) == ["fifty", "thirty"])
+            for (written, taken) in zip(profile.snapshots, tracker.snapshots) {
+                #expect(written.objectIDs.map(Int.init) == taken.objects.map(\.object))
+                #expect(written.sizes == taken.objects.map(\.size))
+                #expect(written.flatSizes == taken.objects.map(\.flatSize))
+                #expect(written.memory == taken.memory && written.liveObjectCount == taken.liveObjectCount)
+                let holderID = objects.first { $0.name == "holder" }!.id
+                #expect(written.referents[holderID] == taken.size(of: holderID)?.referents)
+            }
+            let leaf = try #require(profile.objects.first { profile.classNames[$0.classID].hasSuffix("Leaf") })
+            let trace = try #require(leaf.traceID.map { profile.traces[$0] })
+            #expect(trace.contains { $0.contains("makeLeaf") })
+        }
+
+        @Test func aCutFileLoadsUpToItsLastCompleteRecord() throws {
+            let path = temporaryPath("cut.hmprof")
+            defer { unlink(path) }
+            let tracker = freshTracker()
+            try tracker.track(class: Leaf.self)
+            let leaves = (0..<keep(10)).map(makeLeaf)
+            try tracker.startProfile(at: path)
+            tracker.createSnapshot("one")
+            let firstLength = try fileSize(path)
+            tracker.createSnapshot("two")
+            tracker.stopProfile()
+            let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+            let endRecord = whole.count - 6  // kind, zero length, checksum
+            for cut in [firstLength, firstLength + 1, endRecord + 1, whole.count - 1] {
+                try whole.prefix(cut).write(to: URL(fileURLWithPath: path))
+                let profile = try Profile.load(from: path)
+                let lastWhole = cut >= endRecord ? endRecord : firstLength
+                #expect(!profile.isComplete)
+                #expect(profile.snapshots.count == (cut >= endRecord ? 2 : 1), "cut at \(cut)")
+                #expect(profile.unreadBytes == cut - lastWhole, "cut at \(cut)")
+            }
+            _ = keep(leaves)
+        }
+
+        @Test func aProgramKilledWithSIGKILLLeavesALoadableProfile() throws {
+            let path = temporaryPath("killed.hmprof")
+            defer { unlink(path) }
+            let bench = try #require(builtProduct("heapmonitor-bench"), "swift build builds heapmonitor-bench")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: bench)
+            process.arguments = ["profile", "--objects", "2000", "--snapshots", "6", "--kill-after", "3", "--keep", path]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+            let profile = try Profile.load(from: path)
+            #expect(!profile.isComplete)
+            #expect(profile.snapshots.map(\.description) == ["snapshot 0", "snapshot 1", "snapshot 2"])
+            #expect(profile.snapshots.allSatisfy { $0.objectIDs.count == 2000 })
+        }
+
+        @Test func writeErrorsStopTheProfileNotTheProgram() throws {
+            let tracker = freshTracker()
+            #expect(throws: ProfileError.self) { try tracker.startProfile(at: "/nonexistent-directory/x.hmprof") }
+            try tracker.startProfile(at: "/dev/full")
+            tracker.createSnapshot("into a full disk")
+            #expect(tracker.stopProfile()?.contains("/dev/full") == true)
+            #expect(tracker.snapshots.count == 1)
+        }
+    }
+}
+
+func fileSize(_ path: String) throws -> Int {
+    try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+}
+
+/// The path of an executable product built next to the test bundle.
+func builtProduct(_ name: String) -> String? {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    return nil
+}
