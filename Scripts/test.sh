@@ -11,3 +11,5 @@ swift test --no-parallel
 # sanitizer's allocator does not keep.
 swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter TrackerSuite
 Scripts/check-static-stdlib.sh
+# A short fuzzing run of the profile reader (Scripts/fuzz-profile.sh 1000000 for a long one).
+Scripts/fuzz-profile.sh 200000

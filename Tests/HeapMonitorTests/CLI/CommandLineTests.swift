@@ -1,0 +1,78 @@
+@testable import HeapMonitor
+import Foundation
+import Testing
+
+private final class Gadget {
+    var parts: [Int]
+    init(_ count: Int) { parts = Array(0..<count) }
+}
+
+/// Runs the built `heapmonitor` with `arguments`: exit status, standard output, standard error.
+private func heapmonitor(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: try #require(builtProduct("heapmonitor")))
+    process.arguments = arguments
+    let output = Pipe(), error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    let out = output.fileHandleForReading.readDataToEndOfFile(), err = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+}
+
+extension TrackerSuite {
+    @Suite("heapmonitor commands")
+    struct CommandLineTests {
+        @Test func commandsReadAProfile() throws {
+            let path = temporaryPath("cli.hmprof")
+            defer { unlink(path) }
+            let tracker = freshTracker()
+            try tracker.track(class: Gadget.self)
+            var gadgets = (1...keep(20)).map { Gadget($0 * 100) }
+            try tracker.startProfile(at: path)
+            tracker.createSnapshot("before")
+            gadgets.removeLast(5)
+            gadgets.append(Gadget(5000))
+            tracker.createSnapshot("after")
+            tracker.stopProfile()
+            _ = keep(gadgets)
+
+            let stats = try heapmonitor(["stats", path, "--limit", "3", "--sort", "size"])
+            #expect(stats.status == 0)
+            let lines = stats.output.split(separator: "\n")
+            #expect(lines.count == 4 && lines[0].hasPrefix("id") && lines[1].contains("Gadget") && lines[1].contains("KiB"))
+
+            let json = try heapmonitor(["stats", path, "--json", "--sort", "size", "--limit", "0.5"])
+            let rows = try JSONDecoder().decode([MemStats.ObjectRow].self, from: Data(json.output.utf8))
+            #expect(rows.count == 11 && rows.map(\.maxSize) == rows.map(\.maxSize).sorted(by: >))
+
+            let summary = try heapmonitor(["summary", path])
+            #expect(summary.status == 0 && summary.output.contains("\"before\"") && summary.output.contains("\"after\""))
+            let diff = try heapmonitor(["diff", path])
+            #expect(diff.status == 0 && diff.output.contains("new objects (1)") && diff.output.contains("freed objects (5)"))
+            let object = try heapmonitor(["object", path, "--id", "0"])
+            #expect(object.status == 0 && object.output.contains("before") && object.output.contains("after"))
+            let filtered = try heapmonitor(["stats", path, "--filter", "nothing-like-this"])
+            #expect(filtered.status == 0 && filtered.output.split(separator: "\n").count == 1)
+        }
+
+        @Test func badInputGivesAOneLineErrorAndExitCode1() throws {
+            let path = temporaryPath("not-a-profile.txt")
+            defer { unlink(path) }
+            try Data("hello\n".utf8).write(to: URL(fileURLWithPath: path))
+            for arguments in [["stats", path], ["summary", "/nonexistent.hmprof"], ["diff", path]] {
+                let result = try heapmonitor(arguments)
+                #expect(result.status == 1, "\(arguments)")
+                #expect(result.error.split(separator: "\n").count == 1 && result.error.hasPrefix("heapmonitor: "))
+                #expect(result.output.isEmpty)
+            }
+        }
+
+        @Test func usageErrorsExitWith64() throws {
+            #expect(try heapmonitor(["stats"]).status == 64)
+            #expect(try heapmonitor(["stats", "x.hmprof", "--sort", "colour"]).status == 64)
+            #expect(try heapmonitor(["stats", "x.hmprof", "--limit", "-1"]).status == 64)
+        }
+    }
+}
