@@ -177,6 +177,10 @@ public final class Tracker: Sendable {
     /// and are not tracked.
     public var stackPromotedObjects: Int { Int(hm_stack_objects()) }
 
+    /// Events the hooks could not record for lack of memory (0 unless the
+    /// process ran out): births and deaths the tracker missed.
+    public var droppedEvents: Int { Int(hm_dropped_events()) }
+
     /// Bytes the monitor holds now: hook logs and tables, records, snapshots.
     public var monitorBytes: Int { state.withLock { $0.monitorBytes } }
 

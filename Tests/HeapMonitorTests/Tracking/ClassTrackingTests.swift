@@ -125,6 +125,7 @@ extension TrackerSuite {
             let short = tracker.shortLivedObjects.reduce(0) { $0 + $1.count }
             #expect(objects.count + short == 2 * perThread)
             #expect(objects.allSatisfy { !$0.isAlive })
+            #expect(tracker.droppedEvents == 0)
         }
 
         @Test func detachedClassesStopTrackingNewInstancesOnly() throws {
