@@ -95,6 +95,15 @@ static uint32_t hm_registered_flags(uintptr_t key) {
     return 0;
 }
 
+static uintptr_t hm_core_low, hm_core_high;  // libswiftCore's mapped range
+// Every class outside the standard library is watched (for leak scans).
+static _Atomic int hm_watching_all;
+
+int hm_is_runtime_class(const void *metadata) {
+    uintptr_t descriptor = ((const uintptr_t *)metadata)[5];
+    return descriptor >= hm_core_low && descriptor < hm_core_high;
+}
+
 static uint32_t hm_compute_flags(const void *metadata) {
     uint32_t result = 0;
     int births_decided = 0;
@@ -110,6 +119,9 @@ static uint32_t hm_compute_flags(const void *metadata) {
         }
         cls = (const uintptr_t *)cls[1];
     }
+    if (!(result & HM_CLASS_TRACKED) && atomic_load_explicit(&hm_watching_all, HM_RELAXED) &&
+        ((const uintptr_t *)metadata)[0] == 0 && !hm_is_runtime_class(metadata))
+        result |= HM_CLASS_TRACKED | HM_CLASS_DEATHS | HM_CLASS_WATCHED;
     return result;
 }
 
@@ -136,7 +148,7 @@ static void hm_registry_changed(void) {
     int any = 0;
     size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED);
     for (size_t i = 0; i < count; i++) any |= atomic_load_explicit(&hm_registry[i].flags, HM_RELAXED) != 0;
-    hm_set_active(HM_ACTIVE_CLASSES, any);
+    hm_set_active(HM_ACTIVE_CLASSES, any || atomic_load_explicit(&hm_watching_all, HM_RELAXED));
     uint32_t next = atomic_load_explicit(&hm_generation, HM_RELAXED) + 1;
     if ((next & 0xfff) == 0) next++;  // generation 0 never matches a fresh slot
     atomic_store_explicit(&hm_generation, next, HM_RELEASE);
@@ -166,6 +178,15 @@ int hm_register_class(const void *key, int by_descriptor, uint32_t flags) {
 done:
     pthread_mutex_unlock(&hm_registry_lock);
     return result;
+}
+
+int hm_is_watching_all(void) { return atomic_load_explicit(&hm_watching_all, HM_ACQUIRE); }
+
+void hm_watch_all(int on) {
+    pthread_mutex_lock(&hm_registry_lock);
+    atomic_store_explicit(&hm_watching_all, on != 0, HM_RELAXED);
+    hm_registry_changed();
+    pthread_mutex_unlock(&hm_registry_lock);
 }
 
 void hm_clear_classes(void) {
@@ -299,13 +320,6 @@ __attribute__((constructor)) static void hm_register_late_log(void) {
 }
 
 // MARK: Census
-
-static uintptr_t hm_core_low, hm_core_high;  // libswiftCore's mapped range
-
-int hm_is_runtime_class(const void *metadata) {
-    uintptr_t descriptor = ((const uintptr_t *)metadata)[5];
-    return descriptor >= hm_core_low && descriptor < hm_core_high;
-}
 
 static hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata) {
     hm_census_slot *table = atomic_load_explicit(&log->census, HM_RELAXED);

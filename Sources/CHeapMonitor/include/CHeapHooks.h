@@ -37,6 +37,8 @@ enum hm_class_flags {
     /// Record deallocations of it and of its subclasses (set for every
     /// registered class: instances tracked earlier must see their death).
     HM_CLASS_DEATHS = 4,
+    /// Recorded only because every class is watched (`hm_watch_all`).
+    HM_CLASS_WATCHED = 8,
 };
 
 /// Result codes of `hm_hooks_install`.
@@ -62,6 +64,11 @@ size_t hm_hooks_patched_entries(void);
 int hm_register_class(const void *key, int by_descriptor, uint32_t flags);
 /// Removes every registered class.
 void hm_clear_classes(void);
+/// Records births and deaths of every class outside the standard library
+/// (flagged `HM_CLASS_WATCHED` unless registered), for leak scans.
+void hm_watch_all(int on);
+/// Whether every class is watched.
+int hm_is_watching_all(void);
 /// The flags the hooks apply to instances of `metadata`: the tracked and traced
 /// bits of the most specialised registered ancestor that is tracked, and the
 /// deaths bit if any ancestor is registered.

@@ -18,6 +18,8 @@ public struct ProfileError: Error, Equatable, CustomStringConvertible {
     public enum Problem: Error, Equatable {
         /// The file cannot be opened or read.
         case unreadable(String)
+        /// The file cannot be created or written.
+        case unwritable(String)
         /// The file is empty.
         case empty
         /// The file does not start like a HeapMonitor profile.
@@ -37,6 +39,7 @@ public struct ProfileError: Error, Equatable, CustomStringConvertible {
         let what: String
         switch problem {
         case .unreadable(let reason): what = "cannot be read: \(reason)"
+        case .unwritable(let reason): what = "cannot be written: \(reason)"
         case .empty: what = "is empty"
         case .notAProfile: what = "is not a HeapMonitor profile"
         case .unsupportedVersion(let version):

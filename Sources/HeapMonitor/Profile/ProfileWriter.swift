@@ -24,7 +24,7 @@ struct ProfileWriter: ~Copyable {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw ProfileError(path: path, problem: .unreadable(String(cString: strerror(errno))))
+            throw ProfileError(path: path, problem: .unwritable(String(cString: strerror(errno))))
         }
         encoder.bytes = profileHeader()
         flush()

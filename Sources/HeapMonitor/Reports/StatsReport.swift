@@ -91,10 +91,15 @@ public enum StatsReport {
         return lines.joined(separator: "\n")
     }
 
-    /// A class name without its module: `Module.Outer.Inner` → `Outer.Inner`.
+    /// A class name without its module and without the anonymous context of
+    /// a private type: `Module.(unknown context at $5f3a).Outer.Inner` → `Outer.Inner`.
     static func shortClassName(_ name: String) -> String {
-        guard let dot = name.firstIndex(of: "."), !name.hasPrefix("(") else { return name }
-        return String(name[name.index(after: dot)...])
+        var text = Substring(name)
+        if let dot = text.firstIndex(of: "."), !text.hasPrefix("(") { text = text[text.index(after: dot)...] }
+        while text.hasPrefix("(unknown context at "), let close = text.firstIndex(of: ")") {
+            text = text[text.index(after: close)...].drop { $0 == "." }
+        }
+        return text.isEmpty ? name : String(text)
     }
 
     static func seconds(_ value: Double) -> String {

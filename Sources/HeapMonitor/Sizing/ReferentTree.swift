@@ -67,7 +67,7 @@ extension SizingEngine {
         return node
     }
 
-    private static func displayName(of layout: TypeLayout) -> String {
+    static func displayName(of layout: TypeLayout) -> String {
         switch layout.metadata.kind {
         // Closure contexts are named for their function type by the caller;
         // reached otherwise, these objects are boxes (captured `var`s, indirect
@@ -125,7 +125,7 @@ extension SizingEngine {
     }
 
     /// A readable key for strings and integers, else the bucket number.
-    private static func describeKey(_ address: UnsafeRawPointer, _ type: Metadata, _ bucket: Int) -> String {
+    static func describeKey(_ address: UnsafeRawPointer, _ type: Metadata, _ bucket: Int) -> String {
         switch type {
         case Metadata(String.self): return String(reflecting: address.load(as: String.self))
         case Metadata(Int.self): return String(address.load(as: Int.self))

@@ -49,6 +49,7 @@ public final class Sizer {
             let level = max(0, resolutionLevel)
             switch engine.openRoot(UnsafeRawPointer(pointer), Metadata(T.self)) {
             case .object(let address):
+                engine.rootObject = address
                 return engine.objectNode(address, name: name, level: level)
                     ?? SizedNode(name: name, typeName: Self.dynamicTypeName(value), flatSize: 0)
             case .value(let address, let type):

@@ -15,6 +15,9 @@ struct SizingEngine: ~Copyable {
     private var excluded = AddressSet(capacity: 16)
     /// Whether references being queued are held by the root value itself.
     private var walkingRoot = false
+    /// The object being sized, if the root is an object: counted already
+    /// when a leaked cycle of uniquely referenced objects leads back to it.
+    var rootObject: UInt = 0
     /// Bytes counted so far, across calls.
     private(set) var total = 0
     /// Types met that could not be fully introspected (sized flat).
@@ -48,6 +51,7 @@ struct SizingEngine: ~Copyable {
     /// before. An object counted before adds nothing.
     mutating func heapSize(ofObject address: UInt) -> Int {
         let before = total
+        rootObject = address
         walkingRoot = true
         enqueue(address)
         drainPending()
@@ -62,10 +66,47 @@ struct SizingEngine: ~Copyable {
         guard var flat = claim(address, excludedToo: true), flat > 0 else { return (0, 0) }
         let object = UnsafeRawPointer(bitPattern: address)!
         let plan = objectPlan(HeapObject(object).metadata)
+        rootObject = address
         flat += claimOwnedBuffers(of: object, shape: plan.shape)
         walkContents(of: object, plan)
         drainPending()
         return (total - before, flat)
+    }
+
+    /// The heap objects the object at `address` references directly and
+    /// strongly (its fields, a container's elements, a closure's captures),
+    /// appended to `out`; nothing is counted.
+    mutating func directReferences(ofObject address: UInt, into out: inout [UInt]) {
+        let object = UnsafeRawPointer(bitPattern: address)!
+        walkContents(of: object, objectPlan(HeapObject(object).metadata))
+        takePending(into: &out)
+    }
+
+    /// The heap objects a value of `layout` at `address` references directly.
+    mutating func directReferences(inValueAt address: UnsafeRawPointer, layout: TypeLayout, into out: inout [UInt]) {
+        walk(address, layout)
+        takePending(into: &out)
+    }
+
+    /// Whether an object of this kind can hold a strong reference at all
+    /// (string storage and plain-data objects cannot).
+    mutating func mayHoldReferences(_ object: HeapObject) -> Bool {
+        let plan = objectPlan(object.metadata)
+        if !plan.slots.isEmpty { return true }
+        switch plan.shape {
+        case .arrayStorage(let element, _): return !element.slots.isEmpty
+        case .dictionaryStorage(let key, let value, _, _): return !key.slots.isEmpty || !value.slots.isEmpty
+        case .setStorage(let element, _, _): return !element.slots.isEmpty
+        case .errorBox: return true
+        case .plain, .captures, .dataStorage: return false
+        }
+    }
+
+    private mutating func takePending(into out: inout [UInt]) {
+        while !pending.isEmpty {
+            let count = pending.popBatch(into: batch, limit: Self.batchSize)
+            for index in 0..<count { out.append(batch[index] & ~Self.viaRoot) }
+        }
     }
 
     /// Marks the object as counted without counting it: its bytes and all it
@@ -156,7 +197,9 @@ struct SizingEngine: ~Copyable {
         if object.isImmortal { return nil }
         if tagged & Self.viaRoot != 0 || !object.isUniquelyReferenced {
             guard seen.insert(address) else { return nil }
-        } else if excluded.count > 0, excluded.contains(address) {
+        } else if address == rootObject || (excluded.count > 0 && excluded.contains(address)) {
+            // A uniquely referenced object is reached again only around a
+            // cycle that nothing else holds (a leak) — through the root.
             return nil
         }
         return address

@@ -162,7 +162,8 @@ public final class Tracker: Sendable {
             state.drain()
             state.records.stabilise()
             let secondsPerTick = hm_nanoseconds_per_tick() / 1e9
-            return state.shortLived.map { index, entry in
+            let counts = state.shortLived
+            return counts.filter { !state.isWatchedOnly($0.key) }.map { index, entry in
                 ShortLivedObjects(className: state.className(index), count: entry.count,
                                   totalLifetime: Double(entry.lifetime) * secondsPerTick)
             }.sorted { $0.className < $1.className }
@@ -218,7 +219,7 @@ public final class Tracker: Sendable {
     /// Keeps the hooks' logs short while classes churn: events are applied
     /// every 20 ms on a utility queue. Recent events wait one round (see
     /// `TrackerState.drain(holdBack:)`).
-    private func startDraining() {
+    func startDraining() {
         background.withLock { work in
             guard work.drainTimer == nil else { return }
             let timer = DispatchSource.makeTimerSource(queue: queue)

@@ -30,6 +30,10 @@ struct TrackerState: ~Copyable {
     var shortLived: [UInt32: (count: Int, lifetime: UInt64)] = [:]
     /// The profile being written, if any.
     var profile: ProfileWriter?
+    /// Live instances of classes watched for leak scans but not tracked:
+    /// address → class index.
+    var watched: [UInt: UInt32] = [:]
+    private var watchedOnly: [UInt32: Bool] = [:]
 
     // Classes met in events, by index.
     private(set) var classMetadata: [UnsafeRawPointer] = []
@@ -58,12 +62,18 @@ struct TrackerState: ~Copyable {
             if event.kind == HM_EVENT_ALLOC.rawValue {
                 let traceCount = Int(event.extra)
                 let trace = traceCount > 0 ? intern(traceFrom: buffer! + index + 1, count: traceCount) : 0
-                let ended = records.append(address: UInt(event.address), birth: event.time,
-                                           classIndex: self.index(ofClass: UInt(event.metadata)), trace: trace)
-                if let ended { noteDeath(of: ended) }
+                let classIndex = self.index(ofClass: UInt(event.metadata))
+                if isWatchedOnly(classIndex) {
+                    watched[UInt(event.address)] = classIndex
+                } else if let ended = records.append(address: UInt(event.address), birth: event.time,
+                                                     classIndex: classIndex, trace: trace) {
+                    noteDeath(of: ended)
+                }
                 index += 1 + traceCount
             } else {
-                recordDeath(address: UInt(event.address), time: event.time)
+                if watched.removeValue(forKey: UInt(event.address)) == nil {
+                    recordDeath(address: UInt(event.address), time: event.time)
+                }
                 index += 1
             }
         }
@@ -168,6 +178,23 @@ struct TrackerState: ~Copyable {
         try AllocationHooks.register(key, flags: registration?.hookFlags ?? 0)
         registrations[key] = registration
         classLevels = [:]
+        watchedOnly = [:]
+    }
+
+    /// Watches every class outside the standard library, or stops.
+    mutating func watchAll(_ on: Bool) {
+        hm_watch_all(on ? 1 : 0)
+        watchedOnly = [:]
+        if !on { watched = [:] }
+    }
+
+    /// Whether the class's instances are recorded only because every class
+    /// is watched (they go to `watched`, not to the tracked records).
+    mutating func isWatchedOnly(_ classIndex: UInt32) -> Bool {
+        if let known = watchedOnly[classIndex] { return known }
+        let answer = hm_class_flags(classMetadata[Int(classIndex)]) & HM_CLASS_WATCHED.rawValue != 0
+        watchedOnly[classIndex] = answer
+        return answer
     }
 
     // MARK: Reading
@@ -197,6 +224,7 @@ struct TrackerState: ~Copyable {
     /// Forgets every object, snapshot and registration.
     mutating func removeAll() {
         _ = finishProfile()
+        watchAll(false)
         hm_clear_classes()
         records.removeAll()
         settings = [:]

@@ -1,0 +1,62 @@
+/// Names the reference from one heap object to another the way a reader of
+/// the source would: a stored property, an element (`[3]`, `["key"]`), a
+/// closure capture. Only for the few edges of a leak report: it walks each
+/// field of the source separately.
+struct EdgeLabeler: ~Copyable {
+    var engine = SizingEngine()
+
+    /// The part of `source` that references `target` directly.
+    mutating func label(from source: UInt, to target: UInt) -> String {
+        let object = UnsafeRawPointer(bitPattern: source)!
+        let layout = engine.objectLayout(HeapObject(object).metadata)
+        switch layout.shape {
+        case .plain, .captures, .dataStorage:
+            for field in layout.fields {
+                let fieldLayout = engine.valueLayout(field.type)
+                if Self.holds(&engine, object + field.offset, fieldLayout, target) { return field.name }
+            }
+        case .errorBox:
+            return "value"
+        case .arrayStorage(let element, let elementsOffset):
+            let type = element.takeUnretainedValue()
+            let count = object.load(fromByteOffset: 16, as: Int.self)
+            for index in 0..<max(0, count) where Self.holds(&engine, object + elementsOffset + index * type.metadata.stride, type, target) {
+                return "[\(index)]"
+            }
+        case .dictionaryStorage(let key, let value, let fields, let bitmapOffset):
+            let keyType = key.takeUnretainedValue(), valueType = value.takeUnretainedValue()
+            let keys = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
+            let values = object.load(fromByteOffset: fields.values!, as: UnsafeRawPointer.self)
+            var found: String?
+            engine.forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
+                guard found == nil else { return }
+                let keyAddress = keys + bucket * keyType.metadata.stride
+                let name = "[\(SizingEngine.describeKey(keyAddress, keyType.metadata, bucket))]"
+                if Self.holds(&engine, values + bucket * valueType.metadata.stride, valueType, target) { found = name }
+                else if Self.holds(&engine, keyAddress, keyType, target) { found = name + ".key" }
+            }
+            if let found { return found }
+        case .setStorage(let element, let fields, let bitmapOffset):
+            let type = element.takeUnretainedValue()
+            let base = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
+            var found: String?
+            engine.forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
+                guard found == nil else { return }
+                let address = base + bucket * type.metadata.stride
+                if Self.holds(&engine, address, type, target) {
+                    found = "[\(SizingEngine.describeKey(address, type.metadata, bucket))]"
+                }
+            }
+            if let found { return found }
+        }
+        return "?"
+    }
+
+    /// Whether the value of `layout` at `address` references `target` directly.
+    private static func holds(_ engine: inout SizingEngine, _ address: UnsafeRawPointer, _ layout: TypeLayout,
+                              _ target: UInt) -> Bool {
+        var references: [UInt] = []
+        engine.directReferences(inValueAt: address, layout: layout, into: &references)
+        return references.contains(target)
+    }
+}

@@ -1,0 +1,104 @@
+import CHeapMonitor
+
+extension Tracker {
+    /// Starts recording every class instance outside the standard library,
+    /// so that `findLeaks()` can look at all of them. It costs what tracking
+    /// a class costs, for every class: meant for debugging runs and tests.
+    /// Objects allocated before are not known to the scan.
+    public func startWatchingForLeaks() throws {
+        try AllocationHooks.install()
+        state.withLock { state in
+            state.drain()
+            state.watchAll(true)
+        }
+        startDraining()
+    }
+
+    /// Stops recording instances for leak scans and forgets them.
+    public func stopWatchingForLeaks() {
+        state.withLock { state in
+            state.drain()
+            state.watchAll(false)
+        }
+    }
+
+    /// Whether instances are being recorded for leak scans.
+    public var isWatchingForLeaks: Bool { hm_is_watching_all() != 0 }
+
+    /// Finds the strong reference cycles among the live watched and tracked
+    /// objects that nothing outside the cycles holds any more.
+    ///
+    /// Call it where other threads are not changing the objects (at the end
+    /// of a test, or of the program): the scan reads them without retaining
+    /// them. An object that is reachable from anywhere else — a variable, a
+    /// global, a live object, C memory — is never reported.
+    public func findLeaks() -> LeakReport {
+        state.withLock { state in
+            state.drain()
+            var candidates = Array(state.watched.keys)
+            for record in 0..<state.records.count where state.records.deaths[record] == 0 {
+                candidates.append(state.records.addresses[record])
+            }
+            return LeakFinder.report(candidates: candidates)
+        }
+    }
+}
+
+/// Builds a `LeakReport` from a set of candidate objects.
+enum LeakFinder {
+    static func report(candidates: [UInt]) -> LeakReport {
+        var engine = SizingEngine()
+        let graph = ObjectGraph(candidates: candidates, engine: &engine)
+        let scanner = LeakScanner(graph: graph)
+        let garbage = scanner.garbage()
+        let components = scanner.cycles(garbage: garbage)
+        guard !components.isEmpty else {
+            return LeakReport(cycles: [], objectsScanned: graph.candidateCount, graphNodes: graph.count)
+        }
+        // What garbage references but is alive belongs to someone else.
+        var sizer = SizingEngine()
+        for node in 0..<graph.count where garbage[node] {
+            for target in graph.edges(of: node) where !garbage[Int(target)] { sizer.exclude(graph.addresses[Int(target)]) }
+        }
+        var labeler = EdgeLabeler()
+        var cycles = components.map { members in
+            cycle(members, graph: graph, sizer: &sizer, labeler: &labeler)
+        }
+        cycles.sort { ($1.bytes, $0.objects.first?.address ?? 0) < ($0.bytes, $1.objects.first?.address ?? 0) }
+        return LeakReport(cycles: cycles, objectsScanned: graph.candidateCount, graphNodes: graph.count)
+    }
+
+    private static func cycle(_ members: [Int], graph: ObjectGraph, sizer: inout SizingEngine,
+                              labeler: inout EdgeLabeler) -> LeakedCycle {
+        let memberSet = Set(members)
+        // Instances of classes are the objects; storage, contexts and boxes
+        // between them become parts of paths (unless the cycle has nothing else).
+        let objectNodes = members.filter { $0 < graph.candidateCount }.isEmpty ? members : members.filter { $0 < graph.candidateCount }
+        let objectIndex = Dictionary(uniqueKeysWithValues: objectNodes.enumerated().map { ($1, $0) })
+        var edges: [LeakedEdge] = []
+        for (from, start) in objectNodes.enumerated() {
+            var stack: [(node: Int, path: String)] = [(start, "")]
+            var visited: Set<Int> = [start]
+            while let (node, path) = stack.popLast() {
+                for target in Set(graph.edges(of: node).map(Int.init)) where memberSet.contains(target) {
+                    let label = labeler.label(from: graph.addresses[node], to: graph.addresses[target])
+                    let joined = path.isEmpty ? label : (label.hasPrefix("[") ? path + label : path + "." + label)
+                    if let to = objectIndex[target] {
+                        edges.append(LeakedEdge(from: from, to: to, path: joined))
+                    } else if visited.insert(target).inserted {
+                        stack.append((target, joined))
+                    }
+                }
+            }
+        }
+        let objects = objectNodes.map { node in
+            let object = HeapObject(UnsafeRawPointer(bitPattern: graph.addresses[node])!)
+            return LeakedObject(typeName: SizingEngine.displayName(of: sizer.objectLayout(object.metadata)),
+                                address: graph.addresses[node], size: object.allocatedBytes)
+        }
+        // Every member reaches the others: sizing one counts the cycle once.
+        let bytes = sizer.heapSize(ofObject: graph.addresses[members[0]])
+        return LeakedCycle(objects: objects, edges: edges.sorted { ($0.from, $0.to, $0.path) < ($1.from, $1.to, $1.path) },
+                           bytes: bytes)
+    }
+}

@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension LeakReport {
+    /// The cycles as a graphviz graph: one cluster per cycle, a node per
+    /// object (type, size), edges labelled with their field paths.
+    /// `dot -Tsvg leaks.dot -o leaks.svg` draws it.
+    public var dot: String {
+        var lines = ["digraph leaks {", "  node [shape=box, fontname=\"Helvetica\"];", "  edge [fontname=\"Helvetica\", fontsize=10];"]
+        for (number, cycle) in cycles.enumerated() {
+            lines.append("  subgraph cluster_\(number) {")
+            lines.append("    label=\(Self.quoted("cycle \(number + 1): \(ByteCount.format(cycle.bytes))"));")
+            for (index, object) in cycle.objects.enumerated() {
+                let label = "\(object.typeName)\n0x\(String(object.address, radix: 16)), \(ByteCount.format(object.size))"
+                lines.append("    n\(number)_\(index) [label=\(Self.quoted(label))];")
+            }
+            for edge in cycle.edges {
+                lines.append("    n\(number)_\(edge.from) -> n\(number)_\(edge.to) [label=\(Self.quoted(edge.path))];")
+            }
+            lines.append("  }")
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Writes `dot` to `path`.
+    public func writeDOT(to path: String) throws(ProfileError) {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw ProfileError(path: path, problem: .unwritable(String(cString: strerror(errno)))) }
+        defer { close(descriptor) }
+        let bytes = Array(dot.utf8)
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if result < 0, errno == EINTR { continue }
+            guard result > 0 else { throw ProfileError(path: path, problem: .unwritable(String(cString: strerror(errno)))) }
+            written += result
+        }
+    }
+
+    /// A DOT string literal: quotes and backslashes escaped, newlines as `\n`.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for character in text {
+            switch character {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            default: result.append(character)
+            }
+        }
+        return result + "\""
+    }
+}
