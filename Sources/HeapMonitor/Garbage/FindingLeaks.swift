@@ -25,6 +25,34 @@ extension Tracker {
     /// Whether instances are being recorded for leak scans.
     public var isWatchingForLeaks: Bool { hm_is_watching_all() != 0 }
 
+    /// Live instances of `type` and its subclasses among the objects watched
+    /// for leaks and the tracked ones (0 for instances allocated before
+    /// watching began).
+    public func liveInstances(of type: AnyClass) -> Int {
+        let target = Metadata(type)
+        return state.withLock { state in
+            state.drain()
+            var isInstance: [UInt32: Bool] = [:]
+            func matches(_ classIndex: UInt32, _ state: inout TrackerState) -> Bool {
+                if let known = isInstance[classIndex] { return known }
+                var current: Metadata? = Metadata(state.classMetadata[Int(classIndex)])
+                var answer = false
+                while let metadata = current, metadata.kind == .class {
+                    if metadata == target { answer = true; break }
+                    current = metadata.superclass
+                }
+                isInstance[classIndex] = answer
+                return answer
+            }
+            let watchedClasses = Array(state.watched.values)
+            var count = watchedClasses.filter { matches($0, &state) }.count
+            for record in 0..<state.records.count where state.records.deaths[record] == 0 {
+                if matches(state.records.classes[record], &state) { count += 1 }
+            }
+            return count
+        }
+    }
+
     /// Finds the strong reference cycles among the live watched and tracked
     /// objects that nothing outside the cycles holds any more.
     ///

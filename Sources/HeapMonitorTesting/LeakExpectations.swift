@@ -1,0 +1,73 @@
+import HeapMonitor
+import Testing
+
+/// Runs `body` and records a test issue for every strong reference cycle it
+/// leaves leaked, naming the types and the fields that close it:
+///
+/// ```swift
+/// @Test func closingTheWindowFreesIt() throws {
+///     try expectNoLeaks {
+///         let window = Window()
+///         window.show()
+///         window.close()
+///     }
+/// }
+/// ```
+///
+/// Objects are watched from the call on; cycles leaked before it are not
+/// reported again. Other threads should not be changing objects meanwhile.
+@discardableResult
+public func expectNoLeaks<Result>(_ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+                                  _ body: () throws -> Result) rethrows -> Result {
+    let (result, leaks) = try LeakCheck.run(body)
+    for cycle in leaks {
+        Issue.record(Comment(rawValue: LeakCheck.message(for: cycle) + (comment.map { " — \($0.rawValue)" } ?? "")),
+                     sourceLocation: sourceLocation)
+    }
+    return result
+}
+
+/// Records a test issue if more than `limit` instances of `type` (or its
+/// subclasses) allocated since watching began are alive.
+public func expectAtMost(_ limit: Int, instancesOf type: AnyClass, sourceLocation: SourceLocation = #_sourceLocation) {
+    let live = LeakCheck.liveInstances(of: type)
+    if live > limit {
+        Issue.record(Comment(rawValue: LeakCheck.countMessage(live, type, limit)), sourceLocation: sourceLocation)
+    }
+}
+
+/// What the Swift Testing and XCTest front ends share.
+enum LeakCheck {
+    /// Runs `body` with objects watched; returns the cycles it leaked.
+    static func run<Result>(_ body: () throws -> Result) rethrows -> (Result, [LeakedCycle]) {
+        let tracker = Tracker.shared
+        let startedHere = !tracker.isWatchingForLeaks
+        if startedHere {
+            do { try tracker.startWatchingForLeaks() } catch {
+                Issue.record(Comment(rawValue: "cannot watch for leaks: \(error)"))
+                return (try body(), [])
+            }
+        }
+        defer { if startedHere { tracker.stopWatchingForLeaks() } }
+        let before = Set(tracker.findLeaks().cycles.flatMap { $0.objects.map(\.address) })
+        let result = try body()
+        let leaked = tracker.findLeaks().cycles.filter { cycle in cycle.objects.contains { !before.contains($0.address) } }
+        return (result, leaked)
+    }
+
+    /// Watches from now on if nothing does yet, and counts.
+    static func liveInstances(of type: AnyClass) -> Int {
+        let tracker = Tracker.shared
+        if !tracker.isWatchingForLeaks { try? tracker.startWatchingForLeaks() }
+        return tracker.liveInstances(of: type)
+    }
+
+    static func message(for cycle: LeakedCycle) -> String {
+        "leaked reference cycle of \(cycle.objects.count) object\(cycle.objects.count == 1 ? "" : "s") "
+            + "(\(ByteCount.format(cycle.bytes))): \(cycle.path)"
+    }
+
+    static func countMessage(_ live: Int, _ type: AnyClass, _ limit: Int) -> String {
+        "\(live) instances of \(String(reflecting: type)) are alive; expected at most \(limit)"
+    }
+}
