@@ -14,20 +14,30 @@ struct LeakScanner {
 
     /// Nodes that are garbage.
     func garbage() -> [Bool] {
-        var outside = graph.strongCounts
-        for node in 0..<graph.count {
-            for target in graph.edges(of: node) { outside[Int(target)] -= 1 }
-        }
-        var alive = [Bool](repeating: false, count: graph.count)
-        var stack: [Int] = []
-        for node in 0..<graph.count where outside[node] != 0 {
-            alive[node] = true
-            stack.append(node)
-        }
-        while let node = stack.popLast() {
-            for target in graph.edges(of: node) where !alive[Int(target)] {
-                alive[Int(target)] = true
-                stack.append(Int(target))
+        let count = graph.count
+        var alive = [Bool](repeating: false, count: count)
+        graph.targets.withUnsafeBufferPointer { targets in
+            graph.edgeStart.withUnsafeBufferPointer { starts in
+                var outside = graph.strongCounts
+                outside.withUnsafeMutableBufferPointer { outside in
+                    for target in targets { outside[Int(target)] -= 1 }
+                    alive.withUnsafeMutableBufferPointer { alive in
+                        var stack: [Int32] = []
+                        for node in 0..<count where outside[node] != 0 {
+                            alive[node] = true
+                            stack.append(Int32(node))
+                        }
+                        while let node = stack.popLast() {
+                            for edge in starts[Int(node)]..<starts[Int(node) + 1] {
+                                let target = Int(targets[edge])
+                                if !alive[target] {
+                                    alive[target] = true
+                                    stack.append(Int32(target))
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         return alive.map { !$0 }
