@@ -1,4 +1,5 @@
 @testable import HeapMonitor
+import Foundation
 import Testing
 
 private final class Parent { var children: [Child] = [] }
@@ -135,6 +136,21 @@ extension TrackerSuite {
             #expect(dot.components(separatedBy: "subgraph cluster_").count == 3)
             #expect(dot.contains("label=\"children[1]\"") && dot.contains("Box<Swift.Int>"))
             #expect(LeakReport.quoted("a\"b\\c\nd") == "\"a\\\"b\\\\c\\nd\"")
+
+            // graphviz draws it (.ci/run installs Debian's graphviz).
+            let path = temporaryPath("leaks.dot")
+            defer { unlink(path) }
+            try tracker.findLeaks().writeDOT(to: path)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["dot", "-Tsvg", path]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let svg = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "graphviz's dot must be installed (apt-get install graphviz)")
+            #expect(svg.contains("<svg") && svg.contains("children[1]") && svg.contains("cycle 2"))
         }
     }
 }
