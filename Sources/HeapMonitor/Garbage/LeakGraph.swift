@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension LeakReport {
     /// The cycles as a graphviz graph: one cluster per cycle, a node per
     /// object (type, size), edges labelled with their field paths.
@@ -26,17 +22,7 @@ extension LeakReport {
 
     /// Writes `dot` to `path`.
     public func writeDOT(to path: String) throws(ProfileError) {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw ProfileError(path: path, problem: .unwritable(String(cString: strerror(errno)))) }
-        defer { close(descriptor) }
-        let bytes = Array(dot.utf8)
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
-            if result < 0, errno == EINTR { continue }
-            guard result > 0 else { throw ProfileError(path: path, problem: .unwritable(String(cString: strerror(errno)))) }
-            written += result
-        }
+        try writeFile(dot, to: path)
     }
 
     /// A DOT string literal: quotes and backslashes escaped, newlines as `\n`.

@@ -30,6 +30,8 @@ struct TrackerState: ~Copyable {
     var shortLived: [UInt32: (count: Int, lifetime: UInt64)] = [:]
     /// The profile being written, if any.
     var profile: ProfileWriter?
+    /// Where the HTML report goes when the profile stops, if it was asked for.
+    var profileHTMLPath: String?
     /// Live instances of classes watched for leak scans but not tracked:
     /// address → class index.
     var watched: [UInt: UInt32] = [:]

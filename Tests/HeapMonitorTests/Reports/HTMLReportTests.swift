@@ -1,0 +1,97 @@
+@testable import HeapMonitor
+import Foundation
+import Testing
+
+private final class Page {
+    var title: String
+    var lines: [String]
+    init(_ index: Int) {
+        title = "page \(index) of the report"
+        lines = (0..<(index % 9)).map { "line \($0) of page \(index), long enough for storage" }
+    }
+}
+
+private final class Cache<Key: Hashable> { var entries: [Key: [Int]] = [:] }
+
+@inline(never) private func makePage(_ index: Int) -> Page { keep(Page(index)) }
+
+/// A profile with several classes, a generic one, named objects with hostile
+/// names, traces, referents and growth over six snapshots.
+private func sampleProfile(at path: String) throws {
+    let tracker = freshTracker()
+    try tracker.startCensus()
+    defer { tracker.stopCensus() }
+    try tracker.track(class: Page.self, resolutionLevel: 1, trace: true)
+    let cache = Cache<String>()
+    try tracker.track(cache, name: "<script>alert('x')</script> & co", resolutionLevel: 2)
+    try tracker.startProfile(at: path)
+    var pages: [Page] = []
+    for step in 0..<6 {
+        pages += (0..<keep(40 * (step + 1))).map(makePage)
+        for index in 0..<(step * 50) { cache.entries["key \(index) <\(step)>", default: []].append(index) }
+        if step == 4 { pages.removeFirst(100) }
+        tracker.createSnapshot("step \(step) <b>bold?</b>")
+        usleep(20_000)
+    }
+    tracker.stopProfile()
+    _ = keep(pages)
+}
+
+extension TrackerSuite {
+    @Suite("HTML report")
+    struct HTMLReportTests {
+        @Test func theReportIsStructuredAndEscaped() throws {
+            let path = temporaryPath("html.hmprof")
+            defer { unlink(path) }
+            try sampleProfile(at: path)
+            let html = HTMLReport(profile: try Profile.load(from: path), instanceLimit: 25).render()
+            #expect(html.hasPrefix("<!DOCTYPE html>") && html.hasSuffix("</html>"))
+            #expect(!html.contains("<script"), "no script, and hostile names are escaped")
+            #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"))
+            #expect(html.contains("Cache&lt;Swift.String&gt;") && !html.contains("Cache<Swift.String>"))
+            #expect(html.contains("step 3 &lt;b&gt;bold?&lt;/b&gt;"))
+            #expect(!html.contains("http://") || html.components(separatedBy: "http://").count == html.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count,
+                    "nothing is fetched: the only URLs are SVG namespaces")
+            #expect(html.components(separatedBy: "<svg").count - 1 >= 4, "memory chart, distribution, a chart per class")
+            #expect(html.contains("id=\"snapshots\"") && html.contains("id=\"classes\"") && html.contains("id=\"census\""))
+            #expect(html.contains("time (s)") && html.contains("KiB") && html.contains("process RSS") && html.contains("tracked total"))
+            #expect(html.contains("the 25 largest are listed"), "instances are capped with honest totals")
+            #expect(html.contains("makePage"), "traces are shown")
+            #expect(html.components(separatedBy: "<section id=\"class-").count - 1 == 2)
+        }
+
+        @Test func profilesEndingInHTMLBecomeReports() throws {
+            let path = temporaryPath("direct.html")
+            defer { unlink(path) }
+            try sampleProfile(at: path)
+            let html = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(html.contains("<h1>HeapMonitor report</h1>"))
+            #expect(!FileManager.default.fileExists(atPath: path + ".hmprof"), "the intermediate profile is removed")
+        }
+
+        /// Headless Chromium (Debian's `chromium`, installed by .ci/run)
+        /// renders the page to a PNG that is far from blank.
+        @Test func chromiumRendersThePage() throws {
+            let profile = temporaryPath("shot.hmprof"), page = temporaryPath("shot.html")
+            let shot = temporaryPath("shot.png"), blankPage = temporaryPath("blank.html"), blankShot = temporaryPath("blank.png")
+            defer { for file in [profile, page, shot, blankPage, blankShot] { unlink(file) } }
+            try sampleProfile(at: profile)
+            try HTMLReport(profile: try Profile.load(from: profile)).write(to: page)
+            try Data("<!DOCTYPE html><html><body></body></html>".utf8).write(to: URL(fileURLWithPath: blankPage))
+            for (html, png) in [(page, shot), (blankPage, blankShot)] {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                process.arguments = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                                     "--window-size=1200,1600", "--screenshot=\(png)", "file://\(html)"]
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                process.waitUntilExit()
+                #expect(process.terminationStatus == 0, "Debian's chromium must be installed")
+            }
+            let png = try Data(contentsOf: URL(fileURLWithPath: shot))
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            #expect(png.count > 10 * (try fileSize(blankShot)), "charts and tables, not a blank page")
+        }
+    }
+}
