@@ -204,11 +204,11 @@ public struct HTMLReport {
                                numeric: Set(1...profile.snapshots.count),
                                names.prefix(30).map { [HTML.escape($0)] + referentTotals[$0]!.map(ByteCount.format) }))
         }
-        var instances = stats.filtered(className: name)
+        var instances = stats.filtered(exactClassName: name)
         instances.sort(by: [.size])
-        let all = instances.rows.filter { $0.className == name }
-        parts.append("<h3>Instances</h3><p>\(all.count) tracked" + (all.count > instanceLimit ? "; the \(instanceLimit) largest are listed" : "") + ".</p>")
-        parts.append(all.prefix(instanceLimit).map(instanceDetails).joined(separator: "\n"))
+        let total = instances.count
+        parts.append("<h3>Instances</h3><p>\(total) tracked" + (total > instanceLimit ? "; the \(instanceLimit) largest are listed" : "") + ".</p>")
+        parts.append(instances.limited(to: instanceLimit).rows.map(instanceDetails).joined(separator: "\n"))
         parts.append("</section>")
         return parts.joined(separator: "\n")
     }

@@ -79,6 +79,14 @@ public struct MemStats: Sendable {
         return copy
     }
 
+    /// Rows of exactly the class named `name`.
+    func filtered(exactClassName name: String) -> MemStats {
+        let matching = profiles.map { profile in profile.classNames.map { $0 == name } }
+        var copy = self
+        copy.entries = entries.filter { matching[Int($0.profile)][Int($0.classID)] }
+        return copy
+    }
+
     /// The first `count` rows.
     public func limited(to count: Int) -> MemStats {
         var copy = self
