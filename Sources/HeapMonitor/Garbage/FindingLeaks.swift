@@ -58,7 +58,8 @@ extension Tracker {
     ///
     /// Call it where other threads are not changing the objects (at the end
     /// of a test, or of the program): the scan reads them without retaining
-    /// them. An object that is reachable from anywhere else — a variable, a
+    /// them. While a profile is written, the report goes into it too. An
+    /// object that is reachable from anywhere else — a variable, a
     /// global, a live object, C memory — is never reported.
     public func findLeaks() -> LeakReport {
         state.withLock { state in
@@ -67,7 +68,9 @@ extension Tracker {
             for record in 0..<state.records.count where state.records.deaths[record] == 0 {
                 candidates.append(state.records.addresses[record])
             }
-            return LeakFinder.report(candidates: candidates)
+            let report = LeakFinder.report(candidates: candidates)
+            state.writeLeaks(report)
+            return report
         }
     }
 }

@@ -1,6 +1,6 @@
 /// The strong reference cycles found leaked: held only from inside
 /// themselves, so ARC will never free them.
-public struct LeakReport: Hashable, Sendable, Codable {
+public struct LeakReport: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The cycles, the most bytes first.
     public var cycles: [LeakedCycle]
     /// Objects the scan looked at (watched and tracked ones alive).

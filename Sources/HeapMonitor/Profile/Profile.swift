@@ -10,6 +10,8 @@ public struct Profile: Sendable {
     public var objects: [Object] = []
     /// Snapshots in the order taken.
     public var snapshots: [Snapshot] = []
+    /// Leak scans (`Tracker.findLeaks()`) made while the profile was written.
+    public var leakScans: [LeakScan] = []
     /// Whether the file was closed properly; false for the file of a program
     /// that was killed, which loads up to its last complete record.
     public var isComplete = false
@@ -73,6 +75,14 @@ public struct Profile: Sendable {
             }
             return low < objectIDs.count && Int(objectIDs[low]) == objectID ? low : nil
         }
+    }
+
+    /// A leak scan as recorded.
+    public struct LeakScan: Hashable, Sendable {
+        /// Seconds on the monitor's clock.
+        public var time: Double
+        /// What it found.
+        public var report: LeakReport
     }
 
     /// Instances of one class born and freed between snapshots.

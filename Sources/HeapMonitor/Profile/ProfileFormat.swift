@@ -11,7 +11,7 @@ enum ProfileFormat {
 
     /// What a record holds.
     enum RecordKind: UInt8 {
-        case classInfo = 1, trace = 2, object = 3, death = 4, snapshot = 5, end = 6
+        case classInfo = 1, trace = 2, object = 3, death = 4, snapshot = 5, end = 6, leaks = 7
     }
 }
 

@@ -128,6 +128,7 @@ private struct ProfileReader {
             case .object: try readObject(&body)
             case .death: try readDeath(&body)
             case .snapshot: try readSnapshot(&body)
+            case .leaks: try readLeaks(&body)
             case .end:
                 profile.isComplete = true
                 return
@@ -209,6 +210,26 @@ private struct ProfileReader {
                                                              totalLifetime: Self.seconds(try body.varint())))
         }
         profile.snapshots.append(snapshot)
+    }
+
+    private mutating func readLeaks(_ body: inout ByteDecoder) throws(ProfileError.Problem) {
+        let time = Self.seconds(try body.varint())
+        let scanned = try body.int("objects scanned"), nodes = try body.int("graph nodes")
+        var cycles: [LeakedCycle] = []
+        for _ in 0..<(try body.count(of: "cycles", minimumBytes: 3)) {
+            let bytes = try body.int("bytes")
+            var objects: [LeakedObject] = []
+            for _ in 0..<(try body.count(of: "cycle objects", minimumBytes: 3)) {
+                objects.append(LeakedObject(typeName: try body.string(), address: UInt(try body.varint()), size: try body.int("size")))
+            }
+            var edges: [LeakedEdge] = []
+            for _ in 0..<(try body.count(of: "cycle edges", minimumBytes: 3)) {
+                let from = try body.int(max: objects.count - 1, "edge start"), to = try body.int(max: objects.count - 1, "edge end")
+                edges.append(LeakedEdge(from: from, to: to, path: try body.string()))
+            }
+            cycles.append(LeakedCycle(objects: objects, edges: edges, bytes: bytes))
+        }
+        profile.leakScans.append(Profile.LeakScan(time: time, report: LeakReport(cycles: cycles, objectsScanned: scanned, graphNodes: nodes)))
     }
 
     private static func node(_ body: inout ByteDecoder, depth: Int) throws(ProfileError.Problem) -> SizedNode {

@@ -156,6 +156,34 @@ extension TrackerState {
         profile = consume writer
     }
 
+    /// Records a leak scan and flushes.
+    mutating func writeLeaks(_ report: LeakReport) {
+        guard var writer = profile.take() else { return }
+        writer.record(.leaks) { encoder in
+            encoder.varint(ProfileWriter.nanoseconds(MonitorClock.elapsed))
+            encoder.varint(report.objectsScanned)
+            encoder.varint(report.graphNodes)
+            encoder.varint(report.cycles.count)
+            for cycle in report.cycles {
+                encoder.varint(cycle.bytes)
+                encoder.varint(cycle.objects.count)
+                for object in cycle.objects {
+                    encoder.string(object.typeName)
+                    encoder.varint(UInt64(object.address))
+                    encoder.varint(object.size)
+                }
+                encoder.varint(cycle.edges.count)
+                for edge in cycle.edges {
+                    encoder.varint(edge.from)
+                    encoder.varint(edge.to)
+                    encoder.string(edge.path)
+                }
+            }
+        }
+        writer.flush()
+        profile = consume writer
+    }
+
     /// Ends the profile: an end record, and the file is closed.
     mutating func finishProfile() -> String? {
         guard var writer = profile.take() else { return nil }

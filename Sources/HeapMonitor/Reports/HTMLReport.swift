@@ -70,6 +70,10 @@ public struct HTMLReport {
             body.append("<h2 id=\"census\">Census</h2>")
             body.append(censusTable(census))
         }
+        if !profile.leakScans.isEmpty {
+            body.append("<h2 id=\"garbage\">Leaked reference cycles</h2>")
+            body.append(garbageSection())
+        }
         for classID in perClass.keys.sorted(by: { (perClass[$0]!.max() ?? 0, $1) > (perClass[$1]!.max() ?? 0, $0) }) {
             body.append(classSection(classID, stats: stats))
         }
@@ -116,7 +120,8 @@ public struct HTMLReport {
     private func nav(_ perClass: [Int: [Int]]) -> String {
         "<nav><a href=\"#memory\">Memory</a> · <a href=\"#snapshots\">Snapshots</a> · <a href=\"#classes\">Classes</a>"
             + (peakSnapshot != nil ? " · <a href=\"#distribution\">Distribution</a>" : "")
-            + (profile.snapshots.contains { !$0.census.isEmpty } ? " · <a href=\"#census\">Census</a>" : "") + "</nav>"
+            + (profile.snapshots.contains { !$0.census.isEmpty } ? " · <a href=\"#census\">Census</a>" : "")
+            + (profile.leakScans.isEmpty ? "" : " · <a href=\"#garbage\">Garbage</a>") + "</nav>"
     }
 
     private func memoryChart(_ perClass: [Int: [Int]]) -> String {
@@ -168,6 +173,23 @@ public struct HTMLReport {
         "<p>Live instances of every class at \"\(HTML.escape(snapshot.description))\" (\(StatsReport.seconds(snapshot.time)) s).</p>"
             + table(["class", "live", "bytes", "allocated"], numeric: [1, 2, 3],
                     snapshot.census.prefix(50).map { [HTML.escape($0.className), "\($0.liveCount)", ByteCount.format($0.liveBytes), "\($0.allocations)"] })
+    }
+
+    private func garbageSection() -> String {
+        var parts = [table(["scan at s", "objects scanned", "cycles", "leaked"], numeric: [0, 1, 2, 3],
+                           profile.leakScans.map { scan in
+                               [StatsReport.seconds(scan.time), "\(scan.report.objectsScanned)", "\(scan.report.cycles.count)",
+                                ByteCount.format(scan.report.leakedBytes)]
+                           })]
+        if let last = profile.leakScans.last, !last.report.cycles.isEmpty {
+            parts.append("<p>The cycles of the last scan, the most bytes first:</p>")
+            parts.append(table(["cycle", "objects", "bytes", "path"], numeric: [0, 1, 2],
+                               last.report.cycles.prefix(50).enumerated().map { index, cycle in
+                                   ["\(index + 1)", "\(cycle.objects.count)", ByteCount.format(cycle.bytes), "<code>\(HTML.escape(cycle.path))</code>"]
+                               }))
+            if last.report.cycles.count > 50 { parts.append("<p>\(last.report.cycles.count - 50) more cycles are not listed.</p>") }
+        }
+        return parts.joined(separator: "\n")
     }
 
     // MARK: Classes

@@ -12,6 +12,7 @@ private final class Page {
 }
 
 private final class Cache<Key: Hashable> { var entries: [Key: [Int]] = [:] }
+private final class Loop { var me: Loop? }
 
 @inline(never) private func makePage(_ index: Int) -> Page { keep(Page(index)) }
 
@@ -33,6 +34,10 @@ private func sampleProfile(at path: String) throws {
         tracker.createSnapshot("step \(step) <b>bold?</b>")
         usleep(20_000)
     }
+    try tracker.startWatchingForLeaks()
+    do { let loop = Loop(); loop.me = loop }
+    #expect(tracker.findLeaks().cycles.count == 1)
+    tracker.stopWatchingForLeaks()
     tracker.stopProfile()
     _ = keep(pages)
 }
@@ -58,6 +63,7 @@ extension TrackerSuite {
             #expect(html.contains("the 25 largest are listed"), "instances are capped with honest totals")
             #expect(html.contains("makePage"), "traces are shown")
             #expect(html.components(separatedBy: "<section id=\"class-").count - 1 == 2)
+            #expect(html.contains("id=\"garbage\"") && html.contains("<code>Loop.me → Loop</code>"))
         }
 
         @Test func profilesEndingInHTMLBecomeReports() throws {
