@@ -6,6 +6,8 @@ let package = Package(
     products: [
         .library(name: "HeapMonitor", targets: ["HeapMonitor"]),
         .library(name: "HeapMonitorTesting", targets: ["HeapMonitorTesting"]),
+        .library(name: "HeapMonitorOptions", targets: ["HeapMonitorOptions"]),
+        .executable(name: "minibuild", targets: ["minibuild"]),
         .executable(name: "heapmonitor", targets: ["heapmonitor"]),
         .executable(name: "heapmonitor-bench", targets: ["heapmonitor-bench"]),
     ],
@@ -18,6 +20,11 @@ let package = Package(
         .target(name: "HeapMonitor", dependencies: ["CHeapMonitor"]),
         // Leak and instance-count assertions for users' tests (Swift Testing and XCTest).
         .target(name: "HeapMonitorTesting", dependencies: ["HeapMonitor"]),
+        // The host switches as a swift-argument-parser option group.
+        .target(name: "HeapMonitorOptions",
+                dependencies: ["HeapMonitor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The example host: a small build tool monitored with the switches.
+        .executableTarget(name: "minibuild", dependencies: ["HeapMonitor", "HeapMonitorOptions"]),
         // Sample object graphs: the benchmark workload, the CLI's sample run, tests.
         .target(name: "HeapMonitorSamples"),
         .executableTarget(
@@ -29,6 +36,7 @@ let package = Package(
             dependencies: ["HeapMonitor", "HeapMonitorSamples", "CHeapMonitor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "HeapMonitorTests",
-                    dependencies: ["HeapMonitor", "HeapMonitorSamples", "CHeapMonitor", "HeapMonitorTesting"]),
+                    dependencies: ["HeapMonitor", "HeapMonitorSamples", "CHeapMonitor", "HeapMonitorTesting",
+                                   "HeapMonitorOptions"]),
     ]
 )

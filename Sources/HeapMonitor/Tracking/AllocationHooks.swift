@@ -9,6 +9,8 @@ public enum HookError: Error, Equatable, CustomStringConvertible {
     case nothingToPatch
     /// More classes are registered than the hooks' table holds (256).
     case tooManyClasses
+    /// No class has this name (`Module.Type`, as `String(reflecting:)` writes it).
+    case unknownClass(String)
     /// The class belongs to the standard library, which frees its instances
     /// inside the runtime where the hooks cannot see.
     case standardLibraryClass(String)
@@ -25,6 +27,8 @@ public enum HookError: Error, Equatable, CustomStringConvertible {
             return "HeapMonitor cannot observe allocations: no loaded image calls swift_allocObject through its GOT."
         case .tooManyClasses:
             return "HeapMonitor cannot track more than 256 classes at once."
+        case .unknownClass(let name):
+            return "HeapMonitor cannot track \(name): no loaded class has that name (write it as Module.Type)."
         case .standardLibraryClass(let name):
             return "HeapMonitor cannot track \(name): the standard library allocates and frees it inside the runtime, "
                 + "where the allocation hooks do not see. Track the object that holds it."

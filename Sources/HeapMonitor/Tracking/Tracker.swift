@@ -83,6 +83,14 @@ public final class Tracker: Sendable {
         startDraining()
     }
 
+    /// Tracks the class named `className` (`Module.Type`) like
+    /// `track(class:)` — also a class the program cannot name in code, such
+    /// as an internal class of a package it depends on.
+    public func track(className: String, resolutionLevel: Int = 0, trace: Bool = false) throws {
+        guard let type = _typeByName(className) as? AnyClass else { throw HookError.unknownClass(className) }
+        try track(class: type, resolutionLevel: resolutionLevel, trace: trace)
+    }
+
     /// Changes a tracked object's resolution level, from the next snapshot on.
     /// Returns false when the object is not tracked.
     @discardableResult

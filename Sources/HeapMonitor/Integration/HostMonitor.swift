@@ -1,0 +1,106 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a host program needs to honour the switches: one object, set up
+/// once, told about the program's instants, finished at the end.
+///
+/// ```swift
+/// let monitor = try HostMonitor(switches: switches, classes: [Node.self, Action.self])
+/// monitor.instant("after reading the project")
+/// …
+/// monitor.finish()   // statistics, the profile, the garbage report
+/// ```
+public final class HostMonitor {
+    /// The switches in force.
+    public let switches: MonitorSwitches
+    private let tracker = Tracker.shared
+    private let standardOutput: (String) -> Void
+    /// Where the profile goes: the switch's file, or a temporary one for the
+    /// end-of-run statistics.
+    private let profilePath: String?
+    private let temporaryProfile: Bool
+    private var finished = false
+
+    /// Starts what the switches ask for. `classes` are the host's
+    /// pre-configured classes, tracked with `--debug=heapmonitor` at
+    /// `resolutionLevel`. `output` receives the printed reports (standard
+    /// output by default).
+    public init(switches: MonitorSwitches, classes: [AnyClass], resolutionLevel: Int = 1, trace: Bool = true,
+                output: @escaping (String) -> Void = { print($0) }) throws {
+        self.switches = switches
+        standardOutput = output
+        if switches.tracksObjects {
+            for type in classes { try tracker.track(class: type, resolutionLevel: resolutionLevel, trace: trace) }
+        }
+        if switches.findsGarbage { try tracker.startWatchingForLeaks() }
+        if let path = switches.profilePath {
+            profilePath = path
+            temporaryProfile = false
+        } else if switches.tracksObjects {
+            profilePath = "/tmp/heapmonitor-\(getpid()).hmprof"
+            temporaryProfile = true
+        } else {
+            profilePath = nil
+            temporaryProfile = false
+        }
+        if let profilePath { try tracker.startProfile(at: profilePath) }
+    }
+
+    /// One of the host's instants: a snapshot with `--debug=memory` (sizing
+    /// tracked objects with `--debug=heapmonitor`, process memory only otherwise).
+    public func instant(_ description: String) {
+        guard switches.takesSnapshots else { return }
+        _ = tracker.takeSnapshot(description, sizingObjects: switches.tracksObjects)
+    }
+
+    /// Ends the run: a last snapshot when objects are tracked, per-instance
+    /// statistics, the profile (or HTML report), the garbage report and graph.
+    /// Returns problems met on the way (files that could not be written).
+    @discardableResult
+    public func finish() -> [String] {
+        guard !finished else { return [] }
+        finished = true
+        var problems: [String] = []
+        if switches.tracksObjects { tracker.createSnapshot("end") }
+        if switches.findsGarbage {
+            let report = tracker.findLeaks()
+            if switches.printsGarbage { standardOutput(report.description) }
+            if let path = switches.garbageGraphPath {
+                do { try report.writeDOT(to: path) } catch { problems.append(error.description) }
+            }
+            tracker.stopWatchingForLeaks()
+        }
+        if profilePath != nil, let failure = tracker.stopProfile() { problems.append(failure) }
+        if switches.tracksObjects, let path = profilePath {
+            let loadPath = path.hasSuffix(".html") ? nil : path
+            if let loadPath, let stats = try? MemStats(loading: [loadPath]) {
+                standardOutput(Self.statistics(stats))
+            } else {
+                standardOutput(Self.statistics(fromTracker: tracker))
+            }
+            if temporaryProfile { unlink(path) }
+        }
+        for problem in problems { standardOutput("heapmonitor: \(problem)") }
+        return problems
+    }
+
+    private static func statistics(_ stats: MemStats) -> String {
+        var sorted = stats
+        sorted.sort(by: [.size])
+        return "HeapMonitor: tracked objects, the 20 largest of \(stats.count)\n" + StatsReport.objects(sorted.limited(to: 20))
+            + "\n\n" + StatsReport.summary(stats)
+    }
+
+    private static func statistics(fromTracker tracker: Tracker) -> String {
+        let objects = tracker.objects
+        let last = tracker.snapshots.last
+        var table = TextTable(headers: ["id", "class", "name", "born s", "died s", "size"], numeric: [0, 3, 4, 5])
+        let rows = objects.map { ($0, last?.size(of: $0.id)?.size ?? 0) }.sorted { $0.1 > $1.1 }.prefix(20)
+        for (object, size) in rows {
+            table.rows.append(["\(object.id)", StatsReport.shortClassName(object.className), object.name ?? "",
+                               StatsReport.seconds(object.birth), object.death.map(StatsReport.seconds) ?? "alive", ByteCount.format(size)])
+        }
+        return "HeapMonitor: tracked objects, the 20 largest of \(objects.count)\n" + table.render()
+    }
+}

@@ -1,0 +1,145 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The seed's command-line switches, for any Swift program:
+///
+/// | switch | effect |
+/// | --- | --- |
+/// | `--debug=heapmonitor` | track the host's configured classes; print per-instance statistics at the end |
+/// | `--debug=memory` | snapshots at the host's instants (memory only without `heapmonitor`) |
+/// | `--heapprofile=FILE` | write the profile (an HTML report if FILE ends in `.html`) |
+/// | `--debug=garbage` | print leaked reference cycles at the end |
+/// | `--garbage=FILE` | write the leaked cycles as a graphviz DOT file |
+///
+/// `--debug` takes a comma-separated list and may repeat. The same switches
+/// can come from the `HEAPMONITOR` environment variable
+/// (`HEAPMONITOR="--debug=memory --heapprofile=heap.html"`).
+public struct MonitorSwitches: Hashable, Sendable {
+    /// `--debug=heapmonitor`.
+    public var tracksObjects = false
+    /// `--debug=memory`.
+    public var takesSnapshots = false
+    /// `--debug=garbage`.
+    public var printsGarbage = false
+    /// `--heapprofile=FILE`.
+    public var profilePath: String?
+    /// `--garbage=FILE`.
+    public var garbageGraphPath: String?
+
+    /// No switch set.
+    public init() {}
+
+    /// Whether any switch is set.
+    public var isEmpty: Bool { self == MonitorSwitches() }
+
+    /// Whether objects are watched for leaks.
+    public var findsGarbage: Bool { printsGarbage || garbageGraphPath != nil }
+
+    /// The environment variable read by `fromEnvironment` and `parse(_:environment:)`.
+    public static let environmentVariable = "HEAPMONITOR"
+
+    /// Takes the monitor's switches out of `arguments` and returns the rest,
+    /// in order, for the program's own parsing. Arguments after `--` are left alone.
+    public mutating func take(from arguments: [String]) throws(MonitorSwitchError) -> [String] {
+        var rest: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--" {
+                rest += arguments[index...]
+                break
+            }
+            if let (name, inlineValue) = Self.split(argument), Self.names.contains(name) {
+                var value = inlineValue
+                if value == nil {
+                    guard index + 1 < arguments.count, !arguments[index + 1].hasPrefix("--") else {
+                        throw MonitorSwitchError("\(name) needs a value (\(Self.usage[name]!))")
+                    }
+                    index += 1
+                    value = arguments[index]
+                }
+                try apply(name, value!)
+            } else {
+                rest.append(argument)
+            }
+            index += 1
+        }
+        return rest
+    }
+
+    /// The switches in `arguments` (program name first, as in
+    /// `CommandLine.arguments`) and in the environment variable, and the
+    /// arguments left for the program.
+    public static func parse(_ arguments: [String] = CommandLine.arguments,
+                             environment: [String: String]? = nil) throws(MonitorSwitchError) -> (MonitorSwitches, [String]) {
+        var switches = try fromEnvironment(environment)
+        guard let program = arguments.first else { return (switches, []) }
+        let rest = try switches.take(from: Array(arguments.dropFirst()))
+        return (switches, [program] + rest)
+    }
+
+    /// The switches in the `HEAPMONITOR` environment variable (split at spaces).
+    public static func fromEnvironment(_ environment: [String: String]? = nil) throws(MonitorSwitchError) -> MonitorSwitches {
+        var switches = MonitorSwitches()
+        let value = environment.map { $0[environmentVariable] } ?? Self.getenv(environmentVariable)
+        guard let value, !value.isEmpty else { return switches }
+        let words = value.split(separator: " ").map(String.init)
+        let unknown = try switches.take(from: words)
+        guard unknown.isEmpty else {
+            throw MonitorSwitchError("\(environmentVariable) holds \(unknown.map { "'\($0)'" }.joined(separator: ", ")), "
+                                     + "which is not a HeapMonitor switch")
+        }
+        return switches
+    }
+
+    /// Applies one switch (`name` without its value, as `--debug`).
+    public mutating func apply(_ name: String, _ value: String) throws(MonitorSwitchError) {
+        switch name {
+        case "--debug":
+            for word in value.split(separator: ",", omittingEmptySubsequences: false) {
+                switch word {
+                case "heapmonitor": tracksObjects = true
+                case "memory": takesSnapshots = true
+                case "garbage": printsGarbage = true
+                default:
+                    throw MonitorSwitchError("--debug=\(value): '\(word)' is not one of heapmonitor, memory, garbage")
+                }
+            }
+        case "--heapprofile":
+            guard !value.isEmpty else { throw MonitorSwitchError("--heapprofile needs a file name") }
+            profilePath = value
+        case "--garbage":
+            guard !value.isEmpty else { throw MonitorSwitchError("--garbage needs a file name") }
+            garbageGraphPath = value
+        default:
+            throw MonitorSwitchError("\(name) is not a HeapMonitor switch")
+        }
+    }
+
+    static let names: Set<String> = ["--debug", "--heapprofile", "--garbage"]
+    static let usage = ["--debug": "--debug=heapmonitor,memory,garbage", "--heapprofile": "--heapprofile=FILE",
+                        "--garbage": "--garbage=FILE"]
+
+    private static func split(_ argument: String) -> (String, String?)? {
+        guard argument.hasPrefix("--") else { return nil }
+        guard let equals = argument.firstIndex(of: "=") else { return (argument, nil) }
+        return (String(argument[..<equals]), String(argument[argument.index(after: equals)...]))
+    }
+
+    private static func getenv(_ name: String) -> String? {
+        #if canImport(Glibc)
+        return Glibc.getenv(name).map { String(cString: $0) }
+        #else
+        return nil
+        #endif
+    }
+}
+
+/// A malformed HeapMonitor switch, with what was expected.
+public struct MonitorSwitchError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong.
+    public var description: String
+
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import HeapMonitor
+import HeapMonitorOptions
+
+/// `minibuild`: a small build tool in the spirit of the seed's host — an
+/// environment, file and directory nodes, actions, content signatures, a
+/// dependency graph — monitored with the HeapMonitor switches.
+@main
+struct Minibuild: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "minibuild",
+        abstract: "Build a project of C-like files (a built-in one by default), with HeapMonitor's switches.",
+        discussion: """
+            Without a project, minibuild generates one in a temporary directory and builds it.
+            Try: minibuild --debug=heapmonitor --debug=memory --heapprofile=heap.html --debug=garbage --garbage=leaks.dot
+            """
+    )
+
+    @Argument(help: "The project directory (default: a generated project).")
+    var project: String?
+
+    @Option(help: "Modules of the generated project.")
+    var modules = 20
+
+    @Option(help: "Source files per module of the generated project.")
+    var files = 50
+
+    @Flag(help: "Let the environment hold its listener weakly (fixes the leak the garbage tutorial finds).")
+    var weakListener = false
+
+    @OptionGroup var monitor: MonitorOptions
+
+    func run() throws {
+        let host = try HostMonitor(switches: try monitor.switches(),
+                                   classes: [Node.self, Environment.self, Action.self])
+        host.instant("startup")
+        let root = project ?? makeDefaultProject(modules: modules, filesPerModule: files)
+        do {
+            let graph = DependencyGraph(root: root, environment: Environment(), weakListener: weakListener)
+            graph.scan()
+            host.instant("after reading the project")
+            let commands = graph.build()
+            graph.environment.set("CFLAGS", "-O3")
+            host.instant("after building")
+            print("minibuild: built \(commands.count) targets in \(root); \(graph.outdated.count) outdated by the new CFLAGS")
+        }
+        host.instant("after releasing the graph")
+        let problems = host.finish()
+        if !problems.isEmpty { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,49 @@
+@testable import HeapMonitor
+import Foundation
+import Testing
+
+extension TrackerSuite {
+    /// The README's main job, end to end: minibuild with all five switches.
+    @Suite("minibuild")
+    struct MinibuildTests {
+        @Test func allFiveSwitchesProduceStatisticsAReportAndAGraph() throws {
+            let html = temporaryPath("heap.html"), dot = temporaryPath("leaks.dot")
+            defer { unlink(html); unlink(dot) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(builtProduct("minibuild")))
+            process.arguments = ["--modules", "4", "--files", "10", "--debug=heapmonitor", "--debug=memory",
+                                 "--heapprofile=\(html)", "--debug=garbage", "--garbage=\(dot)"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(text.contains("minibuild: built 40 targets"))
+            #expect(text.contains("1 leaked cycle") && text.contains("DependencyGraph.environment → Environment.onChange → DependencyGraph"))
+            #expect(text.contains("HeapMonitor: tracked objects, the 20 largest of") && text.contains("FileNode"))
+            let page = try String(contentsOfFile: html, encoding: .utf8)
+            for instant in ["startup", "after reading the project", "after building", "after releasing the graph"] {
+                #expect(page.contains(instant), "snapshot \(instant)")
+            }
+            #expect(page.contains("id=\"garbage\"") && page.contains("minibuild.FileNode"))
+            let graphviz = Process()
+            graphviz.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            graphviz.arguments = ["dot", "-Tsvg", dot, "-o", "/dev/null"]
+            try graphviz.run()
+            graphviz.waitUntilExit()
+            #expect(graphviz.terminationStatus == 0, "graphviz's dot accepts the garbage graph")
+        }
+
+        @Test func badSwitchesStopTheHostWithAUsageError() throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(builtProduct("minibuild")))
+            process.arguments = ["--debug=memroy"]
+            process.standardError = Pipe()
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 64)
+        }
+    }
+}
