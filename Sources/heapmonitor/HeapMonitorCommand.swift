@@ -12,6 +12,6 @@ struct HeapMonitorCommand: ParsableCommand {
             `stats`, `summary`, `diff` and `object` analyse profile files.
             """,
         version: HeapMonitorVersion.current,
-        subcommands: [SampleCommand.self, StatsCommand.self, SummaryCommand.self, DiffCommand.self, ObjectCommand.self, HTMLCommand.self]
+        subcommands: [SampleCommand.self, StatsCommand.self, SummaryCommand.self, DiffCommand.self, ObjectCommand.self, HTMLCommand.self, MemoryCommand.self]
     )
 }

@@ -3,8 +3,9 @@ import Glibc
 #endif
 
 /// The built-in project: `modules` directories of C-like sources and
-/// headers in a temporary directory, each source including a few headers.
-func makeDefaultProject(modules: Int, filesPerModule: Int) -> String {
+/// headers in a temporary directory, each source including a few headers
+/// and padded with comments to at least `minimumKiB`.
+func makeDefaultProject(modules: Int, filesPerModule: Int, minimumKiB: Int = 0) -> String {
     var template = Array("/tmp/minibuild-XXXXXX".utf8CString)
     let root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
     for module in 0..<modules {
@@ -18,7 +19,10 @@ func makeDefaultProject(modules: Int, filesPerModule: Int) -> String {
             let includes = (0..<(1 + file % 4)).map { "#include \"h\($0).h\"" }.joined(separator: "\n")
             let body = (0..<(20 + file % 30)).map { "int function_\(module)_\(file)_\($0)(int x) { return x * \($0); }" }
                 .joined(separator: "\n")
-            write(Array("\(includes)\n\(body)\n".utf8), to: "\(directory)/f\(file).c")
+            var text = Array("\(includes)\n\(body)\n".utf8)
+            let padding = Array("// padding: generated documentation of the functions above, kept for size\n".utf8)
+            while text.count < minimumKiB * 1024 { text += padding }
+            write(text, to: "\(directory)/f\(file).c")
         }
     }
     return root

@@ -11,6 +11,13 @@ final class DependencyGraph {
 
     /// Targets whose command changed since they were built.
     private(set) var outdated: Set<String> = []
+    /// How file contents are read: kept whole once read (the default), read
+    /// whole and dropped once signed, or streamed in blocks and never kept.
+    var reading = Reading.keepContents
+
+    enum Reading {
+        case keepContents, releaseContents, blocks
+    }
 
     /// With `weakListener` false the environment's callback captures the
     /// graph strongly: graph → environment → callback → graph, a cycle that
@@ -76,7 +83,12 @@ final class DependencyGraph {
     private func signature(of file: FileNode) -> ContentSignature {
         if let known = file.signature { return known }
         var signature = ContentSignature()
-        signature.add(contents(of: file))
+        if reading == .blocks {
+            forEachBlock(of: file.path) { signature.add($0) }
+        } else {
+            signature.add(contents(of: file))
+            if reading == .releaseContents { file.contents = nil }
+        }
         file.signature = signature
         return signature
     }
@@ -88,8 +100,16 @@ final class DependencyGraph {
         return bytes
     }
 
+    /// `#include "…"` lines. Read from the whole contents, or — reading in
+    /// blocks — from the first block only (includes come first).
     private func includes(of file: FileNode) -> [String] {
-        String(decoding: contents(of: file), as: UTF8.self).split(separator: "\n").compactMap { line in
+        var text: [UInt8] = []
+        if reading == .blocks {
+            forEachBlock(of: file.path) { block in if text.isEmpty { text = block } }
+        } else {
+            text = contents(of: file)
+        }
+        return String(decoding: text, as: UTF8.self).split(separator: "\n").compactMap { line in
             guard line.hasPrefix("#include \""), line.hasSuffix("\"") else { return nil }
             return String(line.dropFirst(10).dropLast())
         }
@@ -111,6 +131,18 @@ func readFile(_ path: String) -> [UInt8] {
         bytes += buffer[..<count]
     }
     return bytes
+}
+
+/// Calls `body` with the file's bytes, 64 KiB at a time.
+func forEachBlock(of path: String, _ body: ([UInt8]) -> Void) {
+    guard let file = fopen(path, "rb") else { return }
+    defer { fclose(file) }
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = fread(&buffer, 1, buffer.count, file)
+        if count <= 0 { break }
+        body(Array(buffer[..<count]))
+    }
 }
 
 func write(_ bytes: [UInt8], to path: String) {

@@ -25,8 +25,17 @@ struct Minibuild: ParsableCommand {
     @Option(help: "Source files per module of the generated project.")
     var files = 50
 
+    @Option(help: "Pad each generated source file to at least this many KiB.")
+    var fileKib = 0
+
     @Flag(help: "Let the environment hold its listener weakly (fixes the leak the garbage tutorial finds).")
     var weakListener = false
+
+    @Flag(help: "Drop file contents once their signature is computed (the lazy-initialisation tutorial's fix).")
+    var releaseContents = false
+
+    @Flag(help: "Hash files in 64 KiB blocks instead of reading them whole (the block-wise hashing tutorial).")
+    var hashInBlocks = false
 
     @OptionGroup var monitor: MonitorOptions
 
@@ -34,9 +43,10 @@ struct Minibuild: ParsableCommand {
         let host = try HostMonitor(switches: try monitor.switches(),
                                    classes: [Node.self, Environment.self, Action.self])
         host.instant("startup")
-        let root = project ?? makeDefaultProject(modules: modules, filesPerModule: files)
+        let root = project ?? makeDefaultProject(modules: modules, filesPerModule: files, minimumKiB: fileKib)
         do {
             let graph = DependencyGraph(root: root, environment: Environment(), weakListener: weakListener)
+            graph.reading = hashInBlocks ? .blocks : releaseContents ? .releaseContents : .keepContents
             graph.scan()
             host.instant("after reading the project")
             let commands = graph.build()

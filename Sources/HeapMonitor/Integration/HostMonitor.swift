@@ -45,10 +45,17 @@ public final class HostMonitor {
             temporaryProfile = false
         }
         if let profilePath { try tracker.startProfile(at: profilePath) }
+        // Background monitoring: process memory between the instants too.
+        if switches.takesSnapshots { tracker.startPeriodicSnapshots(every: backgroundInterval, description: "background") }
     }
 
+    /// How often background snapshots record process memory with `--debug=memory`.
+    public var backgroundInterval: Duration { .milliseconds(20) }
+
     /// One of the host's instants: a snapshot with `--debug=memory` (sizing
-    /// tracked objects with `--debug=heapmonitor`, process memory only otherwise).
+    /// tracked objects with `--debug=heapmonitor`, process memory only
+    /// otherwise). Between instants, `--debug=memory` also records process
+    /// memory in the background every `backgroundInterval`.
     public func instant(_ description: String) {
         guard switches.takesSnapshots else { return }
         _ = tracker.takeSnapshot(description, sizingObjects: switches.tracksObjects)
@@ -62,6 +69,7 @@ public final class HostMonitor {
         guard !finished else { return [] }
         finished = true
         var problems: [String] = []
+        if switches.takesSnapshots { tracker.stopPeriodicSnapshots() }
         if switches.tracksObjects { tracker.createSnapshot("end") }
         if switches.findsGarbage {
             let report = tracker.findLeaks()

@@ -66,6 +66,10 @@ public struct Profile: Sendable {
         /// Sum of the tracked objects' sizes.
         public var trackedBytes: Int { sizes.reduce(0, +) }
 
+        /// Whether this snapshot sized the tracked objects; background
+        /// snapshots record only memory (and census) while objects are alive.
+        public var sizedObjects: Bool { !objectIDs.isEmpty || liveObjectCount == 0 }
+
         /// The position of `objectID` in the parallel arrays.
         public func index(of objectID: Int) -> Int? {
             var low = 0, high = objectIDs.count

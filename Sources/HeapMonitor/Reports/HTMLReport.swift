@@ -53,6 +53,7 @@ public struct HTMLReport {
         body.append(nav(perClass))
         body.append("<h2 id=\"memory\">Memory over time</h2>")
         body.append(profile.snapshots.isEmpty ? "<p>No snapshots.</p>" : memoryChart(perClass))
+        if let peaks = StatsReport.memoryPeaks(profile) { body.append("<p>\(HTML.escape(peaks)).</p>") }
         body.append("<h2 id=\"snapshots\">Snapshots</h2>")
         body.append(snapshotTable())
         body.append("<h2 id=\"classes\">Classes</h2>")
@@ -111,6 +112,15 @@ public struct HTMLReport {
         return totals
     }
 
+    /// Snapshots that sized the tracked objects; the others (background
+    /// ones) only add points to the memory lines.
+    private var sizedSnapshots: [Int] { profile.snapshots.indices.filter { profile.snapshots[$0].sizedObjects } }
+
+    /// Snapshots are listed one per row up to this many; beyond it only
+    /// those that sized objects are (the chart and `heapmonitor memory`
+    /// show the rest).
+    static let snapshotRowLimit = 40
+
     private var peakSnapshot: Int? {
         profile.snapshots.indices.max { profile.snapshots[$0].trackedBytes < profile.snapshots[$1].trackedBytes }
     }
@@ -124,33 +134,46 @@ public struct HTMLReport {
             + (profile.leakScans.isEmpty ? "" : " · <a href=\"#garbage\">Garbage</a>") + "</nav>"
     }
 
+    /// Stacked areas over the snapshots that sized objects; the RSS line
+    /// over every snapshot (background ones record memory only).
     private func memoryChart(_ perClass: [Int: [Int]]) -> String {
         let peak = peakSnapshot ?? 0
+        let sized = sizedSnapshots
+        let sizedX = sized.map { profile.snapshots[$0].time }
         let ordered = perClass.keys.sorted { (perClass[$0]![peak], $1) > (perClass[$1]![peak], $0) }
         let shown = Array(ordered.prefix(chartClasses))
-        var series = shown.map { SVGChart.Series(name: StatsReport.shortClassName(profile.classNames[$0]),
-                                                 values: perClass[$0]!.map(Double.init), isLine: false) }
+        var series = shown.map { classID in
+            SVGChart.Series(name: StatsReport.shortClassName(profile.classNames[classID]),
+                            values: sized.map { Double(perClass[classID]![$0]) }, isLine: false, xValues: sizedX)
+        }
         let rest = ordered.dropFirst(chartClasses)
         if !rest.isEmpty {
-            let other = profile.snapshots.indices.map { index in rest.reduce(0.0) { $0 + Double(perClass[$1]![index]) } }
-            series.append(SVGChart.Series(name: "other (\(rest.count) classes)", values: other, isLine: false))
+            let other = sized.map { index in rest.reduce(0.0) { $0 + Double(perClass[$1]![index]) } }
+            series.append(SVGChart.Series(name: "other (\(rest.count) classes)", values: other, isLine: false, xValues: sizedX))
         }
-        series.append(SVGChart.Series(name: "tracked total", values: profile.snapshots.map { Double($0.trackedBytes) }, isLine: true))
+        series.append(SVGChart.Series(name: "tracked total", values: sized.map { Double(profile.snapshots[$0].trackedBytes) },
+                                      isLine: true, xValues: sizedX))
         series.append(SVGChart.Series(name: "process RSS", values: profile.snapshots.map { Double($0.memory.residentBytes) }, isLine: true))
-        let chart = SVGChart(title: "Bytes by class, tracked total and resident set", xValues: profile.snapshots.map(\.time),
+        series.append(SVGChart.Series(name: "allocator in use", values: profile.snapshots.map { Double($0.memory.allocatorBytes) }, isLine: true))
+        let chart = SVGChart(title: "Bytes by class, tracked total, resident set and allocator", xValues: profile.snapshots.map(\.time),
                              xUnit: "time (s)", series: series, yIsBytes: true)
         return chart.render()
     }
 
     private func snapshotTable() -> String {
-        table(["#", "time s", "description", "virtual", "RSS", "allocator in use", "tracked", "objects", "monitor"],
-              numeric: [0, 1, 3, 4, 5, 6, 7, 8],
-              profile.snapshots.enumerated().map { index, snapshot in
-                  ["\(index)", StatsReport.seconds(snapshot.time), HTML.escape(snapshot.description),
-                   ByteCount.format(snapshot.memory.virtualBytes), ByteCount.format(snapshot.memory.residentBytes),
-                   ByteCount.format(snapshot.memory.allocatorBytes), ByteCount.format(snapshot.trackedBytes),
-                   "\(snapshot.liveObjectCount)", ByteCount.format(snapshot.monitorBytes)]
-              })
+        let listed = profile.snapshots.count <= Self.snapshotRowLimit ? Array(profile.snapshots.indices) : sizedSnapshots
+        let rows = listed.map { index in
+            let snapshot = profile.snapshots[index]
+            return ["\(index)", StatsReport.seconds(snapshot.time), HTML.escape(snapshot.description),
+                    ByteCount.format(snapshot.memory.virtualBytes), ByteCount.format(snapshot.memory.residentBytes),
+                    ByteCount.format(snapshot.memory.allocatorBytes), ByteCount.format(snapshot.trackedBytes),
+                    "\(snapshot.liveObjectCount)", ByteCount.format(snapshot.monitorBytes)]
+        }
+        let omitted = profile.snapshots.count - listed.count
+        return table(["#", "time s", "description", "virtual", "RSS", "allocator in use", "tracked", "objects", "monitor"],
+                     numeric: [0, 1, 3, 4, 5, 6, 7, 8], rows)
+            + (omitted > 0 ? "<p>\(omitted) snapshots that recorded memory only are drawn in the chart above and not listed; "
+                             + "<code>heapmonitor memory FILE</code> lists them.</p>" : "")
     }
 
     private func classTable(_ perClass: [Int: [Int]]) -> String {
@@ -199,12 +222,14 @@ public struct HTMLReport {
         var parts = ["<section id=\"class-\(classID)\"><h2>\(HTML.escape(name))</h2>"]
         var counts: [Double] = [], rows: [[String]] = []
         var referentTotals: [String: [Int]] = [:]
-        for (index, snapshot) in profile.snapshots.enumerated() {
+        let sized = sizedSnapshots
+        for (column, index) in sized.enumerated() {
+            let snapshot = profile.snapshots[index]
             var sizes: [Int] = []
             for (position, id) in snapshot.objectIDs.enumerated() where profile.objects[Int(id)].classID == classID {
                 sizes.append(snapshot.sizes[position])
                 for referent in snapshot.referents[Int(id)] ?? [] {
-                    referentTotals[referent.name, default: [Int](repeating: 0, count: profile.snapshots.count)][index] += referent.size
+                    referentTotals[referent.name, default: [Int](repeating: 0, count: sized.count)][column] += referent.size
                 }
             }
             counts.append(Double(sizes.count))
@@ -213,8 +238,8 @@ public struct HTMLReport {
                          ByteCount.format(sizes.min() ?? 0), ByteCount.format(sizes.isEmpty ? 0 : total / sizes.count),
                          ByteCount.format(sizes.max() ?? 0), ByteCount.format(total)])
         }
-        if profile.snapshots.count > 1 {
-            parts.append(SVGChart(title: "Instances sized per snapshot", xValues: profile.snapshots.map(\.time), xUnit: "time (s)",
+        if sized.count > 1 {
+            parts.append(SVGChart(title: "Instances sized per snapshot", xValues: sized.map { profile.snapshots[$0].time }, xUnit: "time (s)",
                                   series: [SVGChart.Series(name: "instances", values: counts, isLine: true)],
                                   yIsBytes: false, height: 220).render())
         }
@@ -222,8 +247,8 @@ public struct HTMLReport {
         if !referentTotals.isEmpty {
             parts.append("<h3>Referents holding the memory (summed over instances)</h3>")
             let names = referentTotals.keys.sorted { (referentTotals[$0]!.max() ?? 0, $1) > (referentTotals[$1]!.max() ?? 0, $0) }
-            parts.append(table(["referent"] + profile.snapshots.map { HTML.escape($0.description) },
-                               numeric: Set(1...profile.snapshots.count),
+            parts.append(table(["referent"] + sized.map { HTML.escape(profile.snapshots[$0].description) },
+                               numeric: Set(1...sized.count),
                                names.prefix(30).map { [HTML.escape($0)] + referentTotals[$0]!.map(ByteCount.format) }))
         }
         var instances = stats.filtered(exactClassName: name)

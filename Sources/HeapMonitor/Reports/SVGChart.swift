@@ -6,6 +6,9 @@ struct SVGChart {
         var values: [Double]
         /// Stacked areas are drawn first, lines over them.
         var isLine: Bool
+        /// The x of each value, when not the chart's `xValues` (stacked
+        /// areas must share theirs).
+        var xValues: [Double]? = nil
     }
 
     var title: String
@@ -23,9 +26,10 @@ struct SVGChart {
         let left = 80.0, right = 190.0, top = 30.0, bottom = 45.0
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let areas = series.filter { !$0.isLine }, lines = series.filter(\.isLine)
-        var stacked = [[Double]](repeating: [Double](repeating: 0, count: xValues.count), count: areas.count + 1)
+        let areaX = areas.first?.xValues ?? xValues
+        var stacked = [[Double]](repeating: [Double](repeating: 0, count: areaX.count), count: areas.count + 1)
         for (index, area) in areas.enumerated() {
-            for point in xValues.indices { stacked[index + 1][point] = stacked[index][point] + (area.values[safe: point] ?? 0) }
+            for point in areaX.indices { stacked[index + 1][point] = stacked[index][point] + (area.values[safe: point] ?? 0) }
         }
         let maxY = max(1, ([stacked.last ?? []] + lines.map(\.values)).flatMap { $0 }.max() ?? 1)
         let (scale, unit) = yIsBytes ? Self.byteAxis(maximum: maxY) : (1, "")
@@ -53,13 +57,14 @@ struct SVGChart {
         svg.append("<line x1=\"\(f(left))\" x2=\"\(f(left))\" y1=\"\(f(top))\" y2=\"\(f(top + plotHeight))\" class=\"frame\"/>")
         svg.append("<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight))\" class=\"frame\"/>")
         for index in areas.indices.reversed() {
-            let upper = xValues.indices.map { "\(f(x(xValues[$0]))),\(f(y(stacked[index + 1][$0])))" }
-            let lower = xValues.indices.reversed().map { "\(f(x(xValues[$0]))),\(f(y(stacked[index][$0])))" }
+            let upper = areaX.indices.map { "\(f(x(areaX[$0]))),\(f(y(stacked[index + 1][$0])))" }
+            let lower = areaX.indices.reversed().map { "\(f(x(areaX[$0]))),\(f(y(stacked[index][$0])))" }
             svg.append("<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(Self.palette[index % Self.palette.count])\" "
                        + "fill-opacity=\"0.85\"><title>\(HTML.escape(areas[index].name))</title></polygon>")
         }
         for (index, line) in lines.enumerated() {
-            let points = xValues.indices.map { "\(f(x(xValues[$0]))),\(f(y(line.values[safe: $0] ?? 0)))" }
+            let lineX = line.xValues ?? xValues
+            let points = lineX.indices.map { "\(f(x(lineX[$0]))),\(f(y(line.values[safe: $0] ?? 0)))" }
             svg.append("<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(Self.lineColors[index % Self.lineColors.count])\" "
                        + "stroke-width=\"2\"\(index > 0 ? " stroke-dasharray=\"6 3\"" : "")><title>\(HTML.escape(line.name))</title></polyline>")
         }

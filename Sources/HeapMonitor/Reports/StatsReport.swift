@@ -66,6 +66,25 @@ public enum StatsReport {
         return lines.joined(separator: "\n")
     }
 
+    /// The process's memory at every snapshot, then the peaks.
+    public static func memory(_ profile: Profile) -> String {
+        var table = TextTable(headers: ["time s", "description", "virtual", "RSS", "allocator", "tracked"], numeric: [0, 2, 3, 4, 5])
+        for snapshot in profile.snapshots {
+            table.rows.append([seconds(snapshot.time), snapshot.description, ByteCount.format(snapshot.memory.virtualBytes),
+                               ByteCount.format(snapshot.memory.residentBytes), ByteCount.format(snapshot.memory.allocatorBytes),
+                               ByteCount.format(snapshot.trackedBytes)])
+        }
+        return ([table.render()] + [memoryPeaks(profile)].compactMap { $0 }).joined(separator: "\n")
+    }
+
+    /// Where the resident set and the allocator's bytes in use peaked.
+    public static func memoryPeaks(_ profile: Profile) -> String? {
+        guard let rss = profile.snapshots.max(by: { $0.memory.residentBytes < $1.memory.residentBytes }),
+              let allocator = profile.snapshots.max(by: { $0.memory.allocatorBytes < $1.memory.allocatorBytes }) else { return nil }
+        return "peak RSS \(ByteCount.format(rss.memory.residentBytes)) at \(seconds(rss.time)) s (\(rss.description)); "
+            + "peak allocator in use \(ByteCount.format(allocator.memory.allocatorBytes)) at \(seconds(allocator.time)) s (\(allocator.description))"
+    }
+
     /// Growth per class, then the largest new and freed objects.
     public static func diff(_ diff: MemStats.SnapshotDiff, in stats: MemStats, limit: Int = 10) -> String {
         let profile = stats.profiles[diff.profile]

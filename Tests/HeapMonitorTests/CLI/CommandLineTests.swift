@@ -53,6 +53,10 @@ extension TrackerSuite {
             #expect(diff.status == 0 && diff.output.contains("new objects (1)") && diff.output.contains("freed objects (5)"))
             let object = try heapmonitor(["object", path, "--id", "0"])
             #expect(object.status == 0 && object.output.contains("before") && object.output.contains("after"))
+            let memory = try heapmonitor(["memory", path])
+            #expect(memory.status == 0 && memory.output.contains("before") && memory.output.contains("peak RSS"))
+            let memoryRows = try JSONSerialization.jsonObject(with: Data(try heapmonitor(["memory", path, "--json"]).output.utf8)) as? [[String: Any]]
+            #expect(memoryRows?.count == 2 && (memoryRows?[0]["residentBytes"] as? Int ?? 0) > 0)
             let filtered = try heapmonitor(["stats", path, "--filter", "nothing-like-this"])
             #expect(filtered.status == 0 && filtered.output.split(separator: "\n").count == 1)
         }

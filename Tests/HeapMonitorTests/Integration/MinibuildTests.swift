@@ -35,6 +35,26 @@ extension TrackerSuite {
             #expect(graphviz.terminationStatus == 0, "graphviz's dot accepts the garbage graph")
         }
 
+        /// `--debug=memory` alone: the four instants and background
+        /// snapshots record process memory; no object is sized.
+        @Test func memoryMonitoringWorksWithoutTracking() throws {
+            let path = temporaryPath("memory.hmprof")
+            defer { unlink(path) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(builtProduct("minibuild")))
+            process.arguments = ["--modules", "4", "--files", "20", "--file-kib", "64", "--debug=memory", "--heapprofile=\(path)"]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            let profile = try Profile.load(from: path)
+            #expect(profile.isComplete && profile.objects.isEmpty)
+            let instants = profile.snapshots.map(\.description).filter { $0 != "background" }
+            #expect(instants == ["startup", "after reading the project", "after building", "after releasing the graph"])
+            #expect(profile.snapshots.allSatisfy { $0.memory.residentBytes > 0 && $0.memory.allocatorBytes > 0 })
+            #expect(profile.snapshots.map(\.time) == profile.snapshots.map(\.time).sorted())
+        }
+
         @Test func badSwitchesStopTheHostWithAUsageError() throws {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try #require(builtProduct("minibuild")))

@@ -66,6 +66,32 @@ extension TrackerSuite {
             #expect(html.contains("id=\"garbage\"") && html.contains("<code>Loop.me → Loop</code>"))
         }
 
+        /// Background snapshots (memory only) draw the memory lines but do
+        /// not add rows or columns to the tables once there are many.
+        @Test func backgroundSnapshotsOnlyDrawMemory() throws {
+            let path = temporaryPath("background.hmprof")
+            defer { unlink(path) }
+            let tracker = freshTracker()
+            try tracker.track(class: Page.self)
+            let pages = (0..<keep(30)).map(makePage)
+            try tracker.startProfile(at: path)
+            tracker.createSnapshot("first sized")
+            tracker.startPeriodicSnapshots(every: .milliseconds(2), description: "memory only")
+            while tracker.snapshots.count < HTMLReport.snapshotRowLimit + 10 { usleep(2_000) }
+            tracker.stopPeriodicSnapshots()
+            tracker.createSnapshot("last sized")
+            tracker.stopProfile()
+            _ = keep(pages)
+            let profile = try Profile.load(from: path)
+            #expect(profile.snapshots.filter(\.sizedObjects).map(\.description) == ["first sized", "last sized"])
+            let html = HTMLReport(profile: profile).render()
+            let omitted = profile.snapshots.count - 2
+            #expect(html.contains("\(omitted) snapshots that recorded memory only"))
+            #expect(html.components(separatedBy: "<td>memory only</td>").count == 1, "no row per background snapshot")
+            #expect(html.components(separatedBy: "<td>first sized</td>").count == 3, "snapshot table and the class's table")
+            #expect(html.contains("allocator in use") && html.contains("peak RSS"))
+        }
+
         @Test func profilesEndingInHTMLBecomeReports() throws {
             let path = temporaryPath("direct.html")
             defer { unlink(path) }
