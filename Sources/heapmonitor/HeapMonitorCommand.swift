@@ -9,7 +9,8 @@ struct HeapMonitorCommand: ParsableCommand {
         discussion: """
             Sizes Swift values as the allocator holds them, with a per-referent
             breakdown. `heapmonitor sample` sizes a built-in object graph;
-            `stats`, `summary`, `diff` and `object` analyse profile files.
+            `stats`, `summary`, `diff`, `object`, `memory` and `html` analyse
+            profile files.
             """,
         version: HeapMonitorVersion.current,
         subcommands: [SampleCommand.self, StatsCommand.self, SummaryCommand.self, DiffCommand.self, ObjectCommand.self, HTMLCommand.self, MemoryCommand.self]

@@ -104,7 +104,15 @@ enum LeakFinder {
         let memberSet = Set(members)
         // Instances of classes are the objects; storage, contexts and boxes
         // between them become parts of paths (unless the cycle has nothing else).
-        let objectNodes = members.filter { $0 < graph.candidateCount }.isEmpty ? members : members.filter { $0 < graph.candidateCount }
+        let candidates = members.filter { $0 < graph.candidateCount }.isEmpty ? members : members.filter { $0 < graph.candidateCount }
+        // Ordered by class name, then address, so that a cycle reads the same
+        // from run to run (its walk starts at the first object).
+        let objects = candidates.map { node in
+            let object = HeapObject(UnsafeRawPointer(bitPattern: graph.addresses[node])!)
+            return (node, LeakedObject(typeName: SizingEngine.displayName(of: sizer.objectLayout(object.metadata)),
+                                       address: graph.addresses[node], size: object.allocatedBytes))
+        }.sorted { ($0.1.typeName, $0.1.address) < ($1.1.typeName, $1.1.address) }
+        let objectNodes = objects.map(\.0)
         let objectIndex = Dictionary(uniqueKeysWithValues: objectNodes.enumerated().map { ($1, $0) })
         var edges: [LeakedEdge] = []
         for (from, start) in objectNodes.enumerated() {
@@ -122,14 +130,9 @@ enum LeakFinder {
                 }
             }
         }
-        let objects = objectNodes.map { node in
-            let object = HeapObject(UnsafeRawPointer(bitPattern: graph.addresses[node])!)
-            return LeakedObject(typeName: SizingEngine.displayName(of: sizer.objectLayout(object.metadata)),
-                                address: graph.addresses[node], size: object.allocatedBytes)
-        }
         // Every member reaches the others: sizing one counts the cycle once.
         let bytes = sizer.heapSize(ofObject: graph.addresses[members[0]])
-        return LeakedCycle(objects: objects, edges: edges.sorted { ($0.from, $0.to, $0.path) < ($1.from, $1.to, $1.path) },
+        return LeakedCycle(objects: objects.map(\.1), edges: edges.sorted { ($0.from, $0.to, $0.path) < ($1.from, $1.to, $1.path) },
                            bytes: bytes)
     }
 }

@@ -343,7 +343,10 @@ struct LayoutBuilder {
             if let type = name.resolve() {
                 let mask = type.alignmentMask
                 offset = (offset + mask) & ~mask
-                captures.append(FieldLayout(name: label, offset: offset, type: type))
+                // `[weak x]` and `[unowned x]` captures take the strong type's
+                // room but hold a side-table pointer or an unowned reference:
+                // sizing follows strong references only.
+                if name.ownership == .strong { captures.append(FieldLayout(name: label, offset: offset, type: type)) }
                 offset += type.size
             } else if let special = KnownTypes.loweredCaptureType(name.text) {
                 offset = (offset + 7) & ~7

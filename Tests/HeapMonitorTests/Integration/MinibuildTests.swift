@@ -35,6 +35,27 @@ extension TrackerSuite {
             #expect(graphviz.terminationStatus == 0, "graphviz's dot accepts the garbage graph")
         }
 
+        /// The garbage tutorial's fix: a weak listener leaves no cycle, and
+        /// the graph's objects die before the last instant.
+        @Test func theWeakListenerLeavesNoLeak() throws {
+            let path = temporaryPath("weak.hmprof")
+            defer { unlink(path) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(builtProduct("minibuild")))
+            process.arguments = ["--modules", "3", "--files", "10", "--weak-listener", "--debug=heapmonitor", "--debug=memory",
+                                 "--debug=garbage", "--heapprofile=\(path)"]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0)
+            #expect(text.contains("no leaked cycles"))
+            let profile = try Profile.load(from: path)
+            let last = try #require(profile.snapshots.last { $0.description == "after releasing the graph" })
+            #expect(!profile.objects.isEmpty && last.liveObjectCount == 0, "every node, action and the environment died")
+        }
+
         /// `--debug=memory` alone: the four instants and background
         /// snapshots record process memory; no object is sized.
         @Test func memoryMonitoringWorksWithoutTracking() throws {

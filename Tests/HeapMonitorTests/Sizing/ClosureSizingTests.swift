@@ -41,6 +41,37 @@ struct ClosureSizingTests {
         }
     }
 
+    /// `[weak x]` holds a side-table pointer, `[unowned x]` an unowned
+    /// reference: neither is followed (reading a side table as an object
+    /// crashed the host before).
+    @Test func weakAndUnownedCapturesAreNotFollowed() {
+        let target = Button()
+        target.title = String(repeating: "a large title ", count: 5_000)
+        weak var earlier = target  // its side table exists before the oracle measures
+        AllocatorOracle.expectExact { () -> Button in
+            let button = Button()
+            button.action = { [weak target] in target?.title.count ?? 0 }
+            return button
+        }
+        AllocatorOracle.expectExact { () -> Button in
+            let button = Button()
+            button.action = { [unowned target] in target.title.count }
+            return button
+        }
+        AllocatorOracle.expectExact { () -> Button in
+            let button = Button()
+            button.action = { [unowned(unsafe) target, weak earlier] in target.title.count + (earlier?.title.count ?? 0) }
+            return button
+        }
+        let button = Button()
+        button.action = { [weak target] in target?.title.count ?? 0 }
+        let tree = sizedTree(of: button, resolutionLevel: 5)
+        #expect(tree.size < 1_000 && tree.size == deepSize(of: button))
+        let strong = Button()
+        strong.action = { target.title.count }
+        #expect(deepSize(of: strong) > 70_000, "a strong capture is followed")
+    }
+
     @Test func thinFunctionsHoldNothing() {
         let function: @convention(thin) () -> Void = {}
         #expect(deepSize(of: function) == MemoryLayout<@convention(thin) () -> Void>.size)
