@@ -37,6 +37,7 @@ let package = Package(
         ),
         .testTarget(name: "HeapMonitorTests",
                     dependencies: ["HeapMonitor", "HeapMonitorSamples", "CHeapMonitor", "HeapMonitorTesting",
-                                   "HeapMonitorOptions"]),
+                                   "HeapMonitorOptions"],
+                    exclude: ["Profile/Fixtures"]),
     ]
 )

@@ -21,7 +21,8 @@ func makeDefaultProject(modules: Int, filesPerModule: Int, minimumKiB: Int = 0) 
                 .joined(separator: "\n")
             var text = Array("\(includes)\n\(body)\n".utf8)
             let padding = Array("// padding: generated documentation of the functions above, kept for size\n".utf8)
-            while text.count < minimumKiB * 1024 { text += padding }
+            let lines = max(0, (minimumKiB * 1024 - text.count + padding.count - 1) / padding.count)
+            text.append(contentsOf: repeatElement(padding, count: lines).joined())
             write(text, to: "\(directory)/f\(file).c")
         }
     }

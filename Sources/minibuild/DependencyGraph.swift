@@ -11,8 +11,8 @@ final class DependencyGraph {
 
     /// Targets whose command changed since they were built.
     private(set) var outdated: Set<String> = []
-    /// How file contents are read: kept whole once read (the default), read
-    /// whole and dropped once signed, or streamed in blocks and never kept.
+    /// How file contents are read: whole and kept once read (the default),
+    /// whole each time they are needed and then dropped, or in blocks.
     var reading = Reading.keepContents
 
     enum Reading {
@@ -84,10 +84,12 @@ final class DependencyGraph {
         if let known = file.signature { return known }
         var signature = ContentSignature()
         if reading == .blocks {
-            forEachBlock(of: file.path) { signature.add($0) }
+            forEachBlock(of: file.path) { block in
+                signature.add(block)
+                return true
+            }
         } else {
             signature.add(contents(of: file))
-            if reading == .releaseContents { file.contents = nil }
         }
         file.signature = signature
         return signature
@@ -96,7 +98,7 @@ final class DependencyGraph {
     private func contents(of file: FileNode) -> [UInt8] {
         if let known = file.contents { return known }
         let bytes = readFile(file.path)
-        file.contents = bytes
+        if reading == .keepContents { file.contents = bytes }
         return bytes
     }
 
@@ -105,13 +107,17 @@ final class DependencyGraph {
     private func includes(of file: FileNode) -> [String] {
         var text: [UInt8] = []
         if reading == .blocks {
-            forEachBlock(of: file.path) { block in if text.isEmpty { text = block } }
+            forEachBlock(of: file.path) { block in
+                text = block
+                return false
+            }
         } else {
             text = contents(of: file)
         }
-        return String(decoding: text, as: UTF8.self).split(separator: "\n").compactMap { line in
-            guard line.hasPrefix("#include \""), line.hasSuffix("\"") else { return nil }
-            return String(line.dropFirst(10).dropLast())
+        let prefix = Array("#include \"".utf8), quote = UInt8(ascii: "\"")
+        return text.split(separator: UInt8(ascii: "\n")).compactMap { line in
+            guard line.starts(with: prefix), line.count > prefix.count, line.last == quote else { return nil }
+            return String(decoding: line.dropFirst(prefix.count).dropLast(), as: UTF8.self)
         }
     }
 
@@ -133,15 +139,15 @@ func readFile(_ path: String) -> [UInt8] {
     return bytes
 }
 
-/// Calls `body` with the file's bytes, 64 KiB at a time.
-func forEachBlock(of path: String, _ body: ([UInt8]) -> Void) {
+/// Calls `body` with the file's bytes, 64 KiB at a time, while it returns true.
+func forEachBlock(of path: String, _ body: ([UInt8]) -> Bool) {
     guard let file = fopen(path, "rb") else { return }
     defer { fclose(file) }
     var buffer = [UInt8](repeating: 0, count: 65536)
     while true {
         let count = fread(&buffer, 1, buffer.count, file)
         if count <= 0 { break }
-        body(Array(buffer[..<count]))
+        if !body(Array(buffer[..<count])) { break }
     }
 }
 

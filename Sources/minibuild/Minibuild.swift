@@ -28,10 +28,13 @@ struct Minibuild: ParsableCommand {
     @Option(help: "Pad each generated source file to at least this many KiB.")
     var fileKib = 0
 
+    @Flag(help: "Only generate the project (its directory is printed), so that later runs measure building alone.")
+    var generateOnly = false
+
     @Flag(help: "Let the environment hold its listener weakly (fixes the leak the garbage tutorial finds).")
     var weakListener = false
 
-    @Flag(help: "Drop file contents once their signature is computed (the lazy-initialisation tutorial's fix).")
+    @Flag(help: "Do not keep file contents: read them whole when needed, then drop them (the lazy-initialisation tutorial's fix).")
     var releaseContents = false
 
     @Flag(help: "Hash files in 64 KiB blocks instead of reading them whole (the block-wise hashing tutorial).")
@@ -40,6 +43,10 @@ struct Minibuild: ParsableCommand {
     @OptionGroup var monitor: MonitorOptions
 
     func run() throws {
+        if generateOnly {
+            print(makeDefaultProject(modules: modules, filesPerModule: files, minimumKiB: fileKib))
+            return
+        }
         let host = try HostMonitor(switches: try monitor.switches(),
                                    classes: [Node.self, Environment.self, Action.self])
         host.instant("startup")

@@ -3,7 +3,9 @@ extension LeakReport {
     /// object (type, size), edges labelled with their field paths.
     /// `dot -Tsvg leaks.dot -o leaks.svg` draws it.
     public var dot: String {
-        var lines = ["digraph leaks {", "  node [shape=box, fontname=\"Helvetica\"];", "  edge [fontname=\"Helvetica\", fontsize=10];"]
+        // Spaced nodes and padded edge labels: a two-object cycle's labels
+        // otherwise run into each other.
+        var lines = ["digraph leaks {", "  graph [nodesep=0.9];", "  node [shape=box, fontname=\"Helvetica\"];", "  edge [fontname=\"Helvetica\", fontsize=10];"]
         for (number, cycle) in cycles.enumerated() {
             lines.append("  subgraph cluster_\(number) {")
             lines.append("    label=\(Self.quoted("cycle \(number + 1): \(ByteCount.format(cycle.bytes))"));")
@@ -12,7 +14,7 @@ extension LeakReport {
                 lines.append("    n\(number)_\(index) [label=\(Self.quoted(label))];")
             }
             for edge in cycle.edges {
-                lines.append("    n\(number)_\(edge.from) -> n\(number)_\(edge.to) [label=\(Self.quoted(edge.path))];")
+                lines.append("    n\(number)_\(edge.from) -> n\(number)_\(edge.to) [label=\(Self.quoted(" \(edge.path) "))];")
             }
             lines.append("  }")
         }

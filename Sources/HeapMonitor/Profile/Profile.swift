@@ -67,8 +67,13 @@ public struct Profile: Sendable {
         public var trackedBytes: Int { sizes.reduce(0, +) }
 
         /// Whether this snapshot sized the tracked objects; background
-        /// snapshots record only memory (and census) while objects are alive.
-        public var sizedObjects: Bool { !objectIDs.isEmpty || liveObjectCount == 0 }
+        /// snapshots record only memory (and census).
+        public var sizedObjects = true
+
+        /// Bits of a snapshot record's flags (format version 2).
+        enum Flags {
+            static let sizedObjects = 1
+        }
 
         /// The position of `objectID` in the parallel arrays.
         public func index(of objectID: Int) -> Int? {

@@ -3,7 +3,7 @@ enum ProfileFormat {
     /// The first eight bytes of every profile.
     static let magic: [UInt8] = Array("HMPROFIL".utf8)
     /// The version this code writes; it reads this and older ones.
-    static let version = 1
+    static let version = 2
     /// Magic, version (u16), flags (u16), checksum of the eight before (u32).
     static let headerSize = 16
     /// Nesting of referent trees the reader accepts.

@@ -65,6 +65,8 @@ private struct ProfileReader {
     let verifyingChecksums: Bool
     /// Where the record being read starts (for error messages).
     var recordStart = 0
+    /// The file's format version (from its header).
+    var version = ProfileFormat.version
 
     init(bytes: UnsafeRawBufferPointer, profile: Profile, verifyingChecksums: Bool) {
         self.bytes = bytes
@@ -82,7 +84,7 @@ private struct ProfileReader {
         }
         guard bytes.count >= ProfileFormat.headerSize else { throw .truncated }
         var decoder = ByteDecoder(bytes, from: 8)
-        let version = Int(try decoder.byte()) | Int(try decoder.byte()) << 8
+        version = Int(try decoder.byte()) | Int(try decoder.byte()) << 8
         _ = try decoder.byte()
         _ = try decoder.byte()
         let checksum = try decoder.fixed32()
@@ -208,6 +210,13 @@ private struct ProfileReader {
             snapshot.shortLived.append(Profile.ShortLivedRow(classID: try body.int(max: profile.classNames.count - 1, "class id"),
                                                              count: try body.int("count"),
                                                              totalLifetime: Self.seconds(try body.varint())))
+        }
+        if version >= 2 {
+            snapshot.sizedObjects = try body.int("snapshot flags") & Profile.Snapshot.Flags.sizedObjects != 0
+        } else {
+            // Version 1 did not say: a snapshot that sized nothing while
+            // objects lived was a background one.
+            snapshot.sizedObjects = count > 0 || snapshot.liveObjectCount == 0
         }
         profile.snapshots.append(snapshot)
     }

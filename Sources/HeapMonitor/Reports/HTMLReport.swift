@@ -57,7 +57,7 @@ public struct HTMLReport {
         body.append("<h2 id=\"snapshots\">Snapshots</h2>")
         body.append(snapshotTable())
         body.append("<h2 id=\"classes\">Classes</h2>")
-        body.append(classTable(perClass))
+        body.append(perClass.isEmpty ? "<p>No objects were tracked: this profile records process memory only.</p>" : classTable(perClass))
         if let peak = peakSnapshot {
             body.append("<h2 id=\"distribution\">Distribution at the largest snapshot</h2>")
             let total = max(1, profile.snapshots[peak].trackedBytes)
@@ -121,8 +121,10 @@ public struct HTMLReport {
     /// show the rest).
     static let snapshotRowLimit = 40
 
+    /// The snapshot with the most tracked bytes, if any were tracked.
     private var peakSnapshot: Int? {
-        profile.snapshots.indices.max { profile.snapshots[$0].trackedBytes < profile.snapshots[$1].trackedBytes }
+        profile.snapshots.indices.filter { profile.snapshots[$0].trackedBytes > 0 }
+            .max { profile.snapshots[$0].trackedBytes < profile.snapshots[$1].trackedBytes }
     }
 
     // MARK: Index
@@ -269,8 +271,10 @@ public struct HTMLReport {
         if let trace = object.traceID.map({ profile.traces[$0] }) {
             inner.append("<p>Allocated at:</p><pre>\(HTML.escape(trace.joined(separator: "\n")))</pre>")
         }
-        if let last = profile.snapshots.last(where: { $0.referents[row.id] != nil }), let referents = last.referents[row.id] {
-            let root = SizedNode(name: "referents at “\(last.description)”", typeName: row.className, flatSize: 0, referents: referents)
+        if let last = profile.snapshots.last(where: { $0.referents[row.id] != nil }), let referents = last.referents[row.id],
+           let position = last.index(of: row.id) {
+            let root = SizedNode(name: "at “\(last.description)”", typeName: row.className, size: last.sizes[position],
+                                 flatSize: last.flatSizes[position], referents: referents)
             inner.append("<pre>\(HTML.escape(TreeReport(referentLimit: 10).render(root)))</pre>")
         }
         return "<details><summary>\(summary)</summary>\(inner.isEmpty ? "<p>No trace or referents recorded.</p>" : inner.joined())</details>"

@@ -47,22 +47,22 @@ public enum StatsReport {
                      "born \(seconds(row.birth)) s, " + (row.death.map { "died \(seconds($0)) s" } ?? "alive at the end")
                         + ", resolution level \(object.resolutionLevel)"]
         var table = TextTable(headers: ["snapshot", "time s", "size", "flat"], numeric: [1, 2, 3])
-        var referents: [SizedNode]?
+        var tree: SizedNode?
         for snapshot in profile.snapshots {
             guard let position = snapshot.index(of: row.id) else { continue }
             table.rows.append([snapshot.description, seconds(snapshot.time), ByteCount.format(snapshot.sizes[position]),
                                ByteCount.format(snapshot.flatSizes[position])])
-            referents = snapshot.referents[row.id] ?? referents
+            if let referents = snapshot.referents[row.id], !referents.isEmpty {
+                tree = SizedNode(name: "at \"\(snapshot.description)\"", typeName: row.className, size: snapshot.sizes[position],
+                                 flatSize: snapshot.flatSizes[position], referents: referents)
+            }
         }
         lines.append(table.rows.isEmpty ? "never sized" : table.render())
         if let traceID = object.traceID {
             lines.append("allocated at:")
             lines += profile.traces[traceID].map { "  " + $0 }
         }
-        if let referents, !referents.isEmpty {
-            let root = SizedNode(name: "referents", typeName: row.className, flatSize: 0, referents: referents)
-            lines.append(TreeReport(referentLimit: 10).render(root))
-        }
+        if let tree { lines.append(TreeReport(referentLimit: 10).render(tree)) }
         return lines.joined(separator: "\n")
     }
 

@@ -16,10 +16,13 @@ public struct Snapshot: Hashable, Sendable, Codable {
     public var objects: [ObjectSize]
     /// Live class instances by class, when the census is on.
     public var census: [CensusEntry]
+    /// Whether the tracked objects were sized (false for background
+    /// snapshots that record memory only).
+    public var sizedObjects: Bool
 
     /// Creates a snapshot record.
     public init(description: String, time: Double, memory: ProcessMemory, monitorBytes: Int,
-                liveObjectCount: Int, objects: [ObjectSize], census: [CensusEntry] = []) {
+                liveObjectCount: Int, objects: [ObjectSize], census: [CensusEntry] = [], sizedObjects: Bool = true) {
         self.description = description
         self.time = time
         self.memory = memory
@@ -27,6 +30,7 @@ public struct Snapshot: Hashable, Sendable, Codable {
         self.liveObjectCount = liveObjectCount
         self.objects = objects
         self.census = census
+        self.sizedObjects = sizedObjects
     }
 
     /// Sum of the tracked objects' sizes (each byte counted once).

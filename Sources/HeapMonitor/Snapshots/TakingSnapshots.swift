@@ -23,7 +23,7 @@ extension Tracker {
             let objects = sizingObjects ? state.sizeLiveObjects() : []
             let snapshot = Snapshot(description: description, time: MonitorClock.elapsed, memory: .current(),
                                     monitorBytes: state.monitorBytes, liveObjectCount: state.records.liveCount,
-                                    objects: objects, census: census)
+                                    objects: objects, census: census, sizedObjects: sizingObjects)
             state.snapshots.append(snapshot)
             state.writeProfile(snapshot)
             return snapshot

@@ -134,7 +134,7 @@ extension TrackerSuite {
             let dot = tracker.findLeaks().dot
             #expect(dot.hasPrefix("digraph leaks {") && dot.hasSuffix("}\n"))
             #expect(dot.components(separatedBy: "subgraph cluster_").count == 3)
-            #expect(dot.contains("label=\"children[1]\"") && dot.contains("Box<Swift.Int>"))
+            #expect(dot.contains("label=\" children[1] \"") && dot.contains("Box<Swift.Int>"))
             #expect(LeakReport.quoted("a\"b\\c\nd") == "\"a\\\"b\\\\c\\nd\"")
 
             // graphviz draws it (.ci/run installs Debian's graphviz).

@@ -70,10 +70,13 @@ extension TrackerSuite {
             #expect(process.terminationStatus == 0)
             let profile = try Profile.load(from: path)
             #expect(profile.isComplete && profile.objects.isEmpty)
+            #expect(profile.snapshots.allSatisfy { !$0.sizedObjects }, "nothing is tracked, so nothing is sized")
             let instants = profile.snapshots.map(\.description).filter { $0 != "background" }
             #expect(instants == ["startup", "after reading the project", "after building", "after releasing the graph"])
             #expect(profile.snapshots.allSatisfy { $0.memory.residentBytes > 0 && $0.memory.allocatorBytes > 0 })
             #expect(profile.snapshots.map(\.time) == profile.snapshots.map(\.time).sorted())
+            let page = HTMLReport(profile: profile).render()
+            #expect(page.contains("records process memory only") && !page.contains("id=\"distribution\""))
         }
 
         @Test func badSwitchesStopTheHostWithAUsageError() throws {

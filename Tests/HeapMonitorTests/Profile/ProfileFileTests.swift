@@ -35,6 +35,7 @@ extension TrackerSuite {
             tracker.createSnapshot("fifty")
             holder.leaves.removeLast(20)
             tracker.createSnapshot("thirty")
+            _ = tracker.takeSnapshot("memory only", sizingObjects: false)
             #expect(tracker.stopProfile() == nil)
 
             let profile = try Profile.load(from: path)
@@ -45,7 +46,8 @@ extension TrackerSuite {
             #expect(zip(profile.objects, objects).allSatisfy { abs($0.birth - $1.birth) < 1e-6 })
             #expect(zip(profile.objects, objects).allSatisfy { ($0.death == nil) == ($1.death == nil) })
             #expect(profile.objects.filter { $0.death != nil }.count == 20)
-            #expect(profile.snapshots.map(\.description) == ["fifty", "thirty"])
+            #expect(profile.snapshots.map(\.description) == ["fifty", "thirty", "memory only"])
+            #expect(profile.snapshots.map(\.sizedObjects) == [true, true, false])
             for (written, taken) in zip(profile.snapshots, tracker.snapshots) {
                 #expect(written.objectIDs.map(Int.init) == taken.objects.map(\.object))
                 #expect(written.sizes == taken.objects.map(\.size))
@@ -57,6 +59,18 @@ extension TrackerSuite {
             let leaf = try #require(profile.objects.first { profile.classNames[$0.classID].hasSuffix("Leaf") })
             let trace = try #require(leaf.traceID.map { profile.traces[$0] })
             #expect(trace.contains { $0.contains("makeLeaf") })
+        }
+
+        /// A file written by format version 1 (minibuild, before snapshot
+        /// flags) still loads whole.
+        @Test func version1FilesStillLoad() throws {
+            let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/version1.hmprof").path
+            let profile = try Profile.load(from: path)
+            #expect(profile.isComplete && profile.unreadBytes == 0)
+            #expect(profile.snapshots.map(\.description) == ["startup", "after reading the project", "after building",
+                                                             "after releasing the graph", "end"])
+            #expect(profile.snapshots.allSatisfy { $0.sizedObjects })
+            #expect(profile.objects.count == 15 && profile.leakScans.first?.report.cycles.count == 1)
         }
 
         @Test func aCutFileLoadsUpToItsLastCompleteRecord() throws {
