@@ -63,8 +63,7 @@ enum LeakCheck {
     }
 
     static func message(for cycle: LeakedCycle) -> String {
-        "leaked reference cycle of \(cycle.objects.count) object\(cycle.objects.count == 1 ? "" : "s") "
-            + "(\(ByteCount.format(cycle.bytes))): \(cycle.path)"
+        "leaked reference cycle of \(counted(cycle.objects.count, "object")) (\(ByteCount.format(cycle.bytes))): \(cycle.path)"
     }
 
     static func countMessage(_ live: Int, _ type: AnyClass, _ limit: Int) -> String {

@@ -14,12 +14,10 @@ public struct LeakReport: Hashable, Sendable, Codable, CustomStringConvertible {
 
     /// A line per object of every cycle, its edges as field paths.
     public var description: String {
-        guard !cycles.isEmpty else { return "no leaked cycles (\(objectsScanned) objects scanned)" }
-        var lines = ["\(cycles.count) leaked cycle\(cycles.count == 1 ? "" : "s"), \(ByteCount.format(leakedBytes))"
-                     + " (\(objectsScanned) objects scanned)"]
+        guard !cycles.isEmpty else { return "no leaked cycles (\(counted(objectsScanned, "object")) scanned)" }
+        var lines = ["\(counted(cycles.count, "leaked cycle")), \(ByteCount.format(leakedBytes)) (\(counted(objectsScanned, "object")) scanned)"]
         for (number, cycle) in cycles.enumerated() {
-            lines.append("cycle \(number + 1): \(cycle.objects.count) object\(cycle.objects.count == 1 ? "" : "s"), "
-                         + ByteCount.format(cycle.bytes))
+            lines.append("cycle \(number + 1): \(counted(cycle.objects.count, "object")), \(ByteCount.format(cycle.bytes))")
             lines.append("  " + cycle.path)
             for object in cycle.objects {
                 lines.append("  \(object.typeName) at 0x\(String(object.address, radix: 16)), \(ByteCount.format(object.size))")

@@ -69,10 +69,14 @@ public struct Profile: Sendable {
         /// Whether this snapshot sized the tracked objects; background
         /// snapshots record only memory (and census).
         public var sizedObjects = true
+        /// Whether periodic snapshots took it in the background (not one of
+        /// the program's own instants).
+        public var isBackground = false
 
         /// Bits of a snapshot record's flags (format version 2).
         enum Flags {
             static let sizedObjects = 1
+            static let background = 2
         }
 
         /// The position of `objectID` in the parallel arrays.

@@ -212,11 +212,14 @@ private struct ProfileReader {
                                                              totalLifetime: Self.seconds(try body.varint())))
         }
         if version >= 2 {
-            snapshot.sizedObjects = try body.int("snapshot flags") & Profile.Snapshot.Flags.sizedObjects != 0
+            let flags = try body.int("snapshot flags")
+            snapshot.sizedObjects = flags & Profile.Snapshot.Flags.sizedObjects != 0
+            snapshot.isBackground = flags & Profile.Snapshot.Flags.background != 0
         } else {
             // Version 1 did not say: a snapshot that sized nothing while
             // objects lived was a background one.
             snapshot.sizedObjects = count > 0 || snapshot.liveObjectCount == 0
+            snapshot.isBackground = !snapshot.sizedObjects
         }
         profile.snapshots.append(snapshot)
     }

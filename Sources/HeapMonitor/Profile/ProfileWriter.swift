@@ -151,7 +151,8 @@ extension TrackerState {
                 encoder.varint(entry.count)
                 encoder.varint(UInt64(Double(entry.lifetime) * secondsPerTick * 1e9))
             }
-            encoder.varint(snapshot.sizedObjects ? Profile.Snapshot.Flags.sizedObjects : 0)
+            encoder.varint((snapshot.sizedObjects ? Profile.Snapshot.Flags.sizedObjects : 0)
+                           | (snapshot.isBackground ? Profile.Snapshot.Flags.background : 0))
         }
         writer.flush()
         profile = consume writer

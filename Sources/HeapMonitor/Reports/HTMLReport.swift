@@ -116,9 +116,8 @@ public struct HTMLReport {
     /// ones) only add points to the memory lines.
     private var sizedSnapshots: [Int] { profile.snapshots.indices.filter { profile.snapshots[$0].sizedObjects } }
 
-    /// Snapshots are listed one per row up to this many; beyond it only
-    /// those that sized objects are (the chart and `heapmonitor memory`
-    /// show the rest).
+    /// Snapshots are listed one per row up to this many; beyond it the
+    /// background ones are left to the chart and `heapmonitor memory`.
     static let snapshotRowLimit = 40
 
     /// The snapshot with the most tracked bytes, if any were tracked.
@@ -153,17 +152,20 @@ public struct HTMLReport {
             let other = sized.map { index in rest.reduce(0.0) { $0 + Double(perClass[$1]![index]) } }
             series.append(SVGChart.Series(name: "other (\(rest.count) classes)", values: other, isLine: false, xValues: sizedX))
         }
-        series.append(SVGChart.Series(name: "tracked total", values: sized.map { Double(profile.snapshots[$0].trackedBytes) },
-                                      isLine: true, xValues: sizedX))
+        if !perClass.isEmpty {
+            series.append(SVGChart.Series(name: "tracked total", values: sized.map { Double(profile.snapshots[$0].trackedBytes) },
+                                          isLine: true, xValues: sizedX))
+        }
         series.append(SVGChart.Series(name: "process RSS", values: profile.snapshots.map { Double($0.memory.residentBytes) }, isLine: true))
         series.append(SVGChart.Series(name: "allocator in use", values: profile.snapshots.map { Double($0.memory.allocatorBytes) }, isLine: true))
-        let chart = SVGChart(title: "Bytes by class, tracked total, resident set and allocator", xValues: profile.snapshots.map(\.time),
+        let title = perClass.isEmpty ? "Resident set and allocator in use" : "Bytes by class, tracked total, resident set and allocator in use"
+        let chart = SVGChart(title: title, xValues: profile.snapshots.map(\.time),
                              xUnit: "time (s)", series: series, yIsBytes: true)
         return chart.render()
     }
 
     private func snapshotTable() -> String {
-        let listed = profile.snapshots.count <= Self.snapshotRowLimit ? Array(profile.snapshots.indices) : sizedSnapshots
+        let listed = profile.snapshots.indices.filter { profile.snapshots.count <= Self.snapshotRowLimit || !profile.snapshots[$0].isBackground }
         let rows = listed.map { index in
             let snapshot = profile.snapshots[index]
             return ["\(index)", StatsReport.seconds(snapshot.time), HTML.escape(snapshot.description),
@@ -174,7 +176,7 @@ public struct HTMLReport {
         let omitted = profile.snapshots.count - listed.count
         return table(["#", "time s", "description", "virtual", "RSS", "allocator in use", "tracked", "objects", "monitor"],
                      numeric: [0, 1, 3, 4, 5, 6, 7, 8], rows)
-            + (omitted > 0 ? "<p>\(omitted) snapshots that recorded memory only are drawn in the chart above and not listed; "
+            + (omitted > 0 ? "<p>\(omitted) background snapshots are drawn in the chart above and not listed; "
                              + "<code>heapmonitor memory FILE</code> lists them.</p>" : "")
     }
 

@@ -19,7 +19,7 @@ extension Tracker {
         timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds),
                        leeway: .nanoseconds(nanoseconds / 10))
         timer.setEventHandler { [unowned self] in
-            _ = takeSnapshot(description, sizingObjects: sizingObjects)
+            _ = takeSnapshot(description, sizingObjects: sizingObjects, isBackground: true)
         }
         timer.resume()
         setSnapshotTimer(timer)

@@ -19,10 +19,13 @@ public struct Snapshot: Hashable, Sendable, Codable {
     /// Whether the tracked objects were sized (false for background
     /// snapshots that record memory only).
     public var sizedObjects: Bool
+    /// Whether periodic snapshots took it in the background.
+    public var isBackground: Bool
 
     /// Creates a snapshot record.
     public init(description: String, time: Double, memory: ProcessMemory, monitorBytes: Int,
-                liveObjectCount: Int, objects: [ObjectSize], census: [CensusEntry] = [], sizedObjects: Bool = true) {
+                liveObjectCount: Int, objects: [ObjectSize], census: [CensusEntry] = [], sizedObjects: Bool = true,
+                isBackground: Bool = false) {
         self.description = description
         self.time = time
         self.memory = memory
@@ -31,6 +34,7 @@ public struct Snapshot: Hashable, Sendable, Codable {
         self.objects = objects
         self.census = census
         self.sizedObjects = sizedObjects
+        self.isBackground = isBackground
     }
 
     /// Sum of the tracked objects' sizes (each byte counted once).

@@ -15,7 +15,7 @@ extension Tracker {
         takeSnapshot(description, sizingObjects: true)
     }
 
-    func takeSnapshot(_ description: String, sizingObjects: Bool) -> Snapshot {
+    func takeSnapshot(_ description: String, sizingObjects: Bool, isBackground: Bool = false) -> Snapshot {
         let census = censusIsOn ? census() : []
         return state.withLock { state in
             state.drain()
@@ -23,7 +23,8 @@ extension Tracker {
             let objects = sizingObjects ? state.sizeLiveObjects() : []
             let snapshot = Snapshot(description: description, time: MonitorClock.elapsed, memory: .current(),
                                     monitorBytes: state.monitorBytes, liveObjectCount: state.records.liveCount,
-                                    objects: objects, census: census, sizedObjects: sizingObjects)
+                                    objects: objects, census: census, sizedObjects: sizingObjects,
+                                    isBackground: isBackground)
             state.snapshots.append(snapshot)
             state.writeProfile(snapshot)
             return snapshot

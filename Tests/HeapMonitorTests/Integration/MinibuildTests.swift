@@ -71,12 +71,13 @@ extension TrackerSuite {
             let profile = try Profile.load(from: path)
             #expect(profile.isComplete && profile.objects.isEmpty)
             #expect(profile.snapshots.allSatisfy { !$0.sizedObjects }, "nothing is tracked, so nothing is sized")
-            let instants = profile.snapshots.map(\.description).filter { $0 != "background" }
+            let instants = profile.snapshots.filter { !$0.isBackground }.map(\.description)
             #expect(instants == ["startup", "after reading the project", "after building", "after releasing the graph"])
             #expect(profile.snapshots.allSatisfy { $0.memory.residentBytes > 0 && $0.memory.allocatorBytes > 0 })
             #expect(profile.snapshots.map(\.time) == profile.snapshots.map(\.time).sorted())
             let page = HTMLReport(profile: profile).render()
-            #expect(page.contains("records process memory only") && !page.contains("id=\"distribution\""))
+            #expect(page.contains("records process memory only") && !page.contains("id=\"distribution\"") && !page.contains("tracked total"))
+            for instant in instants { #expect(page.contains("<td>\(instant)</td>"), "the instants are listed") }
         }
 
         @Test func badSwitchesStopTheHostWithAUsageError() throws {
