@@ -28,3 +28,9 @@ func makeDefaultProject(modules: Int, filesPerModule: Int, minimumKiB: Int = 0) 
     }
     return root
 }
+
+/// Deletes a generated project (each directory after its contents).
+func removeProject(_ root: String) {
+    for entry in directoryEntries(root).reversed() { remove(entry.path) }
+    remove(root)
+}

@@ -157,16 +157,23 @@ func write(_ bytes: [UInt8], to path: String) {
     fclose(file)
 }
 
-/// Files under `directory`, recursively.
+/// Every file under `directory`, recursively.
 func listFiles(_ directory: String) -> [String] {
+    directoryEntries(directory).filter { !$0.isDirectory }.map(\.path)
+}
+
+/// Every entry under `directory`, recursively, each directory before its contents.
+func directoryEntries(_ directory: String) -> [(path: String, isDirectory: Bool)] {
     guard let handle = opendir(directory) else { return [] }
     defer { closedir(handle) }
-    var files: [String] = []
+    var entries: [(path: String, isDirectory: Bool)] = []
     while let entry = readdir(handle) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         if name == "." || name == ".." { continue }
         let path = directory + "/" + name
-        if entry.pointee.d_type == UInt8(DT_DIR) { files += listFiles(path) } else { files.append(path) }
+        let isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
+        entries.append((path, isDirectory))
+        if isDirectory { entries += directoryEntries(path) }
     }
-    return files
+    return entries
 }

@@ -59,9 +59,11 @@ struct Minibuild: ParsableCommand {
             let commands = graph.build()
             graph.environment.set("CFLAGS", "-O3")
             host.instant("after building")
-            print("minibuild: built \(commands.count) targets in \(root); \(graph.outdated.count) outdated by the new CFLAGS")
+            print("minibuild: built \(commands.count) targets in \(project ?? "a generated project"); "
+                  + "\(graph.outdated.count) outdated by the new CFLAGS")
         }
         host.instant("after releasing the graph")
+        if project == nil { removeProject(root) }
         let problems = host.finish()
         if !problems.isEmpty { throw ExitCode(1) }
     }

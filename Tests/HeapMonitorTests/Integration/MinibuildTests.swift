@@ -19,7 +19,7 @@ extension TrackerSuite {
             let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
-            #expect(text.contains("minibuild: built 40 targets"))
+            #expect(text.contains("minibuild: built 40 targets in a generated project"))
             #expect(text.contains("1 leaked cycle") && text.contains("DependencyGraph.environment → Environment.onChange → DependencyGraph"))
             #expect(text.contains("HeapMonitor: tracked objects, the 20 largest of") && text.contains("FileNode"))
             let page = try String(contentsOfFile: html, encoding: .utf8)
