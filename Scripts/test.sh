@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, the tracker under the thread sanitizer,
-# and the static-stdlib route. CI runs exactly this (.ci/run).
+# the static-stdlib route, the profile reader's fuzzer and the DocC catalog.
+# CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Tests share the process-wide hooks and compare with the allocator's global
@@ -13,3 +14,5 @@ swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter T
 Scripts/check-static-stdlib.sh
 # A short fuzzing run of the profile reader (Scripts/fuzz-profile.sh 1000000 for a long one).
 Scripts/fuzz-profile.sh 200000
+# Every public symbol documented, every link in the catalog resolved.
+swift package --disable-sandbox generate-documentation --target HeapMonitor --warnings-as-errors

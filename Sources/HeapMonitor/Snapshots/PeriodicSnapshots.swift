@@ -10,7 +10,10 @@ extension Tracker {
     /// `sizingObjects: true` it also sizes every tracked object, which is safe
     /// only while no other thread changes or frees them (as the seed warns).
     ///
-    /// - Parameter description: Each snapshot's description.
+    /// - Parameters:
+    ///   - interval: Time between snapshots (at least 1 ms).
+    ///   - description: Each snapshot's description.
+    ///   - sizingObjects: Size the tracked objects too (see above).
     public func startPeriodicSnapshots(every interval: Duration, description: String = "periodic",
                                        sizingObjects: Bool = false) {
         let nanoseconds = max(1_000_000, Int(interval.components.seconds) * 1_000_000_000

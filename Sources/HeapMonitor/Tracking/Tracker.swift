@@ -33,6 +33,7 @@ public final class Tracker: Sendable {
     /// its name and level.
     ///
     /// - Parameters:
+    ///   - object: The object; it is not retained.
     ///   - name: A name for reports.
     ///   - resolutionLevel: How deep snapshots size its referents (0: its total only).
     public func track(_ object: AnyObject, name: String? = nil, resolutionLevel: Int? = nil) throws {
@@ -67,6 +68,7 @@ public final class Tracker: Sendable {
     /// specialised tracked class's settings apply to an instance.
     ///
     /// - Parameters:
+    ///   - type: The class; standard-library classes are refused.
     ///   - resolutionLevel: How deep snapshots size the instances' referents.
     ///   - trace: Record the call stack that allocates each instance.
     ///   - allSpecializations: For a generic class, track every
