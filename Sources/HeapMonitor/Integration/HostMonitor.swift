@@ -79,16 +79,17 @@ public final class HostMonitor {
             }
             tracker.stopWatchingForLeaks()
         }
-        if profilePath != nil, let failure = tracker.stopProfile() { problems.append(failure) }
+        // The statistics read the profile as streamed so far (every snapshot
+        // is in it), before an `.html` path turns it into the report.
         if switches.tracksObjects, let path = profilePath {
-            let loadPath = path.hasSuffix(".html") ? nil : path
-            if let loadPath, let stats = try? MemStats(loading: [loadPath]) {
+            if let stats = try? MemStats(loading: [Tracker.binaryProfilePath(for: path)]) {
                 standardOutput(Self.statistics(stats))
             } else {
                 standardOutput(Self.statistics(fromTracker: tracker))
             }
-            if temporaryProfile { unlink(path) }
         }
+        if profilePath != nil, let failure = tracker.stopProfile() { problems.append(failure) }
+        if temporaryProfile, let profilePath { unlink(profilePath) }
         for problem in problems { standardOutput("heapmonitor: \(problem)") }
         return problems
     }

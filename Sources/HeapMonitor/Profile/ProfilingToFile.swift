@@ -14,13 +14,20 @@ extension Tracker {
     /// same path plus `.hmprof` meanwhile (kept if the program dies first).
     public func startProfile(at path: String) throws {
         let html = path.hasSuffix(".html")
-        var writer: ProfileWriter? = try ProfileWriter(path: html ? path + ".hmprof" : path)
+        var writer: ProfileWriter? = try ProfileWriter(path: Self.binaryProfilePath(for: path))
         state.withLock { state in
             _ = state.finishProfile()
             state.drain()
             state.profile = writer.take()
             state.profileHTMLPath = html ? path : nil
         }
+    }
+
+    /// Where a profile started at `path` is streamed: `path` itself, or for
+    /// an HTML report `path.hmprof`, readable (up to its last snapshot) while
+    /// the program still runs.
+    static func binaryProfilePath(for path: String) -> String {
+        path.hasSuffix(".html") ? path + ".hmprof" : path
     }
 
     /// Ends the profile: an end record, and the file is closed (and for an
@@ -35,8 +42,9 @@ extension Tracker {
         }
         guard failure == nil, let html else { return failure }
         do {
-            try HTMLReport(profile: try Profile.load(from: html + ".hmprof")).write(to: html)
-            unlink(html + ".hmprof")
+            let binary = Self.binaryProfilePath(for: html)
+            try HTMLReport(profile: try Profile.load(from: binary)).write(to: html)
+            unlink(binary)
             return nil
         } catch {
             return error.description

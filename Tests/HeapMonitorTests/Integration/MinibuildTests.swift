@@ -22,6 +22,8 @@ extension TrackerSuite {
             #expect(text.contains("minibuild: built 40 targets in a generated project"))
             #expect(text.contains("1 leaked cycle") && text.contains("DependencyGraph.environment → Environment.onChange → DependencyGraph"))
             #expect(text.contains("HeapMonitor: tracked objects, the 20 largest of") && text.contains("FileNode"))
+            #expect(text.contains("snapshot") && text.contains("\"after building\"") && text.contains("share"),
+                    "per-class summaries, read from the profile before it became the HTML report")
             let page = try String(contentsOfFile: html, encoding: .utf8)
             for instant in ["startup", "after reading the project", "after building", "after releasing the graph"] {
                 #expect(page.contains(instant), "snapshot \(instant)")
