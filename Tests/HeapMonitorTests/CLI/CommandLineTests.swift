@@ -7,18 +7,9 @@ private final class Gadget {
     init(_ count: Int) { parts = Array(0..<count) }
 }
 
-/// Runs the built `heapmonitor` with `arguments`: exit status, standard output, standard error.
-private func heapmonitor(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: try #require(builtProduct("heapmonitor")))
-    process.arguments = arguments
-    let output = Pipe(), error = Pipe()
-    process.standardOutput = output
-    process.standardError = error
-    try process.run()
-    let out = output.fileHandleForReading.readDataToEndOfFile(), err = error.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+/// Runs the built `heapmonitor` with `arguments`.
+private func heapmonitor(_ arguments: [String]) throws -> ProcessResult {
+    try runProduct("heapmonitor", arguments)
 }
 
 extension TrackerSuite {

@@ -141,15 +141,9 @@ extension TrackerSuite {
             let path = temporaryPath("leaks.dot")
             defer { unlink(path) }
             try tracker.findLeaks().writeDOT(to: path)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["dot", "-Tsvg", path]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let svg = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0, "graphviz's dot must be installed (apt-get install graphviz)")
+            let graphviz = try runTool("dot", ["-Tsvg", path])
+            #expect(graphviz.status == 0, "graphviz's dot must be installed (apt-get install graphviz)")
+            let svg = graphviz.output
             #expect(svg.contains("<svg") && svg.contains("children[1]") && svg.contains("cycle 2"))
         }
     }

@@ -2,6 +2,11 @@
 import Foundation
 import Testing
 
+/// Runs the built `minibuild` with `arguments`.
+private func minibuild(_ arguments: [String]) throws -> ProcessResult {
+    try runProduct("minibuild", arguments)
+}
+
 extension TrackerSuite {
     /// The README's main job, end to end: minibuild with all five switches.
     @Suite("minibuild")
@@ -9,16 +14,10 @@ extension TrackerSuite {
         @Test func allFiveSwitchesProduceStatisticsAReportAndAGraph() throws {
             let html = temporaryPath("heap.html"), dot = temporaryPath("leaks.dot")
             defer { unlink(html); unlink(dot) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try #require(builtProduct("minibuild")))
-            process.arguments = ["--modules", "4", "--files", "10", "--debug=heapmonitor", "--debug=memory",
-                                 "--heapprofile=\(html)", "--debug=garbage", "--garbage=\(dot)"]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let run = try minibuild(["--modules", "4", "--files", "10", "--debug=heapmonitor", "--debug=memory",
+                                     "--heapprofile=\(html)", "--debug=garbage", "--garbage=\(dot)"])
+            let text = run.output
+            #expect(run.status == 0)
             #expect(text.contains("minibuild: built 40 targets in a generated project"))
             #expect(text.contains("1 leaked cycle") && text.contains("DependencyGraph.environment → Environment.onChange → DependencyGraph"))
             #expect(text.contains("HeapMonitor: tracked objects, the 20 largest of") && text.contains("FileNode"))
@@ -29,12 +28,7 @@ extension TrackerSuite {
                 #expect(page.contains(instant), "snapshot \(instant)")
             }
             #expect(page.contains("id=\"garbage\"") && page.contains("minibuild.FileNode"))
-            let graphviz = Process()
-            graphviz.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            graphviz.arguments = ["dot", "-Tsvg", dot, "-o", "/dev/null"]
-            try graphviz.run()
-            graphviz.waitUntilExit()
-            #expect(graphviz.terminationStatus == 0, "graphviz's dot accepts the garbage graph")
+            #expect(try runTool("dot", ["-Tsvg", dot, "-o", "/dev/null"]).status == 0, "graphviz's dot accepts the garbage graph")
         }
 
         /// The garbage tutorial's fix: a weak listener leaves no cycle, and
@@ -42,17 +36,10 @@ extension TrackerSuite {
         @Test func theWeakListenerLeavesNoLeak() throws {
             let path = temporaryPath("weak.hmprof")
             defer { unlink(path) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try #require(builtProduct("minibuild")))
-            process.arguments = ["--modules", "3", "--files", "10", "--weak-listener", "--debug=heapmonitor", "--debug=memory",
-                                 "--debug=garbage", "--heapprofile=\(path)"]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
-            #expect(text.contains("no leaked cycles"))
+            let run = try minibuild(["--modules", "3", "--files", "10", "--weak-listener", "--debug=heapmonitor", "--debug=memory",
+                                     "--debug=garbage", "--heapprofile=\(path)"])
+            #expect(run.status == 0)
+            #expect(run.output.contains("no leaked cycles"))
             let profile = try Profile.load(from: path)
             let last = try #require(profile.snapshots.last { $0.description == "after releasing the graph" })
             #expect(!profile.objects.isEmpty && last.liveObjectCount == 0, "every node, action and the environment died")
@@ -63,13 +50,8 @@ extension TrackerSuite {
         @Test func memoryMonitoringWorksWithoutTracking() throws {
             let path = temporaryPath("memory.hmprof")
             defer { unlink(path) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try #require(builtProduct("minibuild")))
-            process.arguments = ["--modules", "4", "--files", "20", "--file-kib", "64", "--debug=memory", "--heapprofile=\(path)"]
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let run = try minibuild(["--modules", "4", "--files", "20", "--file-kib", "64", "--debug=memory", "--heapprofile=\(path)"])
+            #expect(run.status == 0)
             let profile = try Profile.load(from: path)
             #expect(profile.isComplete && profile.objects.isEmpty)
             #expect(profile.snapshots.allSatisfy { !$0.sizedObjects }, "nothing is tracked, so nothing is sized")
@@ -83,14 +65,8 @@ extension TrackerSuite {
         }
 
         @Test func badSwitchesStopTheHostWithAUsageError() throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: try #require(builtProduct("minibuild")))
-            process.arguments = ["--debug=memroy"]
-            process.standardError = Pipe()
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 64)
+            let run = try minibuild(["--debug=memroy"])
+            #expect(run.status == 64 && run.error.contains("memroy"))
         }
     }
 }

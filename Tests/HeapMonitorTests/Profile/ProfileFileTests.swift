@@ -100,14 +100,8 @@ extension TrackerSuite {
         @Test func aProgramKilledWithSIGKILLLeavesALoadableProfile() throws {
             let path = temporaryPath("killed.hmprof")
             defer { unlink(path) }
-            let bench = try #require(builtProduct("heapmonitor-bench"), "swift build builds heapmonitor-bench")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: bench)
-            process.arguments = ["profile", "--objects", "2000", "--snapshots", "6", "--kill-after", "3", "--keep", path]
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL)
+            let run = try runProduct("heapmonitor-bench", ["profile", "--objects", "2000", "--snapshots", "6", "--kill-after", "3", "--keep", path])
+            #expect(run.reason == .uncaughtSignal && run.status == SIGKILL)
             let profile = try Profile.load(from: path)
             #expect(!profile.isComplete)
             #expect(profile.snapshots.map(\.description) == ["snapshot 0", "snapshot 1", "snapshot 2"])
@@ -127,15 +121,4 @@ extension TrackerSuite {
 
 func fileSize(_ path: String) throws -> Int {
     try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
-}
-
-/// The path of an executable product built next to the test bundle.
-func builtProduct(_ name: String) -> String? {
-    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = directory.appendingPathComponent(name).path
-        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        directory = directory.deletingLastPathComponent()
-    }
-    return nil
 }

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// The path of an executable product built next to the test bundle.
+func builtProduct(_ name: String) -> String? {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent(name).path
+        if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    return nil
+}
+
+/// What a finished process left: how it ended and its two outputs.
+struct ProcessResult {
+    /// The exit status, or the signal that ended it (see `reason`).
+    var status: Int32
+    var reason: Process.TerminationReason
+    var output: String
+    var error: String
+}
+
+/// Runs `executable` with `arguments` to its end.
+func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let output = Pipe(), error = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    // Both pipes are drained at once: a full one would stop the child.
+    final class Collected: @unchecked Sendable { var data = Data() }
+    let err = Collected(), group = DispatchGroup()
+    DispatchQueue.global().async(group: group) { err.data = error.fileHandleForReading.readDataToEndOfFile() }
+    let out = output.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return ProcessResult(status: process.terminationStatus, reason: process.terminationReason, output: String(decoding: out, as: UTF8.self),
+                         error: String(decoding: err.data, as: UTF8.self))
+}
+
+/// Runs the built product `name` (minibuild, heapmonitor, …).
+func runProduct(_ name: String, _ arguments: [String]) throws -> ProcessResult {
+    try run(try #require(builtProduct(name)), arguments)
+}
+
+/// Runs a tool from the PATH (`dot`, `chromium`).
+func runTool(_ name: String, _ arguments: [String]) throws -> ProcessResult {
+    try run("/usr/bin/env", [name] + arguments)
+}
