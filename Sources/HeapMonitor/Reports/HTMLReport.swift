@@ -159,8 +159,15 @@ public struct HTMLReport {
         series.append(SVGChart.Series(name: "process RSS", values: profile.snapshots.map { Double($0.memory.residentBytes) }, isLine: true))
         series.append(SVGChart.Series(name: "allocator in use", values: profile.snapshots.map { Double($0.memory.allocatorBytes) }, isLine: true))
         let title = perClass.isEmpty ? "Resident set and allocator in use" : "Bytes by class, tracked total, resident set and allocator in use"
-        let chart = SVGChart(title: title, xValues: profile.snapshots.map(\.time),
+        var chart = SVGChart(title: title, xValues: profile.snapshots.map(\.time),
                              xUnit: "time (s)", series: series, yIsBytes: true)
+        // Among background snapshots, the program's own are marked with
+        // their number in the snapshot table.
+        if profile.snapshots.contains(where: \.isBackground) {
+            chart.markers = profile.snapshots.indices.filter { !profile.snapshots[$0].isBackground }.map { index in
+                (profile.snapshots[index].time, "\(index)", "#\(index) \(profile.snapshots[index].description)")
+            }
+        }
         return chart.render()
     }
 
@@ -300,7 +307,7 @@ public struct HTMLReport {
         table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}
         th{background:#f6f6f6}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
         svg{display:block;margin:8px 0;max-width:100%;height:auto}.chart-title{font-size:13px;font-weight:600;fill:#222}
-        .axis{font-size:11px;fill:#555}.legend{font-size:12px;fill:#222}.grid{stroke:#e6e6e6}.frame{stroke:#888}
+        .axis{font-size:11px;fill:#555}.marker{stroke:#999;stroke-dasharray:2 3}.legend{font-size:12px;fill:#222}.grid{stroke:#e6e6e6}.frame{stroke:#888}
         details{margin:2px 0}summary{cursor:pointer}pre{background:#f8f8f8;padding:8px;overflow-x:auto;font-size:12px}
         a{color:#2a5db0}
         """

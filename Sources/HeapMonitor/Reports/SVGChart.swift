@@ -18,6 +18,10 @@ struct SVGChart {
     /// Whether y values are bytes (ticks in a binary unit) or counts.
     var yIsBytes: Bool
     var width = 860.0, height = 320.0
+    /// Moments drawn as thin vertical lines labelled at the top (the
+    /// program's own snapshots among background ones); a label too close
+    /// to the previous one is left to the line's tooltip.
+    var markers: [(x: Double, label: String, tooltip: String)] = []
 
     static let palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#bab0ac"]
     static let lineColors = ["#222222", "#d62728", "#1f77b4"]
@@ -56,6 +60,19 @@ struct SVGChart {
         svg.append("<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 6))\" text-anchor=\"middle\" class=\"axis\">\(HTML.escape(xUnit))</text>")
         svg.append("<line x1=\"\(f(left))\" x2=\"\(f(left))\" y1=\"\(f(top))\" y2=\"\(f(top + plotHeight))\" class=\"frame\"/>")
         svg.append("<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight))\" class=\"frame\"/>")
+        var lastLabelX = -Double.infinity
+        for marker in markers {
+            let markerX = x(marker.x)
+            svg.append("<line x1=\"\(f(markerX))\" x2=\"\(f(markerX))\" y1=\"\(f(top))\" y2=\"\(f(top + plotHeight))\" class=\"marker\">"
+                       + "<title>\(HTML.escape(marker.tooltip))</title></line>")
+            if markerX - lastLabelX >= 14 {
+                // Right of the line, or left of it at the plot's right edge.
+                let atEdge = markerX > left + plotWidth - 20
+                svg.append("<text x=\"\(f(atEdge ? markerX - 2 : markerX + 2))\" y=\"\(f(top + 10))\" "
+                           + "text-anchor=\"\(atEdge ? "end" : "start")\" class=\"axis\">\(HTML.escape(marker.label))</text>")
+                lastLabelX = markerX
+            }
+        }
         for index in areas.indices.reversed() {
             let upper = areaX.indices.map { "\(f(x(areaX[$0]))),\(f(y(stacked[index + 1][$0])))" }
             let lower = areaX.indices.reversed().map { "\(f(x(areaX[$0]))),\(f(y(stacked[index][$0])))" }

@@ -91,6 +91,8 @@ extension TrackerSuite {
             #expect(html.components(separatedBy: "<td>memory only</td>").count == 1, "no row per background snapshot")
             #expect(html.components(separatedBy: "<td>first sized</td>").count == 3, "snapshot table and the class's table")
             #expect(html.contains("allocator in use") && html.contains("peak RSS"))
+            #expect(html.components(separatedBy: "class=\"marker\"").count - 1 == 2, "the program's own snapshots are marked")
+            #expect(html.contains("<title>#0 first sized</title>"))
         }
 
         @Test func profilesEndingInHTMLBecomeReports() throws {
