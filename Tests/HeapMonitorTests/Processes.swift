@@ -21,11 +21,13 @@ struct ProcessResult {
     var error: String
 }
 
-/// Runs `executable` with `arguments` to its end.
-func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
+/// Runs `executable` with `arguments` to its end, with `environment` added
+/// to this process's.
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let output = Pipe(), error = Pipe()
     process.standardOutput = output
     process.standardError = error
@@ -42,8 +44,8 @@ func run(_ executable: String, _ arguments: [String]) throws -> ProcessResult {
 }
 
 /// Runs the built product `name` (minibuild, heapmonitor, …).
-func runProduct(_ name: String, _ arguments: [String]) throws -> ProcessResult {
-    try run(try #require(builtProduct(name)), arguments)
+func runProduct(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    try run(try #require(builtProduct(name)), arguments, environment: environment)
 }
 
 /// Runs a tool from the PATH (`dot`, `chromium`).

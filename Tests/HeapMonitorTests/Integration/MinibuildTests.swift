@@ -4,8 +4,8 @@ import Foundation
 import Testing
 
 /// Runs the built `minibuild` with `arguments`.
-private func minibuild(_ arguments: [String]) throws -> ProcessResult {
-    try runProduct("minibuild", arguments)
+private func minibuild(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    try runProduct("minibuild", arguments, environment: environment)
 }
 
 extension TrackerSuite {
@@ -57,6 +57,7 @@ extension TrackerSuite {
             #expect(profile.isComplete && profile.objects.isEmpty)
             #expect(profile.snapshots.allSatisfy { !$0.sizedObjects }, "nothing is tracked, so nothing is sized")
             let instants = profile.snapshots.filter { !$0.isBackground }.map(\.description)
+            #expect(profile.snapshots.count > instants.count, "background snapshots between the instants (the run takes longer than 20 ms)")
             #expect(instants == ["startup", "after reading the project", "after building", "after releasing the graph"])
             // glibc's counters (the thread sanitizer's allocator keeps none).
             let allocatorCounts = hm_allocator_is_glibc() != 0
@@ -65,6 +66,18 @@ extension TrackerSuite {
             let page = HTMLReport(profile: profile).render()
             #expect(page.contains("records process memory only") && !page.contains("id=\"distribution\"") && !page.contains("tracked total"))
             for instant in instants { #expect(page.contains("<td>\(instant)</td>"), "the instants are listed") }
+        }
+
+        /// The same switches from the environment variable, for programs
+        /// started by something that does not pass arguments through.
+        @Test func theEnvironmentVariableWorksToo() throws {
+            let dot = temporaryPath("environment.dot")
+            defer { unlink(dot) }
+            let run = try minibuild(["--modules", "2", "--files", "5"],
+                                    environment: ["HEAPMONITOR": "--debug=garbage --garbage=\(dot)"])
+            #expect(run.status == 0 && run.output.contains("1 leaked cycle"))
+            #expect(try String(contentsOfFile: dot, encoding: .utf8).contains("onChange"))
+            #expect(try minibuild([], environment: ["HEAPMONITOR": "--debug=everything"]).status == 64)
         }
 
         @Test func badSwitchesStopTheHostWithAUsageError() throws {
