@@ -58,12 +58,17 @@ struct Metadata: Hashable, @unchecked Sendable {
 
     // MARK: Value witnesses
 
-    private var valueWitnesses: UnsafeRawPointer {
-        (pointer - 8).load(as: UnsafeRawPointer.self)
+    /// Nil for block function types: on Linux (no Objective-C interop) the
+    /// runtime leaves their value-witness word unset — whatever was in that
+    /// memory. Such a value is one word that nothing here follows
+    /// (`Dispatch.DispatchWorkItem` holds one).
+    private var valueWitnesses: UnsafeRawPointer? {
+        isBlockFunction ? nil : (pointer - 8).load(as: UnsafeRawPointer.self)
     }
-    var size: Int { valueWitnesses.load(fromByteOffset: 64, as: Int.self) }
-    var stride: Int { valueWitnesses.load(fromByteOffset: 72, as: Int.self) }
-    private var witnessFlags: UInt32 { valueWitnesses.load(fromByteOffset: 80, as: UInt32.self) }
+    var size: Int { valueWitnesses?.load(fromByteOffset: 64, as: Int.self) ?? 8 }
+    var stride: Int { valueWitnesses?.load(fromByteOffset: 72, as: Int.self) ?? 8 }
+    /// Alignment mask 7, trivially copyable, stored inline: one plain word.
+    private var witnessFlags: UInt32 { valueWitnesses?.load(fromByteOffset: 80, as: UInt32.self) ?? 7 }
     var alignmentMask: Int { Int(witnessFlags & 0xFF) }
     /// Values of this type hold no references and own nothing: nothing to walk.
     var isPOD: Bool { witnessFlags & 0x10000 == 0 }
@@ -138,9 +143,14 @@ struct Metadata: Hashable, @unchecked Sendable {
     // MARK: Functions
 
     /// A Swift-convention closure is two words: the function and its context.
-    var isThickFunction: Bool {
-        let flags = pointer.load(fromByteOffset: 8, as: UInt.self)
-        return (flags >> 16) & 0xFF == 0
+    var isThickFunction: Bool { functionConvention == 0 }
+
+    /// `@convention(block)`.
+    private var isBlockFunction: Bool { kind == .function && functionConvention == 1 }
+
+    /// Function metadata's convention: 0 Swift, 1 block, 2 thin, 3 C.
+    private var functionConvention: UInt {
+        (pointer.load(fromByteOffset: 8, as: UInt.self) >> 16) & 0xFF
     }
 
     // MARK: Existentials
