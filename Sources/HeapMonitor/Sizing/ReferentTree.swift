@@ -23,6 +23,8 @@ extension SizingEngine {
             switch type.existentialRepresentation {
             case .classBound, .error:
                 return .object(address.load(as: UInt.self))
+            case .metatype, .unknown:
+                return .value(address, type)
             case .opaque:
                 guard let dynamic = address.load(fromByteOffset: 24, as: UnsafeRawPointer?.self) else {
                     return .value(address, type)
@@ -156,7 +158,7 @@ extension SizingEngine {
             return objectNode(storage, name: name, typeName: type.name, level: 0)
         case .struct where KnownTypes.isCollection(type):
             return collectionNode(address, layout, name: name, level: level)
-        case .struct, .tuple:
+        case .struct, .tuple, .fixedArray:
             guard level > 0 else { break }
             var nodes: [SizedNode] = []
             for field in layout.fields {
@@ -194,8 +196,10 @@ extension SizingEngine {
 
     private mutating func existentialNode(_ address: UnsafeRawPointer, _ type: Metadata,
                                           name: String, level: Int) -> SizedNode? {
-        guard type.existentialRepresentation == .opaque else {
-            return objectNode(address.load(as: UInt.self), name: name, level: level)
+        switch type.existentialRepresentation {
+        case .classBound, .error: return objectNode(address.load(as: UInt.self), name: name, level: level)
+        case .metatype, .unknown: return nil
+        case .opaque: break
         }
         guard let dynamic = address.load(fromByteOffset: 24, as: UnsafeRawPointer?.self) else { return nil }
         let contents = Metadata(dynamic)

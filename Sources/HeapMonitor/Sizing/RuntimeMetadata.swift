@@ -11,6 +11,8 @@ enum MetadataKind: Equatable {
     case optional
     case opaque
     case tuple
+    /// `Builtin.FixedArray`, the storage of `InlineArray`.
+    case fixedArray
     case function
     case existential
     case metatype
@@ -29,8 +31,11 @@ enum MetadataKind: Equatable {
         case 0x202: self = .optional
         case 0x300: self = .opaque
         case 0x301: self = .tuple
+        case 0x308: self = .fixedArray
         case 0x302: self = .function
-        case 0x303: self = .existential
+        // 0x307: a constrained existential (`any Collection<Int>`), read
+        // through its shape.
+        case 0x303, 0x307: self = .existential
         case 0x304: self = .metatype
         case 0x306: self = .existentialMetatype
         case 0x400: self = .heapLocalVariable
@@ -155,13 +160,33 @@ struct Metadata: Hashable, @unchecked Sendable {
 
     // MARK: Existentials
 
-    /// How an existential container stores its value.
-    enum ExistentialRepresentation { case opaque, classBound, error }
+    /// How an existential container stores its value: inline or boxed with
+    /// its type (opaque), as one reference (class-bound, error), or as a
+    /// metatype (nothing to follow); `unknown` for a constrained
+    /// existential with an explicit layout.
+    enum ExistentialRepresentation { case opaque, classBound, error, metatype, unknown }
 
     var existentialRepresentation: ExistentialRepresentation {
+        if pointer.load(as: UInt.self) == 0x307 {
+            // The shape's flags: special kind in the low byte.
+            let shape = pointer.load(fromByteOffset: 8, as: UnsafeRawPointer.self)
+            switch shape.load(as: UInt32.self) & 0xFF {
+            case 0: return .opaque
+            case 1: return .classBound
+            case 2: return .metatype
+            default: return .unknown
+            }
+        }
         let flags = pointer.load(fromByteOffset: 8, as: UInt32.self)
         if (flags >> 24) & 0x3F == 1 { return .error }
         return flags & 0x8000_0000 == 0 ? .classBound : .opaque
+    }
+
+    // MARK: Fixed arrays
+
+    /// A fixed array's element count and type (after the kind word).
+    var fixedArray: (count: Int, element: Metadata) {
+        (pointer.load(fromByteOffset: 8, as: Int.self), Metadata(pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self)))
     }
 
     // MARK: Boxes

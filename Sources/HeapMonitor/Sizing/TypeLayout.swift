@@ -151,6 +151,12 @@ struct LayoutBuilder {
                 FieldLayout(name: element.label ?? ".\(index)", offset: element.offset, type: element.type)
             }
             for field in layout.fields { appendSlots(of: field.type, at: field.offset, to: layout) }
+        case .fixedArray:
+            let (count, element) = metadata.fixedArray
+            layout.fields = (0..<max(0, count)).map { FieldLayout(name: "[\($0)]", offset: $0 * element.stride, type: element) }
+            if !element.isPOD {
+                for field in layout.fields { appendSlots(of: field.type, at: field.offset, to: layout) }
+            }
         case .enum, .optional:
             fillEnum(layout)
         default:
@@ -227,7 +233,7 @@ struct LayoutBuilder {
         switch type.kind {
         case .class:
             layout.slots.append(.object(offset: offset))
-        case .struct, .tuple, .enum, .optional:
+        case .struct, .tuple, .fixedArray, .enum, .optional:
             guard !type.isPOD else { return }
             let inner = self.layout(for: type)
             if inner.isOpaque { layout.isOpaque = true }
@@ -239,6 +245,10 @@ struct LayoutBuilder {
             case .opaque: layout.slots.append(.existential(offset: offset))
             case .classBound: layout.slots.append(.classExistential(offset: offset))
             case .error: layout.slots.append(.object(offset: offset))
+            case .metatype: return
+            case .unknown:
+                layout.slots.append(.opaque(offset: offset, type: type))
+                layout.isOpaque = true
             }
         case .opaque:
             if KnownTypes.nativeReferences.contains(type) {

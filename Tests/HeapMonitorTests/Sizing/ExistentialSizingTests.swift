@@ -20,6 +20,13 @@ private final class Canvas: Drawable {
     func draw() -> Int { items.count }
 }
 
+private final class Box3 {
+    let first: any Collection<Int>, second: any Sequence<String>, third: any Drawable
+    init(_ first: any Collection<Int>, _ second: any Sequence<String>, _ third: any Drawable) {
+        (self.first, self.second, self.third) = (first, second, third)
+    }
+}
+
 private struct LargeError: Error {
     var message: String
     var code = 0, line = 0, column = 0
@@ -51,6 +58,23 @@ struct ExistentialSizingTests {
         AllocatorOracle.expectExact { () -> [any Error] in
             [LargeError(message: String(repeating: "error message ", count: 3))]
         }
+    }
+
+    /// `any Collection<Int>` and friends have their own metadata kind (an
+    /// extended existential read through its shape): they were sized flat.
+    @Test func constrainedExistentials() {
+        AllocatorOracle.expectExact { () -> Box3 in
+            let canvas = Canvas()
+            let numbers: any Collection<Int> = Array(0..<keep(100))
+            let words: any Sequence<String> = [String(repeating: "word ", count: 5)]
+            let shapeType: any Drawable.Type = SmallShape.self
+            canvas.items = [SmallShape(label: "\(numbers.count) \(shapeType)")]
+            return Box3(numbers, words, canvas)
+        }
+        let sizer = Sizer()
+        let constrained: any Collection<String> = [String(repeating: "s", count: 40)]
+        _ = sizer.deepSize(of: constrained)
+        #expect(sizer.opaqueTypeNames.isEmpty)
     }
 
     @Test func rootExistentialIsOpenedNotItsBox() {

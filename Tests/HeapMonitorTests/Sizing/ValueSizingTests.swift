@@ -69,6 +69,16 @@ struct ValueSizingTests {
         AllocatorOracle.expectExact { (longString(1), [1, 2, 3], Node(index: 2, parent: nil)) }
     }
 
+    /// `InlineArray`'s storage is a `Builtin.FixedArray`, a metadata kind
+    /// of its own.
+    @Test func inlineArrays() {
+        AllocatorOracle.expectExact { () -> InlineArray<3, String> in [longString(1), longString(2), longString(3)] }
+        AllocatorOracle.expectExact { () -> [InlineArray<2, Node>] in [[Node(index: 1, parent: nil), Node(index: 2, parent: nil)]] }
+        let pair: InlineArray<2, String> = [longString(4), longString(5)]
+        let tree = sizedTree(of: pair, resolutionLevel: 2)
+        #expect(tree.referent("_storage", "[1]") != nil && !tree.isOpaque)
+    }
+
     @Test func metatypesHoldNothing() {
         let types: [Any.Type] = [Int.self, Node.self, [String].self]
         AllocatorOracle.expectExact { types.map { $0 } }
