@@ -59,7 +59,16 @@ struct Metadata: Hashable, @unchecked Sendable {
 
     var type: Any.Type { unsafeBitCast(pointer, to: Any.Type.self) }
     var kind: MetadataKind { MetadataKind(rawValue: pointer.load(as: UInt.self)) }
-    var name: String { _typeName(type, qualified: true) }
+    /// The type's name; heap-only metadata (contexts, boxes) has none of
+    /// its own.
+    var name: String {
+        switch kind {
+        case .heapLocalVariable: return "closure context or box"
+        case .heapGenericLocalVariable: return "generic box"
+        case .errorObject: return "error box"
+        default: return _typeName(type, qualified: true)
+        }
+    }
 
     // MARK: Value witnesses
 
@@ -266,21 +275,29 @@ struct MangledName {
     let length: Int
     /// Where the last symbolic reference ends: only bytes past it are plain text.
     private let textStart: Int
+    /// Whether the name has a pack expansion (`Qp`) or pack element (`Qe`):
+    /// resolved without its generic arguments, such a name makes the runtime
+    /// abort ("Pack expansion count type should be a pack") instead of fail.
+    private let mentionsPack: Bool
 
     init(_ raw: UnsafeRawPointer) {
         pointer = raw.assumingMemoryBound(to: UInt8.self)
-        var index = 0, text = 0
+        var index = 0, text = 0, previous: UInt8 = 0, pack = false
         while true {
             let byte = pointer[index]
             if byte == 0 { break }
             switch byte {
-            case 0x01...0x17: index += 5; text = index  // 32-bit relative reference
-            case 0x18...0x1F: index += 9; text = index  // absolute reference
-            default: index += 1
+            case 0x01...0x17: index += 5; text = index; previous = 0  // 32-bit relative reference
+            case 0x18...0x1F: index += 9; text = index; previous = 0  // absolute reference
+            default:
+                if previous == UInt8(ascii: "Q"), byte == UInt8(ascii: "p") || byte == UInt8(ascii: "e") { pack = true }
+                previous = byte
+                index += 1
             }
         }
         length = index
         textStart = text
+        mentionsPack = pack
     }
 
     var ownership: ReferenceOwnership {
@@ -301,7 +318,8 @@ struct MangledName {
     /// The metadata this name denotes in `context`, or nil when the runtime cannot
     /// resolve it (lowered function types, boxes, unbound generic parameters).
     func resolve(in context: ContextDescriptor? = nil, genericArguments: UnsafeRawPointer? = nil) -> Metadata? {
-        hm_type_by_mangled_name(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), length,
+        if mentionsPack && genericArguments == nil { return nil }
+        return hm_type_by_mangled_name(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), length,
                                 context.map { $0.pointer },
                                 genericArguments?.assumingMemoryBound(to: UnsafeRawPointer?.self))
             .map(Metadata.init)

@@ -21,6 +21,20 @@ private func makeCounter(start: Int, names: [String]) -> () -> Int {
 @inline(never)
 private func makeGeneric<T>(_ value: T) -> () -> T { { value } }
 
+/// A closure capturing a parameter pack: its capture types are pack
+/// expansions, which the runtime cannot resolve without the pack.
+@_semantics("optimize.sil.specialize.generic.never")
+@inline(never)
+private func makePackClosure<each T>(_ values: repeat each T) -> () -> Int {
+    let captured = (repeat each values)
+    return {
+        _ = captured
+        var count = 0
+        for _ in repeat each values { count += 1 }
+        return count
+    }
+}
+
 @Suite("Closures")
 struct ClosureSizingTests {
     @Test func contextsAndCapturesAreSized() {
@@ -93,5 +107,15 @@ struct ClosureSizingTests {
         #expect(opaque.allSatisfy { $0.flatSize > 0 })  // its context block is still counted
         #expect(sizer.opaqueTypeNames.count == 1)
         #expect(deepSize(of: closure) == tree.size)
+    }
+
+    /// Resolving a pack expansion without its pack aborts the process inside
+    /// the runtime; such captures are marked opaque instead.
+    @Test func packCapturesAreMarkedOpaqueNotResolved() {
+        let closure: Any = makePackClosure(1, String(repeating: "pack ", count: 9), [2.0])
+        let sizer = Sizer()
+        let tree = sizer.sizedTree(of: closure, resolutionLevel: 3)
+        #expect(tree.size == deepSize(of: closure) && tree.size > 0)
+        #expect(sizer.opaqueTypeNames == ["closure context or box"])
     }
 }
