@@ -24,11 +24,17 @@ public final class HostMonitor {
 
     /// Starts what the switches ask for. `classes` are the host's
     /// pre-configured classes, tracked with `--debug=heapmonitor` at
-    /// `resolutionLevel`. `output` receives the printed reports (standard
-    /// output by default).
+    /// `resolutionLevel`. With `--debug=memory`, process memory is also
+    /// recorded every `backgroundInterval` between the instants. Snapshots
+    /// stream to the profile (a temporary one without `--heapprofile`), which
+    /// `finish()` reads back for its reports; the tracker keeps only the last
+    /// snapshot in memory, so a long run does not grow the host. `output`
+    /// receives the printed reports (standard output by default).
     public init(switches: MonitorSwitches, classes: [AnyClass], resolutionLevel: Int = 1, trace: Bool = true,
+                backgroundInterval: Duration = .milliseconds(20),
                 output: @escaping (String) -> Void = { print($0) }) throws {
         self.switches = switches
+        self.backgroundInterval = backgroundInterval
         standardOutput = output
         if switches.tracksObjects {
             for type in classes { try tracker.track(class: type, resolutionLevel: resolutionLevel, trace: trace) }
@@ -37,20 +43,22 @@ public final class HostMonitor {
         if let path = switches.profilePath {
             profilePath = path
             temporaryProfile = false
-        } else if switches.tracksObjects {
+        } else if switches.tracksObjects || switches.takesSnapshots {
             profilePath = "/tmp/heapmonitor-\(getpid()).hmprof"
             temporaryProfile = true
         } else {
             profilePath = nil
             temporaryProfile = false
         }
-        if let profilePath { try tracker.startProfile(at: profilePath) }
-        // Background monitoring: process memory between the instants too.
+        if let profilePath {
+            try tracker.startProfile(at: profilePath)
+            tracker.snapshotLimit = 1
+        }
         if switches.takesSnapshots { tracker.startPeriodicSnapshots(every: backgroundInterval, description: "background") }
     }
 
     /// How often background snapshots record process memory with `--debug=memory`.
-    public var backgroundInterval: Duration { .milliseconds(20) }
+    public let backgroundInterval: Duration
 
     /// One of the host's instants: a snapshot with `--debug=memory` (sizing
     /// tracked objects with `--debug=heapmonitor`, process memory only
@@ -79,13 +87,18 @@ public final class HostMonitor {
             }
             tracker.stopWatchingForLeaks()
         }
-        // The statistics read the profile as streamed so far (every snapshot
-        // is in it), before an `.html` path turns it into the report.
-        if switches.tracksObjects, let path = profilePath {
-            if let stats = try? MemStats(loading: [Tracker.binaryProfilePath(for: path)]) {
-                standardOutput(Self.statistics(stats))
-            } else {
-                standardOutput(Self.statistics(fromTracker: tracker))
+        // The reports read the profile as streamed so far (every snapshot is
+        // in it), before an `.html` path turns it into the report.
+        if let path = profilePath, switches.tracksObjects || switches.takesSnapshots {
+            do {
+                let stats = try MemStats(loading: [Tracker.binaryProfilePath(for: path)])
+                if switches.tracksObjects { standardOutput(Self.statistics(stats)) }
+                if switches.takesSnapshots, let profile = stats.profiles.first {
+                    standardOutput("HeapMonitor: process memory\n" + StatsReport.memory(profile, background: false))
+                }
+            } catch {
+                problems.append(error.description)
+                if switches.tracksObjects { standardOutput(Self.statistics(fromTracker: tracker)) }
             }
         }
         if profilePath != nil, let failure = tracker.stopProfile() { problems.append(failure) }

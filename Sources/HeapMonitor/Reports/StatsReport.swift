@@ -66,15 +66,18 @@ public enum StatsReport {
         return lines.joined(separator: "\n")
     }
 
-    /// The process's memory at every snapshot, then the peaks.
-    public static func memory(_ profile: Profile) -> String {
+    /// The process's memory at every snapshot (or, without `background`,
+    /// at the program's own), then the peaks over all of them.
+    public static func memory(_ profile: Profile, background: Bool = true) -> String {
         var table = TextTable(headers: ["time s", "description", "virtual", "RSS", "allocator", "tracked"], numeric: [0, 2, 3, 4, 5])
-        for snapshot in profile.snapshots {
+        for snapshot in profile.snapshots where background || !snapshot.isBackground {
             table.rows.append([seconds(snapshot.time), snapshot.description, ByteCount.format(snapshot.memory.virtualBytes),
                                ByteCount.format(snapshot.memory.residentBytes), ByteCount.format(snapshot.memory.allocatorBytes),
                                ByteCount.format(snapshot.trackedBytes)])
         }
-        return ([table.render()] + [memoryPeaks(profile)].compactMap { $0 }).joined(separator: "\n")
+        let hidden = profile.snapshots.count - table.rows.count
+        return ([table.render()] + [hidden > 0 ? "\(counted(hidden, "background snapshot")) not listed" : nil, memoryPeaks(profile)]
+            .compactMap { $0 }).joined(separator: "\n")
     }
 
     /// Where the resident set and the allocator's bytes in use peaked.

@@ -26,6 +26,9 @@ extension Tracker {
                                     objects: objects, census: census, sizedObjects: sizingObjects,
                                     isBackground: isBackground)
             state.snapshots.append(snapshot)
+            if let limit = state.snapshotLimit, state.snapshots.count > limit {
+                state.snapshots.removeFirst(state.snapshots.count - limit)
+            }
             state.writeProfile(snapshot)
             return snapshot
         }

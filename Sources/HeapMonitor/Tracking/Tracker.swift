@@ -180,8 +180,16 @@ public final class Tracker: Sendable {
         }
     }
 
-    /// The snapshots taken so far, oldest first.
+    /// The snapshots taken so far, oldest first (at most `snapshotLimit`).
     public var snapshots: [Snapshot] { state.withLock { $0.snapshots } }
+
+    /// The most snapshots kept in memory, the oldest dropped first; nil keeps
+    /// them all. A profile file gets every snapshot whatever the limit, so a
+    /// long-running program that streams one can keep memory flat.
+    public var snapshotLimit: Int? {
+        get { state.withLock { $0.snapshotLimit } }
+        set { state.withLock { $0.snapshotLimit = newValue.map { max(0, $0) } } }
+    }
 
     /// Objects the runtime placed on the stack instead of the heap
     /// (`swift_initStackObject`, release builds): they have no heap lifetime

@@ -27,6 +27,7 @@ struct TrackerState: ~Copyable {
     var settings: [Int: ObjectSettings] = [:]
     var registrations: [ClassKey: ClassRegistration] = [:]
     var snapshots: [Snapshot] = []
+    var snapshotLimit: Int?
     var shortLived: [UInt32: (count: Int, lifetime: UInt64)] = [:]
     /// The profile being written, if any.
     var profile: ProfileWriter?
@@ -223,7 +224,7 @@ struct TrackerState: ~Copyable {
         return Int(hm_hooks_overhead_bytes()) + records.heldBytes + snapshotBytes + traces.count * 64
     }
 
-    /// Forgets every object, snapshot and registration.
+    /// Forgets every object, snapshot, registration and the snapshot limit.
     mutating func removeAll() {
         _ = finishProfile()
         watchAll(false)
@@ -232,6 +233,7 @@ struct TrackerState: ~Copyable {
         settings = [:]
         registrations = [:]
         snapshots = []
+        snapshotLimit = nil
         shortLived = [:]
         classLevels = [:]
     }

@@ -53,6 +53,8 @@ extension TrackerSuite {
             defer { unlink(path) }
             let run = try minibuild(["--modules", "4", "--files", "20", "--file-kib", "64", "--debug=memory", "--heapprofile=\(path)"])
             #expect(run.status == 0)
+            #expect(run.output.contains("HeapMonitor: process memory") && run.output.contains("after releasing the graph")
+                    && run.output.contains("peak RSS"), "--debug=memory prints the memory at the instants")
             let profile = try Profile.load(from: path)
             #expect(profile.isComplete && profile.objects.isEmpty)
             #expect(profile.snapshots.allSatisfy { !$0.sizedObjects }, "nothing is tracked, so nothing is sized")

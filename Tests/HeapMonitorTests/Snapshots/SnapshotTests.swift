@@ -1,5 +1,6 @@
 @testable import HeapMonitor
 import CHeapMonitor
+import Foundation
 import HeapMonitorSamples
 import Testing
 
@@ -67,6 +68,22 @@ extension TrackerSuite {
             #expect(snapshot.memory.residentBytes > 0 && (snapshot.memory.allocatorBytes > 0 || hm_allocator_is_glibc() == 0))
             #expect(snapshot.monitorBytes > 0)
             #expect(tracker.snapshots.count == 1)
+        }
+
+        /// A long run that streams its profile keeps memory flat: the
+        /// tracker drops its oldest snapshots, the file keeps them all.
+        @Test func theSnapshotLimitKeepsTheNewestInMemoryAndAllInTheProfile() throws {
+            let path = temporaryPath("limit.hmprof")
+            defer { unlink(path) }
+            let tracker = freshTracker()
+            try tracker.startProfile(at: path)
+            tracker.snapshotLimit = 2
+            for index in 0..<5 { tracker.createSnapshot("snapshot \(index)") }
+            #expect(tracker.snapshots.map(\.description) == ["snapshot 3", "snapshot 4"])
+            tracker.stopProfile()
+            #expect(try Profile.load(from: path).snapshots.count == 5)
+            tracker.clear()
+            #expect(tracker.snapshotLimit == nil)
         }
     }
 }
