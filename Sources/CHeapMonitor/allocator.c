@@ -1,6 +1,9 @@
 #include "CHeapMonitor.h"
 #include <malloc.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 // glibc keeps a size word before each block (bits 0-2 are flags); the block's
 // chunk is that size, of which malloc_usable_size reports all but one word
@@ -33,4 +36,25 @@ int hm_allocator_is_glibc(void) { return hm_glibc_chunk_headers; }
 size_t hm_allocator_in_use(void) {
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;
+}
+
+static uint64_t hm_monotonic_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+size_t hm_allocator_in_use_sampled(void) {
+    // One caller at a time in practice (the periodic snapshots' queue);
+    // atomics keep concurrent callers from tearing the pair anyway.
+    static _Atomic uint64_t next_call_ns;
+    static _Atomic size_t last_value;
+    uint64_t start = hm_monotonic_ns();
+    if (start < atomic_load_explicit(&next_call_ns, memory_order_acquire))
+        return atomic_load_explicit(&last_value, memory_order_relaxed);
+    size_t value = hm_allocator_in_use();
+    uint64_t end = hm_monotonic_ns();
+    atomic_store_explicit(&last_value, value, memory_order_relaxed);
+    atomic_store_explicit(&next_call_ns, end + 49 * (end - start), memory_order_release);
+    return value;
 }

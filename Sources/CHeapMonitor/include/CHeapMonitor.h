@@ -32,6 +32,11 @@ size_t hm_usable_size(const void *ptr);
 /// in-use arena bytes plus mmapped blocks).
 size_t hm_allocator_in_use(void);
 
+/// `hm_allocator_in_use`, called at most 2 % of the time: in between, the
+/// last figure. For background snapshots — `mallinfo2` walks every free
+/// chunk under the arena locks (tens of milliseconds on a fragmented heap).
+size_t hm_allocator_in_use_sampled(void);
+
 /// Resolves a mangled type name from reflection metadata to type metadata,
 /// or NULL when the runtime cannot (wraps `swift_getTypeByMangledNameInContext`).
 const void *hm_type_by_mangled_name(const char *name, size_t length,

@@ -21,7 +21,7 @@ extension Tracker {
             state.drain()
             state.records.stabilise()
             let objects = sizingObjects ? state.sizeLiveObjects() : []
-            let snapshot = Snapshot(description: description, time: MonitorClock.elapsed, memory: .current(),
+            let snapshot = Snapshot(description: description, time: MonitorClock.elapsed, memory: isBackground ? .sampled() : .current(),
                                     monitorBytes: state.monitorBytes, liveObjectCount: state.records.liveCount,
                                     objects: objects, census: census, sizedObjects: sizingObjects,
                                     isBackground: isBackground)

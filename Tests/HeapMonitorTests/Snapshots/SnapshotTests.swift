@@ -70,6 +70,21 @@ extension TrackerSuite {
             #expect(tracker.snapshots.count == 1)
         }
 
+        /// Background snapshots reuse the allocator's figure while reading a
+        /// new one would cost more than 2 % of the time: on a heap of 100,000
+        /// blocks with every other one freed, `mallinfo2` takes milliseconds.
+        @Test func backgroundSnapshotsThrottleTheAllocatorsCount() {
+            let blocks = (0..<100_000).map { malloc(16 + $0 % 64 * 8)! }
+            for index in stride(from: 0, to: blocks.count, by: 2) { free(blocks[index]) }
+            defer { for index in stride(from: 1, to: blocks.count, by: 2) { free(blocks[index]) } }
+            usleep(100_000)  // past any window an earlier call opened (small heaps: well under 50 ms)
+            let before = hm_allocator_in_use_sampled()  // a fresh figure, and a window of 49 times its cost
+            let extra = malloc(1 << 20)
+            defer { free(extra) }
+            #expect(hm_allocator_in_use_sampled() == before, "within the window: the last figure")
+            #expect(hm_allocator_in_use() != before || hm_allocator_is_glibc() == 0, "the exact figure moved")
+        }
+
         /// A long run that streams its profile keeps memory flat: the
         /// tracker drops its oldest snapshots, the file keeps them all.
         @Test func theSnapshotLimitKeepsTheNewestInMemoryAndAllInTheProfile() throws {
