@@ -19,7 +19,10 @@ extension Tracker {
         let census = censusIsOn ? census() : []
         return state.withLock { state in
             state.drain()
-            state.records.stabilise()
+            // Only a snapshot that lists objects makes them permanent records:
+            // memory-only background snapshots every few milliseconds would
+            // otherwise keep a record of every object that outlived one.
+            if sizingObjects { state.records.stabilise() }
             let objects = sizingObjects ? state.sizeLiveObjects() : []
             let snapshot = Snapshot(description: description, time: MonitorClock.elapsed, memory: isBackground ? .sampled() : .current(),
                                     monitorBytes: state.monitorBytes, liveObjectCount: state.records.liveCount,

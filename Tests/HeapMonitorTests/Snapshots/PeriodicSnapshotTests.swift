@@ -64,6 +64,24 @@ extension TrackerSuite {
             #expect(tracker.createSnapshot("after").liveObjectCount == 0)
         }
 
+        /// Memory-only background snapshots do not make records permanent:
+        /// objects that outlive several of them but die before the next
+        /// sized snapshot are counted, not kept, so a long run stays flat.
+        @Test func backgroundSnapshotsKeepNoRecordOfObjectsTheyOutlived() async throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Churned.self)
+            tracker.startPeriodicSnapshots(every: .milliseconds(2))
+            var batch = (0..<keep(100)).map(Churned.init)
+            try await Task.sleep(for: .milliseconds(30))
+            #expect(tracker.snapshots.contains { $0.liveObjectCount == 100 }, "counted while alive")
+            batch = []
+            try await Task.sleep(for: .milliseconds(10))
+            tracker.stopPeriodicSnapshots()
+            #expect(tracker.objects.isEmpty)
+            #expect(tracker.shortLivedObjects.first { $0.className.hasSuffix("Churned") }?.count == 100)
+            _ = keep(batch)
+        }
+
         @Test func sizingPeriodicSnapshotsSizeQuiescentObjects() async throws {
             let tracker = freshTracker()
             let objects = (0..<10).map { Churned($0 + 10) }
