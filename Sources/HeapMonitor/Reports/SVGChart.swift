@@ -80,8 +80,8 @@ struct SVGChart {
                        + "fill-opacity=\"0.85\"><title>\(HTML.escape(areas[index].name))</title></polygon>")
         }
         for (index, line) in lines.enumerated() {
-            let lineX = line.xValues ?? xValues
-            let points = lineX.indices.map { "\(f(x(lineX[$0]))),\(f(y(line.values[safe: $0] ?? 0)))" }
+            let (lineX, lineY) = Self.thinned(line.xValues ?? xValues, line.values, toAtMost: Self.maximumLinePoints)
+            let points = lineX.indices.map { "\(f(x(lineX[$0]))),\(f(y(lineY[safe: $0] ?? 0)))" }
             svg.append("<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(Self.lineColors[index % Self.lineColors.count])\" "
                        + "stroke-width=\"2\"\(index > 0 ? " stroke-dasharray=\"6 3\"" : "")><title>\(HTML.escape(line.name))</title></polyline>")
         }
@@ -118,6 +118,33 @@ struct SVGChart {
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")
+    }
+
+    /// Points drawn per line at most: an hour of background snapshots every
+    /// 20 ms is 180,000 points, more than a page can carry or an eye tell apart.
+    static let maximumLinePoints = 2_000
+
+    /// At most `limit` points of a line: beyond that, the lowest and the
+    /// highest point of each of `limit / 2` equal spans of x, in x order, so
+    /// that peaks and troughs survive.
+    static func thinned(_ xs: [Double], _ ys: [Double], toAtMost limit: Int) -> ([Double], [Double]) {
+        let count = min(xs.count, ys.count)
+        guard count > limit, let first = xs.first, let last = xs.last, last > first else { return (xs, ys) }
+        let spans = max(1, limit / 2)
+        var outX: [Double] = [], outY: [Double] = []
+        var start = 0
+        for span in 0..<spans {
+            let end = span == spans - 1 ? count : (xs[start..<count].firstIndex { $0 >= first + (last - first) * Double(span + 1) / Double(spans) } ?? count)
+            guard start < end else { continue }
+            let slice = start..<end
+            let low = slice.min { ys[$0] < ys[$1] }!, high = slice.max { ys[$0] < ys[$1] }!
+            for index in Set([low, high]).sorted() {
+                outX.append(xs[index])
+                outY.append(ys[index])
+            }
+            start = end
+        }
+        return (outX, outY)
     }
 
     /// Round tick values from 0 to at least `maximum` (the last one at or

@@ -95,6 +95,24 @@ extension TrackerSuite {
             #expect(html.contains("<title>#0 first sized</title>"))
         }
 
+        /// An hour of 20 ms background snapshots is 180,000 points a line:
+        /// drawn thinned to the lowest and highest of each span, so a spike
+        /// between two spans' worth of samples still shows.
+        @Test func longLinesAreThinnedKeepingTheirPeaks() {
+            let xs = (0..<180_000).map { Double($0) * 0.02 }
+            var ys = xs.map { 1_000_000 + 100_000 * sin($0) }
+            ys[123_457] = 9_000_000
+            ys[99_999] = 10
+            let (thinX, thinY) = SVGChart.thinned(xs, ys, toAtMost: SVGChart.maximumLinePoints)
+            #expect(thinX.count <= SVGChart.maximumLinePoints && thinX.count == thinY.count)
+            #expect(thinY.max() == 9_000_000 && thinY.min() == 10)
+            #expect(thinX == thinX.sorted())
+            let svg = SVGChart(title: "t", xValues: xs, xUnit: "s", series: [SVGChart.Series(name: "rss", values: ys, isLine: true)],
+                               yIsBytes: true).render()
+            let polyline = svg.components(separatedBy: "<polyline points=\"")[1].components(separatedBy: "\"")[0]
+            #expect(polyline.split(separator: " ").count <= SVGChart.maximumLinePoints)
+        }
+
         @Test func profilesEndingInHTMLBecomeReports() throws {
             let path = temporaryPath("direct.html")
             defer { unlink(path) }
