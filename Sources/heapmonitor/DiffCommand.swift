@@ -6,32 +6,44 @@ struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Growth per class between two snapshots, and the objects that appeared and went.",
-        discussion: "Snapshots are given by index (0 is the first; -1 the last) or by description."
+        discussion: """
+            Snapshots are given by index (0 is the first; -1 the last) or by description; by \
+            default the last two that sized objects. Given two files — two runs of a program, \
+            before and after a change — it compares a snapshot of the first (--from, default its \
+            last sized one) with one of the second (--to, likewise), class by class.
+            """
     )
 
     @OptionGroup var options: ProfileOptions
 
-    @Option(help: "The earlier snapshot (default: the one before --to).")
+    @Option(help: "The earlier snapshot (default: the sized one before --to; with two files, the first file's last sized one).")
     var from: String?
 
-    @Option(help: "The later snapshot (default: the last).")
+    @Option(help: "The later snapshot (default: the last sized one).")
     var to: String?
 
     @Option(help: "New and freed objects listed per kind.")
     var limit = 10
 
+    func validate() throws {
+        guard options.files.count <= 2 else { throw ValidationError("give one profile file, or two runs to compare") }
+    }
+
     func run() throws {
         let stats = try options.load()
-        guard let snapshots = stats.profiles.first?.snapshots, snapshots.count >= 2 else {
-            throw ValidationError("\(options.files[0]) has fewer than two snapshots")
-        }
-        let to = try index(of: self.to, in: snapshots, default: snapshots.count - 1)
-        let from = try index(of: self.from, in: snapshots, default: to - 1)
-        guard let diff = stats.diff(from: from, to: to) else { throw ValidationError("no snapshot \(from)") }
+        let last = stats.profiles.count - 1
+        let after = stats.profiles[last].snapshots
+        let to = try index(of: self.to, in: after, default: after.indices.last { after[$0].sizedObjects })
+        let before = stats.profiles[0].snapshots
+        let from = try index(of: self.from, in: before,
+                             default: last == 0 ? before.indices.last { $0 < (to ?? 0) && before[$0].sizedObjects }
+                                                : before.indices.last { before[$0].sizedObjects })
+        guard let from, let to else { throw ValidationError("there are not two snapshots that sized objects to compare") }
+        guard let diff = stats.diff(from: from, in: 0, to: to, in: last) else { throw ValidationError("no snapshot \(from)") }
         try options.emit(diff) { StatsReport.diff(diff, in: stats, limit: limit) }
     }
 
-    private func index(of text: String?, in snapshots: [Profile.Snapshot], default fallback: Int) throws -> Int {
+    private func index(of text: String?, in snapshots: [Profile.Snapshot], default fallback: Int?) throws -> Int? {
         guard let text else { return fallback }
         if let number = Int(text) {
             let index = number < 0 ? snapshots.count + number : number

@@ -89,17 +89,21 @@ public enum StatsReport {
     }
 
     /// Growth per class, then the largest new and freed objects.
+    /// Within one run, also the objects that appeared and went; across two
+    /// runs, classes only (objects cannot be matched).
     public static func diff(_ diff: MemStats.SnapshotDiff, in stats: MemStats, limit: Int = 10) -> String {
-        let profile = stats.profiles[diff.profile]
-        var lines = ["from snapshot \(diff.from) \"\(profile.snapshots[diff.from].description)\" "
-                     + "to snapshot \(diff.to) \"\(profile.snapshots[diff.to].description)\": "
-                     + "tracked objects \(signedBytes(diff.growth))"]
-        var classes = TextTable(headers: ["class", "count", "Δ count", "bytes", "Δ bytes", "new", "freed"],
-                                numeric: [1, 2, 3, 4, 5, 6])
+        let before = stats.profiles[diff.profile], after = stats.profiles[diff.toProfile]
+        let acrossRuns = diff.profile != diff.toProfile
+        func place(_ profile: Profile, _ index: Int) -> String {
+            (acrossRuns ? "\(profile.path) " : "") + "snapshot \(index) \"\(profile.snapshots[index].description)\""
+        }
+        var lines = ["from \(place(before, diff.from)) to \(place(after, diff.to)): tracked objects \(signedBytes(diff.growth))"]
+        var classes = TextTable(headers: ["class", "count", "Δ count", "bytes", "Δ bytes"] + (acrossRuns ? [] : ["new", "freed"]),
+                                numeric: acrossRuns ? [1, 2, 3, 4] : [1, 2, 3, 4, 5, 6])
         for change in diff.classes {
             classes.rows.append([shortClassName(change.className), "\(change.countAfter)", signed(change.countAfter - change.countBefore),
-                                 ByteCount.format(change.bytesAfter), signedBytes(change.bytesAfter - change.bytesBefore),
-                                 "\(change.new)", "\(change.freed)"])
+                                 ByteCount.format(change.bytesAfter), signedBytes(change.bytesAfter - change.bytesBefore)]
+                                + (acrossRuns ? [] : ["\(change.new)", "\(change.freed)"]))
         }
         lines.append(classes.render())
         for (title, objects) in [("new objects", diff.newObjects), ("freed objects", diff.freedObjects)] where !objects.isEmpty {

@@ -2,7 +2,10 @@ extension MemStats {
     /// What changed between two snapshots of one profile: growth per class,
     /// objects that appeared and objects that went.
     public struct SnapshotDiff: Hashable, Sendable, Codable {
+        /// The profiles of `from` and of `to`: the same one, or two runs
+        /// (then classes are matched by name, objects are not matched).
         public var profile: Int
+        public var toProfile: Int
         /// Snapshot indices compared.
         public var from: Int
         public var to: Int
@@ -71,10 +74,36 @@ extension MemStats {
             if before[id] == nil { change(id) { $0.new += 1 }; newObjects.append(object(id, size)) }
         }
         let bySize: (ObjectChange, ObjectChange) -> Bool = { ($1.size, $0.id) < ($0.size, $1.id) }
-        return SnapshotDiff(profile: profileIndex, from: from, to: to,
-                            classes: classes.values.sorted {
-                                ($1.bytesAfter - $1.bytesBefore, $0.className) < ($0.bytesAfter - $0.bytesBefore, $1.className)
-                            },
+        return SnapshotDiff(profile: profileIndex, toProfile: profileIndex, from: from, to: to, classes: Self.byGrowth(classes.values),
                             newObjects: newObjects.sorted(by: bySize), freedObjects: freedObjects.sorted(by: bySize))
+    }
+
+    /// The difference between snapshot `from` of the profile at `profile`
+    /// and snapshot `to` of the profile at `toProfile` — two runs of a
+    /// program, before and after a change: per class, matched by name.
+    public func diff(from: Int, in profileIndex: Int, to: Int, in toProfile: Int) -> SnapshotDiff? {
+        guard profileIndex != toProfile else { return diff(from: from, to: to, profile: profileIndex) }
+        guard profiles.indices.contains(profileIndex), profiles.indices.contains(toProfile),
+              profiles[profileIndex].snapshots.indices.contains(from), profiles[toProfile].snapshots.indices.contains(to) else { return nil }
+        var classes: [String: ClassChange] = [:]
+        for (index, snapshot, isAfter) in [(profileIndex, from, false), (toProfile, to, true)] {
+            let profile = profiles[index]
+            let kept = Set(rows.filter { $0.profile == index }.map(\.id))
+            let taken = profile.snapshots[snapshot]
+            for (position, id) in taken.objectIDs.enumerated() where kept.contains(Int(id)) {
+                let name = profile.classNames[profile.objects[Int(id)].classID]
+                var change = classes[name] ?? ClassChange(className: name, countBefore: 0, countAfter: 0, bytesBefore: 0,
+                                                          bytesAfter: 0, new: 0, freed: 0)
+                if isAfter { change.countAfter += 1; change.bytesAfter += taken.sizes[position] }
+                else { change.countBefore += 1; change.bytesBefore += taken.sizes[position] }
+                classes[name] = change
+            }
+        }
+        return SnapshotDiff(profile: profileIndex, toProfile: toProfile, from: from, to: to, classes: Self.byGrowth(classes.values),
+                            newObjects: [], freedObjects: [])
+    }
+
+    private static func byGrowth(_ classes: some Sequence<ClassChange>) -> [ClassChange] {
+        classes.sorted { ($1.bytesAfter - $1.bytesBefore, $0.className) < ($0.bytesAfter - $0.bytesBefore, $1.className) }
     }
 }

@@ -26,6 +26,8 @@ extension TrackerSuite {
             gadgets.removeLast(5)
             gadgets.append(Gadget(5000))
             tracker.createSnapshot("after")
+            // A background snapshot last: diff's defaults skip it.
+            _ = tracker.takeSnapshot("background", sizingObjects: false, isBackground: true)
             tracker.stopProfile()
             _ = keep(gadgets)
 
@@ -44,10 +46,21 @@ extension TrackerSuite {
             #expect(diff.status == 0 && diff.output.contains("new objects (1)") && diff.output.contains("freed objects (5)"))
             let object = try heapmonitor(["object", path, "--id", "0"])
             #expect(object.status == 0 && object.output.contains("before") && object.output.contains("after"))
+            let secondRun = temporaryPath("cli-second.hmprof")
+            defer { unlink(secondRun) }
+            try tracker.startProfile(at: secondRun)
+            gadgets.removeFirst(10)
+            tracker.createSnapshot("second run")
+            tracker.stopProfile()
+            let runs = try heapmonitor(["diff", path, secondRun])
+            #expect(runs.status == 0 && runs.output.contains(path) && runs.output.contains(secondRun) && !runs.output.contains("freed"))
+            let change = try JSONDecoder().decode(MemStats.SnapshotDiff.self, from: Data(try heapmonitor(["diff", path, secondRun, "--json"]).output.utf8))
+            #expect(change.toProfile == 1 && change.classes.first?.countBefore == 16 && change.classes.first?.countAfter == 6)
+            #expect(try heapmonitor(["diff", path, secondRun, path]).status == 64)
             let memory = try heapmonitor(["memory", path])
             #expect(memory.status == 0 && memory.output.contains("before") && memory.output.contains("peak RSS"))
             let memoryRows = try JSONSerialization.jsonObject(with: Data(try heapmonitor(["memory", path, "--json"]).output.utf8)) as? [[String: Any]]
-            #expect(memoryRows?.count == 2 && (memoryRows?[0]["residentBytes"] as? Int ?? 0) > 0)
+            #expect(memoryRows?.count == 3 && (memoryRows?[0]["residentBytes"] as? Int ?? 0) > 0)
             let filtered = try heapmonitor(["stats", path, "--filter", "nothing-like-this"])
             #expect(filtered.status == 0 && filtered.output.split(separator: "\n").count == 1)
         }
