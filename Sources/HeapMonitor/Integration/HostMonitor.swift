@@ -17,7 +17,7 @@ public final class HostMonitor {
     private let tracker = Tracker.shared
     private let standardOutput: (String) -> Void
     /// Where the profile goes: the switch's file, or a temporary one for the
-    /// end-of-run statistics.
+    /// end-of-run reports.
     private let profilePath: String?
     private let temporaryProfile: Bool
     private var finished = false
@@ -44,7 +44,7 @@ public final class HostMonitor {
             profilePath = path
             temporaryProfile = false
         } else if switches.tracksObjects || switches.takesSnapshots {
-            profilePath = "/tmp/heapmonitor-\(getpid()).hmprof"
+            profilePath = (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") + "/heapmonitor-\(getpid()).hmprof"
             temporaryProfile = true
         } else {
             profilePath = nil
@@ -70,8 +70,9 @@ public final class HostMonitor {
     }
 
     /// Ends the run: a last snapshot when objects are tracked, per-instance
-    /// statistics, the profile (or HTML report), the garbage report and graph.
-    /// Returns problems met on the way (files that could not be written).
+    /// and per-class statistics, the memory at the instants, the profile (or
+    /// HTML report), the garbage report and graph. Returns problems met on
+    /// the way (files that could not be written or read back).
     @discardableResult
     public func finish() -> [String] {
         guard !finished else { return [] }
