@@ -44,7 +44,8 @@ public final class HostMonitor {
             profilePath = path
             temporaryProfile = false
         } else if switches.tracksObjects || switches.takesSnapshots {
-            profilePath = (getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") + "/heapmonitor-\(getpid()).hmprof"
+            let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+            profilePath = directory + "/heapmonitor-\(getpid()).hmprof"
             temporaryProfile = true
         } else {
             profilePath = nil
