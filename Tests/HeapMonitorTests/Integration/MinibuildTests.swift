@@ -82,6 +82,22 @@ extension TrackerSuite {
             #expect(try minibuild([], environment: ["HEAPMONITOR": "--debug=everything"]).status == 64)
         }
 
+        /// The tutorials' fixes change how files are read, not what is built:
+        /// the three reading modes write the same signatures.
+        @Test func theReadingModesBuildTheSameTargets() throws {
+            let generate = try minibuild(["--generate-only", "--modules", "2", "--files", "3", "--file-kib", "200"])
+            let project = generate.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(generate.status == 0 && project.hasPrefix("/"))
+            defer { try? FileManager.default.removeItem(atPath: project) }
+            var outputs: [[String]] = []
+            for mode in [[], ["--release-contents"], ["--hash-in-blocks"]] {
+                #expect(try minibuild([project] + mode).status == 0)
+                outputs.append(try (0..<3).map { try String(contentsOfFile: "\(project)/module1/f\($0).o", encoding: .utf8) })
+            }
+            #expect(outputs[0].count == 3 && outputs[0].allSatisfy { $0.hasPrefix("object ") })
+            #expect(outputs[1] == outputs[0] && outputs[2] == outputs[0])
+        }
+
         @Test func badSwitchesStopTheHostWithAUsageError() throws {
             let run = try minibuild(["--debug=memroy"])
             #expect(run.status == 64 && run.error.contains("memroy"))
