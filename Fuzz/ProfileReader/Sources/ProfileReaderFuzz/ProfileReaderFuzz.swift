@@ -1,7 +1,7 @@
 import HeapMonitor
 
 /// One fuzz input: parsed as a profile file and, when it parses, analysed as
-/// the CLI would. Any input may be rejected; none may crash or hang. The
+/// the CLI and the HTML report would. Any input may be rejected; none may crash or hang. The
 /// first byte chooses whether checksums are verified: without them mutations
 /// reach the record parsers; with them, the checksum path is covered too.
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -17,6 +17,12 @@ public func fuzzProfileReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
         _ = StatsReport.diff(diff, in: stats)
     }
     if let row = stats.rows.first { _ = StatsReport.object(row, in: stats) }
+    _ = StatsReport.memory(profile, background: data[0] & 2 == 2)
+    if let last = profile.snapshots.indices.last,
+       let runs = MemStats(profiles: [profile, profile]).diff(from: 0, in: 0, to: last, in: 1) {
+        _ = StatsReport.diff(runs, in: MemStats(profiles: [profile, profile]))
+    }
+    _ = HTMLReport(profile: profile, instanceLimit: 3).render()
     return 0
 }
 
