@@ -121,6 +121,20 @@ public struct HTMLReport {
     static let snapshotRowLimit = 40
 
     /// The snapshot with the most tracked bytes, if any were tracked.
+    /// Snapshots shown as columns of a class's referent table at most.
+    static let referentColumnLimit = 8
+
+    /// At most `limit` of `count` positions, evenly spread, the first and the
+    /// last always among them.
+    static func spread(_ count: Int, limit: Int) -> [Int] {
+        guard count > limit, limit >= 2 else { return Array(0..<count) }
+        return (0..<limit).map { Int((Double($0) * Double(count - 1) / Double(limit - 1)).rounded()) }
+    }
+
+    private static func spreadNote(_ shown: Int, of count: Int) -> String {
+        shown < count ? "<p>\(shown) of \(count) snapshots are shown, evenly spread from the first to the last.</p>" : ""
+    }
+
     private var peakSnapshot: Int? {
         profile.snapshots.indices.filter { profile.snapshots[$0].trackedBytes > 0 }
             .max { profile.snapshots[$0].trackedBytes < profile.snapshots[$1].trackedBytes }
@@ -254,13 +268,17 @@ public struct HTMLReport {
                                   series: [SVGChart.Series(name: "instances", values: counts, isLine: true)],
                                   yIsBytes: false, height: 220).render())
         }
-        parts.append(table(["snapshot", "time s", "instances", "min", "average", "max", "total"], numeric: [1, 2, 3, 4, 5, 6], rows))
+        let shownRows = Self.spread(rows.count, limit: Self.snapshotRowLimit)
+        parts.append(table(["snapshot", "time s", "instances", "min", "average", "max", "total"], numeric: [1, 2, 3, 4, 5, 6],
+                           shownRows.map { rows[$0] }) + Self.spreadNote(shownRows.count, of: rows.count))
         if !referentTotals.isEmpty {
             parts.append("<h3>Referents holding the memory (summed over instances)</h3>")
             let names = referentTotals.keys.sorted { (referentTotals[$0]!.max() ?? 0, $1) > (referentTotals[$1]!.max() ?? 0, $0) }
-            parts.append(table(["referent"] + sized.map { HTML.escape(profile.snapshots[$0].description) },
-                               numeric: Set(1...sized.count),
-                               names.prefix(30).map { [HTML.escape($0)] + referentTotals[$0]!.map(ByteCount.format) }))
+            let columns = Self.spread(sized.count, limit: Self.referentColumnLimit)
+            parts.append(table(["referent"] + columns.map { HTML.escape(profile.snapshots[sized[$0]].description) },
+                               numeric: Set(1...columns.count),
+                               names.prefix(30).map { name in [HTML.escape(name)] + columns.map { ByteCount.format(referentTotals[name]![$0]) } })
+                         + Self.spreadNote(columns.count, of: sized.count))
         }
         var instances = stats.filtered(exactClassName: name)
         instances.sort(by: [.size])

@@ -113,6 +113,29 @@ extension TrackerSuite {
             #expect(polyline.split(separator: " ").count <= SVGChart.maximumLinePoints)
         }
 
+        /// Many sized snapshots (periodic ones that size objects): a class's
+        /// tables show an even spread of them, not one row or column each.
+        @Test func classTablesSpreadManySnapshots() throws {
+            let path = temporaryPath("many.hmprof")
+            defer { unlink(path) }
+            let tracker = freshTracker()
+            try tracker.track(class: Page.self, resolutionLevel: 1)
+            try tracker.startProfile(at: path)
+            var pages: [Page] = []
+            for step in 0..<60 {
+                pages.append(makePage(step))
+                tracker.createSnapshot("step \(step)")
+            }
+            tracker.stopProfile()
+            _ = keep(pages)
+            let html = HTMLReport(profile: try Profile.load(from: path)).render()
+            #expect(html.contains("40 of 60 snapshots are shown") && html.contains("8 of 60 snapshots are shown"))
+            #expect(html.contains("<td>step 59</td>") && html.contains("<th class=\"n\">step 59</th>"), "the last is always shown")
+            let spread = HTMLReport.spread(60, limit: 40)
+            #expect(spread.count == 40 && spread.first == 0 && spread.last == 59 && spread == spread.sorted() && Set(spread).count == 40)
+            #expect(HTMLReport.spread(5, limit: 40) == [0, 1, 2, 3, 4])
+        }
+
         @Test func profilesEndingInHTMLBecomeReports() throws {
             let path = temporaryPath("direct.html")
             defer { unlink(path) }
