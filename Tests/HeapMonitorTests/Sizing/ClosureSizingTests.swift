@@ -61,7 +61,7 @@ struct ClosureSizingTests {
     @Test func weakAndUnownedCapturesAreNotFollowed() {
         let target = Button()
         target.title = String(repeating: "a large title ", count: 5_000)
-        weak var earlier = target  // its side table exists before the oracle measures
+        weak let earlier = target  // its side table exists before the oracle measures
         AllocatorOracle.expectExact { () -> Button in
             let button = Button()
             button.action = { [weak target] in target?.title.count ?? 0 }

@@ -36,7 +36,7 @@ struct ReferenceSizingTests {
     @Test func weaklyReferencedObjectsCountTheirSideTable() {
         let node = Node(index: 1, parent: nil)
         let before = deepSize(of: node), blockBefore = blockSize(of: node)
-        weak var observer = node
+        weak let observer = node
         #expect(observer != nil)
         let sideTable = blockSize(of: node) - blockBefore
         #expect(sideTable > 0)
