@@ -65,6 +65,10 @@ public final class HostMonitor {
     /// tracked objects with `--debug=heapmonitor`, process memory only
     /// otherwise). Between instants, `--debug=memory` also records process
     /// memory in the background every `backgroundInterval`.
+    ///
+    /// With `--debug=heapmonitor`, call it where no other thread changes or
+    /// frees tracked objects (between phases of a build, not in the middle of
+    /// a server's request handling): sizing reads them without retaining.
     public func instant(_ description: String) {
         guard switches.takesSnapshots else { return }
         _ = tracker.takeSnapshot(description, sizingObjects: switches.tracksObjects)
