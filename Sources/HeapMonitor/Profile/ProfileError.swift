@@ -41,7 +41,9 @@ public struct ProfileError: Error, Equatable, CustomStringConvertible {
         case .unreadable(let reason): what = "cannot be read: \(reason)"
         case .unwritable(let reason): what = "cannot be written: \(reason)"
         case .empty: what = "is empty"
-        case .notAProfile: what = "is not a HeapMonitor profile"
+        case .notAProfile:
+            what = "is not a HeapMonitor profile" + (path.hasSuffix(".html")
+                ? " (an HTML report is written from one: while the program ran it was \(path).hmprof)" : "")
         case .unsupportedVersion(let version):
             what = "has format version \(version); this HeapMonitor reads version \(ProfileFormat.version) and older"
         case .truncated: what = "ends in the middle of its header"

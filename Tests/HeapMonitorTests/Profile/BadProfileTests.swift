@@ -55,6 +55,9 @@ struct BadProfileTests {
     @Test func filesThatAreNotProfiles() throws {
         #expect(try loadError(Array("{\"bench\": 1}\n".utf8))?.problem == .notAProfile)
         #expect(try loadError(Array(repeating: 0, count: 100))?.problem == .notAProfile)
+        // An HTML report given where its profile belongs: the message says where that was.
+        let report = ProfileError(path: "heap.html", problem: .notAProfile)
+        #expect(report.description.contains("heap.html.hmprof"))
     }
 
     @Test func headersCutShort() throws {
