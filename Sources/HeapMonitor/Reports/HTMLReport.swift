@@ -45,6 +45,7 @@ public struct HTMLReport {
     public func render() -> String {
         let stats = MemStats(profiles: [profile])
         let perClass = classTotals()
+        let sized = sizedSnapshots()
         var body: [String] = []
         body.append("<h1>HeapMonitor report</h1>")
         body.append("<p class=\"meta\">\(HTML.escape(profile.path)) — \(profile.snapshots.count) snapshots, "
@@ -52,7 +53,7 @@ public struct HTMLReport {
                     + (profile.isComplete ? "" : " — <strong>the profile was not closed; read up to its last complete record</strong>") + "</p>")
         body.append(nav(perClass))
         body.append("<h2 id=\"memory\">Memory over time</h2>")
-        body.append(profile.snapshots.isEmpty ? "<p>No snapshots.</p>" : memoryChart(perClass))
+        body.append(profile.snapshots.isEmpty ? "<p>No snapshots.</p>" : memoryChart(perClass, sized: sized))
         if let peaks = StatsReport.memoryPeaks(profile) { body.append("<p>\(HTML.escape(peaks)).</p>") }
         body.append("<h2 id=\"snapshots\">Snapshots</h2>")
         body.append(snapshotTable())
@@ -76,7 +77,7 @@ public struct HTMLReport {
             body.append(garbageSection())
         }
         for classID in perClass.keys.sorted(by: { (perClass[$0]!.max() ?? 0, $1) > (perClass[$1]!.max() ?? 0, $0) }) {
-            body.append(classSection(classID, stats: stats))
+            body.append(classSection(classID, stats: stats, sized: sized))
         }
         return """
             <!DOCTYPE html>
@@ -114,13 +115,12 @@ public struct HTMLReport {
 
     /// Snapshots that sized the tracked objects; the others (background
     /// ones) only add points to the memory lines.
-    private var sizedSnapshots: [Int] { profile.snapshots.indices.filter { profile.snapshots[$0].sizedObjects } }
+    private func sizedSnapshots() -> [Int] { profile.snapshots.indices.filter { profile.snapshots[$0].sizedObjects } }
 
     /// Snapshots are listed one per row up to this many; beyond it the
     /// background ones are left to the chart and `heapmonitor memory`.
     static let snapshotRowLimit = 40
 
-    /// The snapshot with the most tracked bytes, if any were tracked.
     /// Snapshots shown as columns of a class's referent table at most.
     static let referentColumnLimit = 8
 
@@ -135,6 +135,7 @@ public struct HTMLReport {
         shown < count ? "<p>\(shown) of \(count) snapshots are shown, evenly spread from the first to the last.</p>" : ""
     }
 
+    /// The snapshot with the most tracked bytes, if any were tracked.
     private var peakSnapshot: Int? {
         profile.snapshots.indices.filter { profile.snapshots[$0].trackedBytes > 0 }
             .max { profile.snapshots[$0].trackedBytes < profile.snapshots[$1].trackedBytes }
@@ -151,9 +152,8 @@ public struct HTMLReport {
 
     /// Stacked areas over the snapshots that sized objects; the RSS line
     /// over every snapshot (background ones record memory only).
-    private func memoryChart(_ perClass: [Int: [Int]]) -> String {
+    private func memoryChart(_ perClass: [Int: [Int]], sized: [Int]) -> String {
         let peak = peakSnapshot ?? 0
-        let sized = sizedSnapshots
         let sizedX = sized.map { profile.snapshots[$0].time }
         let ordered = perClass.keys.sorted { (perClass[$0]![peak], $1) > (perClass[$1]![peak], $0) }
         let shown = Array(ordered.prefix(chartClasses))
@@ -242,12 +242,11 @@ public struct HTMLReport {
 
     // MARK: Classes
 
-    private func classSection(_ classID: Int, stats: MemStats) -> String {
+    private func classSection(_ classID: Int, stats: MemStats, sized: [Int]) -> String {
         let name = profile.classNames[classID]
         var parts = ["<section id=\"class-\(classID)\"><h2>\(HTML.escape(name))</h2>"]
         var counts: [Double] = [], rows: [[String]] = []
         var referentTotals: [String: [Int]] = [:]
-        let sized = sizedSnapshots
         for (column, index) in sized.enumerated() {
             let snapshot = profile.snapshots[index]
             var sizes: [Int] = []
