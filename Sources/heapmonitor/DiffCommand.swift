@@ -7,8 +7,8 @@ struct DiffCommand: ParsableCommand {
         commandName: "diff",
         abstract: "Growth per class between two snapshots, and the objects that appeared and went.",
         discussion: """
-            Snapshots are given by index (0 is the first; -1 the last) or by description; by \
-            default the last two that sized objects. Given two files — two runs of a program, \
+            Snapshots are given by index (0 is the first; -1 the last), by description, or as \
+            last or peak; by default the last two that sized objects. Given two files — two runs of a program, \
             before and after a change — it compares a snapshot of the first (--from, default its \
             last sized one) with one of the second (--to, likewise), class by class.
             """
@@ -44,17 +44,6 @@ struct DiffCommand: ParsableCommand {
     }
 
     private func index(of text: String?, in snapshots: [Profile.Snapshot], default fallback: Int?) throws -> Int? {
-        guard let text else { return fallback }
-        if let number = Int(text) {
-            let index = number < 0 ? snapshots.count + number : number
-            guard snapshots.indices.contains(index) else {
-                throw ValidationError("snapshot \(text) does not exist (there are \(snapshots.count))")
-            }
-            return index
-        }
-        guard let index = snapshots.firstIndex(where: { $0.description == text }) else {
-            throw ValidationError("no snapshot is described \"\(text)\"")
-        }
-        return index
+        try text.map { try SnapshotChoice.index($0, in: snapshots) } ?? fallback
     }
 }

@@ -10,8 +10,19 @@ struct SummaryCommand: ParsableCommand {
 
     @OptionGroup var options: ProfileOptions
 
+    @Option(help: ArgumentHelp("Only this snapshot of each file (repeatable): \(SnapshotChoice.help).", valueName: "snapshot"))
+    var snapshot: [String] = []
+
     func run() throws {
         let stats = try options.load()
-        try options.emit(stats.summary()) { StatsReport.summary(stats) }
+        var rows = stats.summary()
+        if !snapshot.isEmpty {
+            var chosen = Set<[Int]>()
+            for (profile, loaded) in stats.profiles.enumerated() {
+                for text in snapshot { chosen.insert([profile, try SnapshotChoice.index(text, in: loaded.snapshots)]) }
+            }
+            rows = rows.filter { chosen.contains([$0.profile, $0.snapshot]) }
+        }
+        try options.emit(rows) { StatsReport.summary(rows, in: stats) }
     }
 }

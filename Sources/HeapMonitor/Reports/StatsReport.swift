@@ -16,16 +16,23 @@ public enum StatsReport {
 
     /// Per snapshot and class: count, total, average, share.
     public static func summary(_ stats: MemStats) -> String {
+        summary(stats.summary(), in: stats)
+    }
+
+    /// The per-class tables of `rows` (some of `stats.summary()`), a table
+    /// per snapshot.
+    public static func summary(_ rows: [MemStats.ClassSummary], in stats: MemStats) -> String {
         var sections: [String] = []
         var current: (profile: Int, snapshot: Int)?
         var table = TextTable(headers: [], numeric: [])
         func close() { if current != nil { sections.append(table.render()) } }
-        for row in stats.summary() {
+        for row in rows {
             if current.map({ $0 != (row.profile, row.snapshot) }) ?? true {
                 close()
                 current = (row.profile, row.snapshot)
                 let snapshot = stats.profiles[row.profile].snapshots[row.snapshot]
-                let title = "snapshot \(row.snapshot) \"\(snapshot.description)\" at \(seconds(snapshot.time)) s: "
+                let title = (stats.profiles.count > 1 ? "\(stats.profiles[row.profile].path): " : "")
+                    + "snapshot \(row.snapshot) \"\(snapshot.description)\" at \(seconds(snapshot.time)) s: "
                     + "tracked \(ByteCount.format(snapshot.trackedBytes)), RSS \(ByteCount.format(snapshot.memory.residentBytes)), "
                     + "allocator \(ByteCount.format(snapshot.memory.allocatorBytes))"
                 table = TextTable(headers: ["class", "count", "total", "average", "share"], numeric: [1, 2, 3, 4])

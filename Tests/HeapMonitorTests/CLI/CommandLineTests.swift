@@ -42,6 +42,13 @@ extension TrackerSuite {
 
             let summary = try heapmonitor(["summary", path])
             #expect(summary.status == 0 && summary.output.contains("\"before\"") && summary.output.contains("\"after\""))
+            let last = try heapmonitor(["summary", path, "--snapshot", "last"])
+            #expect(last.status == 0 && last.output.contains("\"after\"") && !last.output.contains("\"before\""))
+            let picked = try heapmonitor(["summary", path, "--snapshot", "0", "--snapshot", "after", "--json"])
+            let pickedRows = try JSONDecoder().decode([MemStats.ClassSummary].self, from: Data(picked.output.utf8))
+            #expect(Set(pickedRows.map(\.snapshotDescription)) == ["before", "after"])
+            #expect(try heapmonitor(["summary", path, "--snapshot", "peak"]).output.contains("\"before\""), "20 gadgets outweigh 16")
+            #expect(try heapmonitor(["summary", path, "--snapshot", "no such snapshot"]).status == 64)
             let diff = try heapmonitor(["diff", path])
             #expect(diff.status == 0 && diff.output.contains("new objects (1)") && diff.output.contains("freed objects (5)"))
             let object = try heapmonitor(["object", path, "--id", "0"])

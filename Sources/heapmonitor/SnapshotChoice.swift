@@ -1,0 +1,38 @@
+import ArgumentParser
+import HeapMonitor
+
+/// How a command's options name a snapshot of a profile: its index (0 the
+/// first, -1 the last), its description, `last` (the last that sized
+/// objects) or `peak` (the one with the most tracked bytes).
+enum SnapshotChoice {
+    static let help = "index (0 the first, -1 the last), description, last (the last that sized objects) or peak (the most tracked bytes)"
+
+    /// The snapshot `text` names, or a usage error saying why there is none.
+    static func index(_ text: String, in snapshots: [Profile.Snapshot]) throws -> Int {
+        switch text {
+        case "last":
+            guard let index = snapshots.indices.last(where: { snapshots[$0].sizedObjects }) else {
+                throw ValidationError("no snapshot sized any object")
+            }
+            return index
+        case "peak":
+            guard let index = snapshots.indices.filter({ snapshots[$0].sizedObjects })
+                .max(by: { snapshots[$0].trackedBytes < snapshots[$1].trackedBytes }) else {
+                throw ValidationError("no snapshot sized any object")
+            }
+            return index
+        default:
+            if let number = Int(text) {
+                let index = number < 0 ? snapshots.count + number : number
+                guard snapshots.indices.contains(index) else {
+                    throw ValidationError("snapshot \(text) does not exist (there are \(snapshots.count))")
+                }
+                return index
+            }
+            guard let index = snapshots.firstIndex(where: { $0.description == text }) else {
+                throw ValidationError("no snapshot is described \"\(text)\"")
+            }
+            return index
+        }
+    }
+}
