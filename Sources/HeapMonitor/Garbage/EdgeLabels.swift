@@ -17,12 +17,15 @@ struct EdgeLabeler: ~Copyable {
             }
         case .errorBox:
             return "value"
-        case .arrayStorage(let element, let elementsOffset):
+        case .arrayStorage(let element, let elementsOffset, let indexing):
             let type = element.takeUnretainedValue()
-            let count = object.load(fromByteOffset: 16, as: Int.self)
-            for index in 0..<max(0, count) where Self.holds(&engine, object + elementsOffset + index * type.metadata.stride, type, target) {
-                return "[\(index)]"
+            var found: String?
+            indexing.forEachSlot(in: object) { slot, position in
+                if found == nil, Self.holds(&engine, object + elementsOffset + slot * type.metadata.stride, type, target) {
+                    found = "[\(position)]"
+                }
             }
+            if let found { return found }
         case .dictionaryStorage(let key, let value, let fields, let bitmapOffset):
             let keyType = key.takeUnretainedValue(), valueType = value.takeUnretainedValue()
             let keys = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)

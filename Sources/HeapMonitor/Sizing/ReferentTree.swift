@@ -91,12 +91,11 @@ extension SizingEngine {
         case .errorBox:
             let (value, type) = errorBoxValue(object)
             add(valueNode(value, type, name: "value", level: level))
-        case .arrayStorage(let elementLayout, let elementsOffset):
+        case .arrayStorage(let elementLayout, let elementsOffset, let indexing):
             let element = elementLayout.takeUnretainedValue().metadata
             guard !elementLayout.slots.isEmpty else { break }
-            let count = object.load(fromByteOffset: 16, as: Int.self)
-            for index in 0..<max(0, count) {
-                add(valueNode(object + elementsOffset + index * element.stride, element, name: "[\(index)]", level: level))
+            indexing.forEachSlot(in: object) { slot, position in
+                add(valueNode(object + elementsOffset + slot * element.stride, element, name: "[\(position)]", level: level))
             }
         case .dictionaryStorage(let keyLayout, let valueLayout, let fields, let bitmapOffset):
             let key = keyLayout.takeUnretainedValue().metadata, value = valueLayout.takeUnretainedValue().metadata

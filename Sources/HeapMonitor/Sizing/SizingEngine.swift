@@ -94,7 +94,7 @@ struct SizingEngine: ~Copyable {
         let plan = objectPlan(object.metadata)
         if !plan.slots.isEmpty { return true }
         switch plan.shape {
-        case .arrayStorage(let element, _): return !element.slots.isEmpty
+        case .arrayStorage(let element, _, _): return !element.slots.isEmpty
         case .dictionaryStorage(let key, let value, _, _): return !key.slots.isEmpty || !value.slots.isEmpty
         case .setStorage(let element, _, _): return !element.slots.isEmpty
         case .errorBox: return true
@@ -209,7 +209,7 @@ struct SizingEngine: ~Copyable {
     @inline(__always)
     private static func prefetchContents(of object: UnsafeRawPointer, _ shape: ObjectShape) {
         switch shape {
-        case .arrayStorage(_, let elementsOffset):
+        case .arrayStorage(_, let elementsOffset, _):
             hm_prefetch(object + elementsOffset)
         case .dictionaryStorage(_, _, let fields, _):
             let keys = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
@@ -264,12 +264,13 @@ struct SizingEngine: ~Copyable {
         switch plan.shape {
         case .plain, .captures, .dataStorage:
             break
-        case .arrayStorage(let element, let elementsOffset):
+        case .arrayStorage(let element, let elementsOffset, let indexing):
             let elements = element.slots
             guard !elements.isEmpty else { return }
-            let count = object.load(fromByteOffset: 16, as: Int.self)
             let stride = element._withUnsafeGuaranteedRef { $0.stride }
-            walkElements(object + elementsOffset, count: count, stride: stride, elements)
+            for run in indexing.runs(in: object) {
+                walkElements(object + elementsOffset + run.start * stride, count: run.count, stride: stride, elements)
+            }
         case .dictionaryStorage(let key, let value, let fields, let bitmapOffset):
             let keys = key.slots, values = value.slots
             guard !keys.isEmpty || !values.isEmpty else { return }

@@ -39,7 +39,8 @@ struct EnumCaseLayout {
 /// tail-allocated containers keep their contents outside any declared field.
 enum ObjectShape {
     case plain
-    case arrayStorage(element: Unmanaged<TypeLayout>, elementsOffset: Int)
+    /// Tail-allocated elements: an array's storage, or a deque's ring buffer.
+    case arrayStorage(element: Unmanaged<TypeLayout>, elementsOffset: Int, indexing: ElementIndexing)
     case dictionaryStorage(key: Unmanaged<TypeLayout>, value: Unmanaged<TypeLayout>,
                            fields: HashStorageFields, bitmapOffset: Int)
     case setStorage(element: Unmanaged<TypeLayout>, fields: HashStorageFields, bitmapOffset: Int)
@@ -50,6 +51,42 @@ enum ObjectShape {
     /// Foundation's `Data` storage: a malloc'd byte buffer it owns unless it was
     /// given a deallocator.
     case dataStorage(bytesOffset: Int, deallocatorOffset: Int)
+}
+
+/// Where a container of tail-allocated elements keeps its count and, for a
+/// ring buffer (the standard library's internal `_Deque`, which
+/// `AsyncStream` buffers in, and swift-collections' `Deque`), its capacity
+/// and first slot.
+struct ElementIndexing {
+    let count: Int
+    let ring: (capacity: Int, start: Int)?
+
+    static let array = ElementIndexing(count: 16, ring: nil)
+
+    /// The occupied slots as at most two runs (a ring wraps around its end);
+    /// none when the bookkeeping does not add up, rather than read past the
+    /// block.
+    func runs(in object: UnsafeRawPointer) -> [(start: Int, count: Int)] {
+        let count = object.load(fromByteOffset: self.count, as: Int.self)
+        guard count > 0 else { return [] }
+        guard let ring else { return [(0, count)] }
+        let capacity = object.load(fromByteOffset: ring.capacity, as: Int.self)
+        let start = object.load(fromByteOffset: ring.start, as: Int.self)
+        guard count <= capacity, start >= 0, start < capacity else { return [] }
+        let first = min(count, capacity - start)
+        return first == count ? [(start, count)] : [(start, first), (0, count - first)]
+    }
+
+    /// Each occupied slot with its place in the container's order.
+    func forEachSlot(in object: UnsafeRawPointer, _ body: (_ slot: Int, _ position: Int) -> Void) {
+        var position = 0
+        for run in runs(in: object) {
+            for slot in run.start..<(run.start + run.count) {
+                body(slot, position)
+                position += 1
+            }
+        }
+    }
 }
 
 /// Where `__RawDictionaryStorage` / `__RawSetStorage` keep their bookkeeping.
@@ -312,7 +349,15 @@ struct LayoutBuilder {
         func layoutRef(_ type: Metadata) -> Unmanaged<TypeLayout> { Unmanaged.passUnretained(layout(for: type)) }
         if descriptor == KnownTypes.arrayStorage, let element = argument(0) {
             let mask = element.alignmentMask
-            return .arrayStorage(element: layoutRef(element), elementsOffset: (metadata.instanceSize + mask) & ~mask)
+            return .arrayStorage(element: layoutRef(element), elementsOffset: (metadata.instanceSize + mask) & ~mask, indexing: .array)
+        }
+        // A `ManagedBuffer<Header, Element>` subclass: its own generic
+        // arguments are out of reach (resilient superclass), its base's are not.
+        if descriptor?.name == "_DequeBuffer", let base = metadata.superclass, let arguments = base.genericArguments,
+           let indexing = dequeIndexing(fields) {
+            let element = Metadata(arguments.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
+            let mask = element.alignmentMask
+            return .arrayStorage(element: layoutRef(element), elementsOffset: (metadata.instanceSize + mask) & ~mask, indexing: indexing)
         }
         if descriptor == KnownTypes.dictionaryStorage, let key = argument(0), let value = argument(1),
            let count = offset(of: "_count"), let scale = offset(of: "_scale"),
@@ -331,6 +376,16 @@ struct LayoutBuilder {
             return .dataStorage(bytesOffset: bytes, deallocatorOffset: deallocator)
         }
         return .plain
+    }
+
+    /// A `ManagedBuffer<_DequeBufferHeader, Element>`'s bookkeeping, read from
+    /// the header's field descriptors (`capacity`, `count`, `startSlot`).
+    private mutating func dequeIndexing(_ fields: [FieldLayout]) -> ElementIndexing? {
+        guard let header = fields.first(where: { $0.name == "header" }) else { return nil }
+        let headerFields = storedFields(of: header.type).fields
+        func offset(_ name: String) -> Int? { headerFields.first { $0.name == name }.map { header.offset + $0.offset } }
+        guard let capacity = offset("capacity"), let count = offset("count"), let start = offset("startSlot") else { return nil }
+        return ElementIndexing(count: count, ring: (capacity, start))
     }
 
     /// Lays out the captures of a closure context or compiler-emitted box from its

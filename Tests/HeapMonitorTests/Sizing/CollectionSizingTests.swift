@@ -10,6 +10,35 @@ struct CollectionSizingTests {
         AllocatorOracle.expectExact { [[Int]](repeating: [1, 2, 3], count: 4) }  // one shared storage
     }
 
+    /// `AsyncStream` buffers in the standard library's internal `_Deque`, a
+    /// ring buffer in a `ManagedBuffer` subclass: its elements were not
+    /// followed (an unbounded stream's backlog is a classic server leak).
+    @Test func asyncStreamBuffersCountTheirElements() {
+        AllocatorOracle.expectExact { () -> AsyncStream<String> in
+            AsyncStream { continuation in
+                for index in 0..<5 { continuation.yield(String(repeating: "buffered \(index) ", count: 4)) }
+            }
+        }
+    }
+
+    /// Consumed from the front and refilled, the ring wraps around its end:
+    /// exactly the buffered elements are read, in order.
+    @Test func wrappedRingBuffersReadTheirLiveSlotsOnly() async {
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        for index in 0..<8 { continuation.yield(String(repeating: "first \(index) ", count: 4)) }
+        var iterator = stream.makeAsyncIterator()
+        for _ in 0..<6 { _ = await iterator.next() }
+        for index in 0..<5 { continuation.yield(String(repeating: "second \(index) ", count: 4)) }
+        let tree = sizedTree(of: stream, resolutionLevel: 9)
+        func elements(_ node: SizedNode) -> [SizedNode] {
+            node.referents.contains { $0.name == "[0]" } ? node.referents : node.referents.flatMap(elements)
+        }
+        let buffered = elements(tree)
+        #expect(buffered.map(\.name) == (0..<7).map { "[\($0)]" }, "2 left of the first batch, 5 of the second")
+        #expect(buffered.allSatisfy { $0.typeName.hasSuffix("String") && $0.size > 0 })
+        continuation.finish()
+    }
+
     @Test func emptyCollectionsAreStatic() {
         #expect(deepSize(of: [Int]()) == MemoryLayout<[Int]>.size)
         #expect(deepSize(of: [String: Int]()) == MemoryLayout<[String: Int]>.size)
