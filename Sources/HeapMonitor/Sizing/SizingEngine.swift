@@ -268,9 +268,9 @@ struct SizingEngine: ~Copyable {
             let elements = element.slots
             guard !elements.isEmpty else { return }
             let stride = element._withUnsafeGuaranteedRef { $0.stride }
-            for run in indexing.runs(in: object) {
-                walkElements(object + elementsOffset + run.start * stride, count: run.count, stride: stride, elements)
-            }
+            let (first, second) = indexing.runs(in: object)
+            walkElements(object + elementsOffset + first.lowerBound * stride, count: first.count, stride: stride, elements)
+            walkElements(object + elementsOffset + second.lowerBound * stride, count: second.count, stride: stride, elements)
         case .dictionaryStorage(let key, let value, let fields, let bitmapOffset):
             let keys = key.slots, values = value.slots
             guard !keys.isEmpty || !values.isEmpty else { return }

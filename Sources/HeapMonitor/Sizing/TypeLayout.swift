@@ -63,29 +63,27 @@ struct ElementIndexing {
 
     static let array = ElementIndexing(count: 16, ring: nil)
 
-    /// The occupied slots as at most two runs (a ring wraps around its end);
-    /// none when the bookkeeping does not add up, rather than read past the
-    /// block.
-    func runs(in object: UnsafeRawPointer) -> [(start: Int, count: Int)] {
+    /// The occupied slots as two runs, the second empty unless a ring wraps
+    /// around its end; both empty when the bookkeeping does not add up,
+    /// rather than read past the block. (A pair, not an array: this runs
+    /// for every array storage object sized.)
+    @inline(__always)
+    func runs(in object: UnsafeRawPointer) -> (Range<Int>, Range<Int>) {
         let count = object.load(fromByteOffset: self.count, as: Int.self)
-        guard count > 0 else { return [] }
-        guard let ring else { return [(0, count)] }
+        guard count > 0 else { return (0..<0, 0..<0) }
+        guard let ring else { return (0..<count, 0..<0) }
         let capacity = object.load(fromByteOffset: ring.capacity, as: Int.self)
         let start = object.load(fromByteOffset: ring.start, as: Int.self)
-        guard count <= capacity, start >= 0, start < capacity else { return [] }
+        guard count <= capacity, start >= 0, start < capacity else { return (0..<0, 0..<0) }
         let first = min(count, capacity - start)
-        return first == count ? [(start, count)] : [(start, first), (0, count - first)]
+        return (start..<(start + first), 0..<(count - first))
     }
 
     /// Each occupied slot with its place in the container's order.
     func forEachSlot(in object: UnsafeRawPointer, _ body: (_ slot: Int, _ position: Int) -> Void) {
-        var position = 0
-        for run in runs(in: object) {
-            for slot in run.start..<(run.start + run.count) {
-                body(slot, position)
-                position += 1
-            }
-        }
+        let (first, second) = runs(in: object)
+        for (position, slot) in first.enumerated() { body(slot, position) }
+        for (offset, slot) in second.enumerated() { body(slot, first.count + offset) }
     }
 }
 
