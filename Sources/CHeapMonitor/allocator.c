@@ -33,6 +33,19 @@ __attribute__((constructor)) static void hm_detect_allocator(void) {
 
 int hm_allocator_is_glibc(void) { return hm_glibc_chunk_headers; }
 
+size_t hm_plausible_block_size(const void *ptr, size_t capacity) {
+    uintptr_t address = (uintptr_t)ptr;
+    if (!hm_glibc_chunk_headers || capacity == 0 || (address & 15) != 0 || (address & 4095) < HM_SIZE_SZ) return 0;
+    size_t header = ((const size_t *)ptr)[-1];
+    size_t size = header & ~(size_t)HM_FLAGS;
+    int mmapped = (header & HM_IS_MMAPPED) != 0;
+    size_t overhead = mmapped ? 2 * HM_SIZE_SZ : HM_SIZE_SZ;
+    // malloc rounds small requests up by less than 32 bytes, mapped ones to a page.
+    size_t slack = mmapped ? 4096 : 32;
+    if (size < overhead || size - overhead < capacity || size - overhead >= capacity + slack) return 0;
+    return size;
+}
+
 size_t hm_allocator_in_use(void) {
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;

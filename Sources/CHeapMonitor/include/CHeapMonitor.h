@@ -19,6 +19,12 @@ static inline size_t hm_block_size(const void *ptr) {
     return hm_usable_size(ptr);
 }
 
+/// The block size at `ptr` when `ptr` looks like the start of a glibc block
+/// of at least `capacity` usable bytes (header plausible, within the
+/// allocator's rounding), else 0. Reads only the word before `ptr`, and only
+/// when it is on `ptr`'s own page: the page before may not be mapped.
+size_t hm_plausible_block_size(const void *ptr, size_t capacity);
+
 /// Whether the allocator is glibc's (`hm_glibc_chunk_headers`), for Swift callers.
 int hm_allocator_is_glibc(void);
 

@@ -10,7 +10,7 @@ struct EdgeLabeler: ~Copyable {
         let object = UnsafeRawPointer(bitPattern: source)!
         let layout = engine.objectLayout(HeapObject(object).metadata)
         switch layout.shape {
-        case .plain, .captures, .dataStorage:
+        case .plain, .captures, .ownedBuffer:
             for field in layout.fields {
                 let fieldLayout = engine.valueLayout(field.type)
                 if Self.holds(&engine, object + field.offset, fieldLayout, target) { return field.name }

@@ -84,7 +84,7 @@ extension SizingEngine {
         var nodes: [SizedNode] = []
         func add(_ node: SizedNode?) { if let node, node.size > 0 { nodes.append(node) } }
         switch layout.shape {
-        case .plain, .captures, .dataStorage:
+        case .plain, .captures, .ownedBuffer:
             for field in layout.fields {
                 add(valueNode(object + field.offset, field.type, name: field.name, level: level))
             }

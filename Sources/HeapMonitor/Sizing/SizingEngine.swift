@@ -98,7 +98,7 @@ struct SizingEngine: ~Copyable {
         case .dictionaryStorage(let key, let value, _, _): return !key.slots.isEmpty || !value.slots.isEmpty
         case .setStorage(let element, _, _): return !element.slots.isEmpty
         case .errorBox: return true
-        case .plain, .captures, .dataStorage: return false
+        case .plain, .captures, .ownedBuffer: return false
         }
     }
 
@@ -180,7 +180,7 @@ struct SizingEngine: ~Copyable {
                 let object = HeapObject(UnsafeRawPointer(bitPattern: batch[index])!)
                 total += object.allocatedBytes
                 let plan = batchPlans[index]
-                if case .dataStorage = plan.shape { claimOwnedBuffers(of: object.address, shape: plan.shape) }
+                if case .ownedBuffer = plan.shape { claimOwnedBuffers(of: object.address, shape: plan.shape) }
                 walkContents(of: object.address, plan)
             }
         }
@@ -223,15 +223,22 @@ struct SizingEngine: ~Copyable {
         }
     }
 
-    /// Counts heap blocks an object owns through a raw pointer (Foundation's
-    /// `Data` storage frees its bytes itself only when given no deallocator).
+    /// Counts heap blocks an object owns through a raw pointer.
     @discardableResult
     mutating func claimOwnedBuffers(of object: UnsafeRawPointer, shape: ObjectShape) -> Int {
-        guard case .dataStorage(let bytesOffset, let deallocatorOffset) = shape else { return 0 }
-        let bytes = object.load(fromByteOffset: bytesOffset, as: UInt.self)
-        let deallocator = object.load(fromByteOffset: deallocatorOffset, as: UInt.self)
-        guard bytes != 0, deallocator == 0, seen.insert(bytes) else { return 0 }
-        let size = hm_block_size(UnsafeRawPointer(bitPattern: bytes)!)
+        guard case .ownedBuffer(let pointerOffset, let ownership) = shape,
+              let buffer = object.load(fromByteOffset: pointerOffset, as: UnsafeRawPointer?.self) else { return 0 }
+        let size: Int
+        switch ownership {
+        case .unlessDeallocator(let offset):
+            // Foundation's `Data` frees its bytes itself only when given no deallocator.
+            guard object.load(fromByteOffset: offset, as: UInt.self) == 0 else { return 0 }
+            size = hm_block_size(buffer)
+        case .mallocBlock(let offset, let width):
+            let capacity = width == 4 ? Int(object.load(fromByteOffset: offset, as: UInt32.self)) : object.load(fromByteOffset: offset, as: Int.self)
+            size = hm_plausible_block_size(buffer, max(0, capacity))
+        }
+        guard size > 0, seen.insert(UInt(bitPattern: buffer)) else { return 0 }
         total += size
         return size
     }
@@ -262,7 +269,7 @@ struct SizingEngine: ~Copyable {
     mutating func walkContents(of object: UnsafeRawPointer, _ plan: ObjectPlan) {
         walk(object, plan.slots)
         switch plan.shape {
-        case .plain, .captures, .dataStorage:
+        case .plain, .captures, .ownedBuffer:
             break
         case .arrayStorage(let element, let elementsOffset, let indexing):
             let elements = element.slots

@@ -48,9 +48,10 @@ enum ObjectShape {
     case captures
     /// A boxed `Error`: its value's type is stored in the box.
     case errorBox
-    /// Foundation's `Data` storage: a malloc'd byte buffer it owns unless it was
-    /// given a deallocator.
-    case dataStorage(bytesOffset: Int, deallocatorOffset: Int)
+    /// A malloc'd buffer the object owns behind a raw pointer at `pointer`
+    /// (Foundation's `Data` storage, SwiftNIO's `ByteBuffer` storage, classes
+    /// registered with `Sizer.registerOwnedBuffer`).
+    case ownedBuffer(pointer: Int, ownership: BufferOwnership)
 }
 
 /// Where a container of tail-allocated elements keeps its count and, for a
@@ -85,6 +86,15 @@ struct ElementIndexing {
         for (position, slot) in first.enumerated() { body(slot, position) }
         for (offset, slot) in second.enumerated() { body(slot, first.count + offset) }
     }
+}
+
+/// How the sizer knows an object's raw buffer is its own malloc'd block.
+enum BufferOwnership {
+    /// Owned unless a deallocator is set (Foundation's `Data`).
+    case unlessDeallocator(offset: Int)
+    /// Owned when the pointer starts a glibc block of at least the capacity
+    /// stored at `offset` (`size` bytes wide).
+    case mallocBlock(capacityOffset: Int, capacitySize: Int)
 }
 
 /// Where `__RawDictionaryStorage` / `__RawSetStorage` keep their bookkeeping.
@@ -371,7 +381,12 @@ struct LayoutBuilder {
                                bitmapOffset: tailStart)
         }
         if descriptor?.name == "__DataStorage", let bytes = offset(of: "_bytes"), let deallocator = offset(of: "_deallocator") {
-            return .dataStorage(bytesOffset: bytes, deallocatorOffset: deallocator)
+            return .ownedBuffer(pointer: bytes, ownership: .unlessDeallocator(offset: deallocator))
+        }
+        if let registered = OwnedBuffers.fields(forClassNamed: metadata.name),
+           let pointer = offset(of: registered.pointer),
+           let capacity = fields.first(where: { $0.name == registered.capacity }), [4, 8].contains(capacity.type.size) {
+            return .ownedBuffer(pointer: pointer, ownership: .mallocBlock(capacityOffset: capacity.offset, capacitySize: capacity.type.size))
         }
         return .plain
     }

@@ -85,12 +85,32 @@ public final class Tracker: Sendable {
         startDraining()
     }
 
-    /// Tracks the class named `className` (`Module.Type`) like
-    /// `track(class:)` — also a class the program cannot name in code, such
-    /// as an internal class of a package it depends on.
+    /// Tracks the class named `className` (`Module.Type`, or nested:
+    /// `Module.Outer.Type`) like `track(class:)` — also a class the program
+    /// cannot name in code, such as an internal class of a package it
+    /// depends on (`NIOCore.ByteBuffer._Storage`).
     public func track(className: String, resolutionLevel: Int = 0, trace: Bool = false) throws {
-        guard let type = _typeByName(className) as? AnyClass else { throw HookError.unknownClass(className) }
+        guard let type = Self.loadedClass(named: className) else { throw HookError.unknownClass(className) }
         try track(class: type, resolutionLevel: resolutionLevel, trace: trace)
+    }
+
+    /// The class `Module.Type` or, nested in other types, `Module.Outer.Type`
+    /// (as SwiftNIO's `NIOCore.ByteBuffer._Storage`). The runtime looks up
+    /// only top-level names by text; nested ones are looked up by mangled
+    /// name, trying each kind of enclosing type (struct, class, enum).
+    static func loadedClass(named name: String) -> AnyClass? {
+        if let type = _typeByName(name) as? AnyClass { return type }
+        let parts = name.split(separator: ".").map(String.init)
+        guard parts.count > 2, parts.count <= 6, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 < 0x80 } }) else { return nil }
+        func mangled(_ part: String) -> String { "\(part.utf8.count)\(part)" }
+        var prefixes = [mangled(parts[0])]
+        for part in parts.dropFirst().dropLast() {
+            prefixes = prefixes.flatMap { prefix in ["V", "C", "O"].map { prefix + mangled(part) + $0 } }
+        }
+        for prefix in prefixes {
+            if let type = _typeByName(prefix + mangled(parts[parts.count - 1]) + "C") as? AnyClass { return type }
+        }
+        return nil
     }
 
     /// Changes a tracked object's resolution level, from the next snapshot on.

@@ -2,6 +2,9 @@ import ArgumentParser
 @testable import HeapMonitor
 import Testing
 
+struct LookupOuter { final class Inner {} }
+final class LookupOuterClass { enum Middle { final class Inner {} } }
+
 private struct Greet: ParsableCommand {
     @Option var name = "world"
     @Flag var loud = false
@@ -24,6 +27,14 @@ extension TrackerSuite {
             let shortLived = tracker.shortLivedObjects.first { $0.className.hasSuffix("ArgumentDecoder") }?.count ?? 0
             #expect(decoders.count + shortLived >= 5, "one decoder per parse at least")
             #expect(decoders.allSatisfy { !$0.isAlive })
+        }
+
+        /// Nested classes are found by name too (SwiftNIO's ByteBuffer
+        /// storage is `NIOCore.ByteBuffer._Storage`).
+        @Test func nestedClassesAreFoundByName() {
+            #expect(Tracker.loadedClass(named: "HeapMonitorTests.LookupOuter.Inner") == LookupOuter.Inner.self)
+            #expect(Tracker.loadedClass(named: "HeapMonitorTests.LookupOuterClass.Middle.Inner") == LookupOuterClass.Middle.Inner.self)
+            #expect(Tracker.loadedClass(named: "HeapMonitorTests.LookupOuter.Missing") == nil)
         }
 
         @Test func unknownNamesAreRefused() {

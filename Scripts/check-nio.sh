@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# SwiftNIO, code we did not write: its ByteBuffer storage class is tracked by
+# name, and ten 1 MiB buffers size as the 10 MiB they hold (their bytes sit
+# behind a raw pointer, which the sizer follows for this registered class).
+set -euo pipefail
+cd "$(dirname "$0")/../Examples/NIOSizing"
+swift build --scratch-path .build-nio >/dev/null
+line=$(.build-nio/debug/NIOSizing)
+echo "NIO: $line"
+read -r _ tracked _ tracked_bytes _ deep <<<"$line"
+mib=$((1 << 20))
+[[ $tracked -eq 10 ]] || { echo "FAIL: expected 10 tracked ByteBuffer storages"; exit 1; }
+(( tracked_bytes >= 10 * mib && tracked_bytes < 10 * mib + 100000 )) || { echo "FAIL: tracked bytes $tracked_bytes"; exit 1; }
+(( deep >= 10 * mib && deep < 10 * mib + 100000 )) || { echo "FAIL: deep size $deep"; exit 1; }
+echo "NIO check passed"
