@@ -33,11 +33,10 @@ struct DiffCommand: ParsableCommand {
         let stats = try options.load()
         let last = stats.profiles.count - 1
         let after = stats.profiles[last].snapshots
-        let to = try index(of: self.to, in: after, default: after.indices.last { after[$0].sizedObjects })
+        let to = try index(of: self.to, in: after, default: SnapshotChoice.lastSized(in: after))
         let before = stats.profiles[0].snapshots
         let from = try index(of: self.from, in: before,
-                             default: last == 0 ? before.indices.last { $0 < (to ?? 0) && before[$0].sizedObjects }
-                                                : before.indices.last { before[$0].sizedObjects })
+                             default: SnapshotChoice.lastSized(in: before, before: last == 0 ? to ?? 0 : nil))
         guard let from, let to else { throw ValidationError("there are not two snapshots that sized objects to compare") }
         guard let diff = stats.diff(from: from, in: 0, to: to, in: last) else { throw ValidationError("no snapshot \(from)") }
         try options.emit(diff) { StatsReport.diff(diff, in: stats, limit: limit) }

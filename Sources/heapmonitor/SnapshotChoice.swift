@@ -7,11 +7,16 @@ import HeapMonitor
 enum SnapshotChoice {
     static let help = "index (0 the first, -1 the last), description, last (the last that sized objects) or peak (the most tracked bytes)"
 
+    /// The last snapshot that sized objects, before `end` if given.
+    static func lastSized(in snapshots: [Profile.Snapshot], before end: Int? = nil) -> Int? {
+        snapshots.indices.last { $0 < (end ?? snapshots.count) && snapshots[$0].sizedObjects }
+    }
+
     /// The snapshot `text` names, or a usage error saying why there is none.
     static func index(_ text: String, in snapshots: [Profile.Snapshot]) throws -> Int {
         switch text {
         case "last":
-            guard let index = snapshots.indices.last(where: { snapshots[$0].sizedObjects }) else {
+            guard let index = lastSized(in: snapshots) else {
                 throw ValidationError("no snapshot sized any object")
             }
             return index
