@@ -8,7 +8,7 @@ import HeapMonitor
 ///     @OptionGroup var monitor: MonitorOptions
 ///     func run() throws {
 ///         let host = try HostMonitor(switches: monitor.switches(), classes: [Node.self])
-///         defer { host.finish() }
+///         defer { try? host.finish() }
 ///         …
 ///     }
 /// }

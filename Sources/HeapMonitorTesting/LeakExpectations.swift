@@ -49,10 +49,21 @@ enum LeakCheck {
             }
         }
         defer { if startedHere { tracker.stopWatchingForLeaks() } }
-        let before = Set(tracker.findLeaks().cycles.flatMap { $0.objects.map(\.address) })
+        let before = scan(tracker)
         let result = try body()
-        let leaked = tracker.findLeaks().cycles.filter { cycle in cycle.objects.contains { !before.contains($0.address) } }
-        return (result, leaked)
+        guard let before, let after = scan(tracker) else { return (result, []) }
+        let known = Set(before.flatMap { $0.objects.map(\.address) })
+        return (result, after.filter { cycle in cycle.objects.contains { !known.contains($0.address) } })
+    }
+
+    /// The leaked cycles now, or nil (recorded as an issue) when the scan failed.
+    private static func scan(_ tracker: Tracker) -> [LeakedCycle]? {
+        do {
+            return try tracker.findLeaks().cycles
+        } catch {
+            Issue.record(Comment(rawValue: "the leak scan failed: \(error)"))
+            return nil
+        }
     }
 
     /// Watches from now on if nothing does yet, and counts.

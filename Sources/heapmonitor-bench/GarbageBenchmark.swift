@@ -51,6 +51,9 @@ struct GarbageBenchmark: ParsableCommand {
 
     func run() throws {
         let tracker = Tracker.shared
+        // The in-process figure, comparable across versions; `live` sets it
+        // beside the forked one.
+        tracker.isolation = .inProcess
         tracker.clear()
         try tracker.startWatchingForLeaks()
         // A tree of four children per node, each attached through a shape;
@@ -75,7 +78,7 @@ struct GarbageBenchmark: ParsableCommand {
         }
 
         var scans: [LeakReport] = []
-        let time = medianNanoseconds(repetitions: repetitions, [{ scans.append(tracker.findLeaks()) }])[0]
+        let time = medianNanoseconds(repetitions: repetitions, [{ scans.append(try! tracker.findLeaks()) }])[0]
         let report = scans[scans.count - 1]
         withExtendedLifetime(root) {}
         let reported = Set(report.cycles.flatMap { $0.objects.map(\.address) })

@@ -33,6 +33,9 @@ struct ProfileBenchmark: ParsableCommand {
     func run() throws {
         let path = keep ?? "/tmp/heapmonitor-bench-\(getpid()).hmprof"
         let tracker = Tracker.shared
+        // The in-process figure, comparable across versions; `live` sets it
+        // beside the forked one.
+        tracker.isolation = .inProcess
         tracker.clear()
         try tracker.track(class: Blob.self)
         let blobs = (0..<objects).map(Blob.init)
@@ -41,7 +44,7 @@ struct ProfileBenchmark: ParsableCommand {
         for index in 0..<snapshots {
             // Grow a tenth of the objects between snapshots, so sizes change.
             if index > 0 { for blob in blobs[(index * objects / 10 % objects)...].prefix(objects / 10) { blob.payload.append(1) } }
-            tracker.createSnapshot("snapshot \(index)")
+            try! tracker.createSnapshot("snapshot \(index)")
             if let killAfter, index + 1 == killAfter { kill(getpid(), SIGKILL) }
         }
         tracker.stopProfile()

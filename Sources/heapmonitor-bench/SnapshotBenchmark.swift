@@ -20,6 +20,9 @@ struct SnapshotBenchmark: ParsableCommand {
 
     func run() throws {
         let tracker = Tracker.shared
+        // The in-process figure, comparable across versions; `live` sets it
+        // beside the forked one.
+        tracker.isolation = .inProcess
         tracker.clear()
         try tracker.track(class: Node.self)
         let root = buildNodeTree(count: objects)
@@ -28,7 +31,7 @@ struct SnapshotBenchmark: ParsableCommand {
         let times = medianNanoseconds(repetitions: repetitions, (0...2).map { level in
             {
                 try! tracker.track(class: Node.self, resolutionLevel: level)
-                bytes[level] = tracker.createSnapshot("level \(level)").trackedBytes
+                bytes[level] = try! tracker.createSnapshot("level \(level)").trackedBytes
                 tracker.discardSnapshots()
             }
         }).map { $0 / Double(objects) }

@@ -49,22 +49,21 @@ struct Minibuild: ParsableCommand {
         }
         let host = try HostMonitor(switches: try monitor.switches(),
                                    classes: [Node.self, Environment.self, Action.self])
-        host.instant("startup")
+        try host.instant("startup")
         let root = project ?? makeDefaultProject(modules: modules, filesPerModule: files, minimumKiB: fileKib)
         do {
             let graph = DependencyGraph(root: root, environment: Environment(), weakListener: weakListener)
             graph.reading = hashInBlocks ? .blocks : releaseContents ? .releaseContents : .keepContents
             graph.scan()
-            host.instant("after reading the project")
+            try host.instant("after reading the project")
             let commands = graph.build()
             graph.environment.set("CFLAGS", "-O3")
-            host.instant("after building")
+            try host.instant("after building")
             print("minibuild: built \(commands.count) targets in \(project ?? "a generated project"); "
                   + "\(graph.outdated.count) outdated by the new CFLAGS")
         }
-        host.instant("after releasing the graph")
+        try host.instant("after releasing the graph")
         if project == nil { removeProject(root) }
-        let problems = host.finish()
-        if !problems.isEmpty { throw ExitCode(1) }
+        do { try host.finish() } catch { throw ExitCode(1) }
     }
 }

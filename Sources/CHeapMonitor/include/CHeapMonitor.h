@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "CHeapHooks.h"
+#include "CHeapIsolation.h"
 
 /// Whether the allocator is glibc's, whose chunk header holds the block size
 /// (checked once at load time against `malloc_usable_size`).

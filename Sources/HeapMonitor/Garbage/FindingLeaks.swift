@@ -61,14 +61,36 @@ extension Tracker {
     /// them. While a profile is written, the report goes into it too. An
     /// object that is reachable from anywhere else — a variable, a
     /// global, a live object, C memory — is never reported.
-    public func findLeaks() -> LeakReport {
-        state.withLock { state in
+    ///
+    /// With the default `isolation` the scan runs in a forked child that sees
+    /// the heap frozen at one instant, so it may run while other threads
+    /// work (a server under load).
+    ///
+    /// - Throws: `AnalysisError` when the child crashed, timed out or could
+    ///   not be forked; nothing is recorded then.
+    public func findLeaks() throws(AnalysisError) -> LeakReport {
+        try state.withLock { (state) throws(AnalysisError) -> LeakReport in
             state.drain()
             var candidates = Array(state.watched.keys)
+            var classes = Set(state.watched.values)
             for record in 0..<state.records.count where state.records.deaths[record] == 0 {
                 candidates.append(state.records.addresses[record])
+                classes.insert(state.records.classes[record])
             }
-            let report = LeakFinder.report(candidates: candidates)
+            let report: LeakReport
+            if let timeout = state.isolation.timeout {
+                state.warmLayouts(forClasses: classes)
+                let bytes = try state.runIsolated(timeout: timeout) { state in
+                    var encoder = ByteEncoder()
+                    encoder.leakReport(LeakFinder.report(candidates: candidates, layouts: state.layouts))
+                    return encoder.bytes
+                }
+                report = try IsolatedRun.decode(bytes) { (decoder) throws(ProfileError.Problem) in
+                    try decoder.leakReport()
+                }
+            } else {
+                report = LeakFinder.report(candidates: candidates, layouts: state.layouts)
+            }
             state.writeLeaks(report)
             return report
         }
@@ -77,8 +99,8 @@ extension Tracker {
 
 /// Builds a `LeakReport` from a set of candidate objects.
 enum LeakFinder {
-    static func report(candidates: [UInt]) -> LeakReport {
-        var engine = SizingEngine()
+    static func report(candidates: [UInt], layouts: LayoutBuilder? = nil) -> LeakReport {
+        var engine = SizingEngine(checkingAddresses: true, layouts: layouts)
         let graph = ObjectGraph(candidates: candidates, engine: &engine)
         let scanner = LeakScanner(graph: graph)
         let garbage = scanner.garbage()
@@ -87,7 +109,7 @@ enum LeakFinder {
             return LeakReport(cycles: [], objectsScanned: graph.candidateCount, graphNodes: graph.count)
         }
         // What garbage references but is alive belongs to someone else.
-        var sizer = SizingEngine()
+        var sizer = SizingEngine(checkingAddresses: true, layouts: engine.layouts)
         for node in 0..<graph.count where garbage[node] {
             for target in graph.edges(of: node) where !garbage[Int(target)] { sizer.exclude(graph.addresses[Int(target)]) }
         }

@@ -29,7 +29,8 @@ struct ObjectGraph {
     /// reference slot are left out: they close no cycle).
     init(candidates: [UInt], engine: inout SizingEngine) {
         addresses.reserveCapacity(candidates.count * 2)
-        for address in candidates where HeapObject.isPlausible(address) { _ = add(address) }
+        // A candidate that died unseen, or is in its deinit, is not read.
+        for address in candidates where engine.isLiveObject(address) { _ = add(address) }
         candidateCount = addresses.count
         var references: [UInt] = []
         var next = 0
@@ -37,6 +38,7 @@ struct ObjectGraph {
             references.removeAll(keepingCapacity: true)
             engine.directReferences(ofObject: addresses[next], into: &references)
             for target in references {
+                guard engine.isReadableObject(target) else { continue }
                 let object = HeapObject(UnsafeRawPointer(bitPattern: target)!)
                 if object.isImmortal { continue }
                 if let known = index[target] {

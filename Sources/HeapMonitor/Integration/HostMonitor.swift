@@ -63,33 +63,43 @@ public final class HostMonitor {
 
     /// One of the host's instants: a snapshot with `--debug=memory` (sizing
     /// tracked objects with `--debug=heapmonitor`, process memory only
-    /// otherwise). Between instants, `--debug=memory` also records process
-    /// memory in the background every `backgroundInterval`.
+    /// otherwise), returned; nil without `--debug=memory`. Between instants,
+    /// `--debug=memory` also records process memory in the background every
+    /// `backgroundInterval`.
     ///
-    /// With `--debug=heapmonitor`, call it where no other thread changes or
-    /// frees tracked objects (between phases of a build, not in the middle of
-    /// a server's request handling): sizing reads them without retaining.
-    public func instant(_ description: String) {
-        guard switches.takesSnapshots else { return }
-        _ = tracker.takeSnapshot(description, sizingObjects: switches.tracksObjects)
+    /// Objects are sized where the tracker's `isolation` says — in a forked
+    /// child by default, so an instant may come while other threads work.
+    ///
+    /// - Throws: `AnalysisError` when sizing failed; the host goes on.
+    @discardableResult
+    public func instant(_ description: String) throws(AnalysisError) -> Snapshot? {
+        guard switches.takesSnapshots else { return nil }
+        return try tracker.takeSnapshot(description, sizingObjects: switches.tracksObjects)
     }
 
     /// Ends the run: a last snapshot when objects are tracked, per-instance
     /// and per-class statistics, the memory at the instants, the profile (or
-    /// HTML report), the garbage report and graph. Returns problems met on
-    /// the way (files that could not be written or read back).
-    @discardableResult
-    public func finish() -> [String] {
-        guard !finished else { return [] }
+    /// HTML report), the garbage report and graph. Whatever fails, the rest
+    /// is still done: the statistics are printed and the profile is closed.
+    ///
+    /// - Throws: `FinishError`, listing what failed on the way.
+    public func finish() throws(FinishError) {
+        guard !finished else { return }
         finished = true
-        var problems: [String] = []
+        var failure = FinishError()
         if switches.takesSnapshots { tracker.stopPeriodicSnapshots() }
-        if switches.tracksObjects { tracker.createSnapshot("end") }
+        if switches.tracksObjects {
+            do { try tracker.createSnapshot("end") } catch { failure.analyses.append(error) }
+        }
         if switches.findsGarbage {
-            let report = tracker.findLeaks()
-            if switches.printsGarbage { standardOutput(report.description) }
-            if let path = switches.garbageGraphPath {
-                do { try report.writeDOT(to: path) } catch { problems.append(error.description) }
+            do {
+                let report = try tracker.findLeaks()
+                if switches.printsGarbage { standardOutput(report.description) }
+                if let path = switches.garbageGraphPath {
+                    do { try report.writeDOT(to: path) } catch { failure.files.append(error.description) }
+                }
+            } catch {
+                failure.analyses.append(error)
             }
             tracker.stopWatchingForLeaks()
         }
@@ -103,14 +113,27 @@ public final class HostMonitor {
                     standardOutput("HeapMonitor: process memory\n" + StatsReport.memory(profile, background: false))
                 }
             } catch {
-                problems.append(error.description)
+                failure.files.append(error.description)
                 if switches.tracksObjects { standardOutput(Self.statistics(fromTracker: tracker)) }
             }
         }
-        if profilePath != nil, let failure = tracker.stopProfile() { problems.append(failure) }
+        if profilePath != nil, let problem = tracker.stopProfile() { failure.files.append(problem) }
         if temporaryProfile, let profilePath { unlink(profilePath) }
-        for problem in problems { standardOutput("heapmonitor: \(problem)") }
-        return problems
+        for problem in failure.problems { standardOutput("heapmonitor: \(problem)") }
+        if !failure.problems.isEmpty { throw failure }
+    }
+
+    /// What went wrong in `finish()`; everything else was done.
+    public struct FinishError: Error, Hashable, Sendable, CustomStringConvertible {
+        /// Analyses that have no result: the last snapshot, the leak scan.
+        public var analyses: [AnalysisError] = []
+        /// Files that could not be written or read back, each a sentence.
+        public var files: [String] = []
+
+        /// Every problem as a sentence, analyses first.
+        public var problems: [String] { analyses.map(\.description) + files }
+
+        public var description: String { problems.joined(separator: "; ") }
     }
 
     private static func statistics(_ stats: MemStats) -> String {

@@ -181,25 +181,13 @@ private struct ProfileReader {
                                    allocatorBytes: try body.int("allocator bytes"))
         var snapshot = Profile.Snapshot(time: time, description: description, memory: memory,
                                         monitorBytes: try body.int("monitor bytes"), liveObjectCount: try body.int("live count"))
-        let count = try body.count(of: "sized objects", minimumBytes: 4)
-        snapshot.objectIDs.reserveCapacity(count)
-        snapshot.sizes.reserveCapacity(count)
-        snapshot.flatSizes.reserveCapacity(count)
-        var previous = -1
-        for _ in 0..<count {
-            let id = previous + 1 + (try body.int(max: profile.objects.count, "object id step"))
-            guard id < profile.objects.count else { throw .malformed("snapshot names object \(id) of \(profile.objects.count)") }
-            previous = id
-            snapshot.objectIDs.append(Int32(id))
-            snapshot.sizes.append(try body.int("size"))
-            snapshot.flatSizes.append(try body.int("flat size"))
-            let referents = try body.count(of: "referents", minimumBytes: 6)
-            if referents > 0 {
-                var nodes: [SizedNode] = []
-                for _ in 0..<referents { nodes.append(try Self.node(&body, depth: 1)) }
-                snapshot.referents[id] = nodes
-            }
+        try body.objectSizes(idLimit: profile.objects.count) { object in
+            snapshot.objectIDs.append(Int32(object.object))
+            snapshot.sizes.append(object.size)
+            snapshot.flatSizes.append(object.flatSize)
+            if !object.referents.isEmpty { snapshot.referents[object.object] = object.referents }
         }
+        let count = snapshot.objectIDs.count
         let censusCount = try body.count(of: "census rows", minimumBytes: 4)
         for _ in 0..<censusCount {
             snapshot.census.append(CensusEntry(className: try body.string(), liveCount: try body.int("live count"),
@@ -226,33 +214,7 @@ private struct ProfileReader {
 
     private mutating func readLeaks(_ body: inout ByteDecoder) throws(ProfileError.Problem) {
         let time = Self.seconds(try body.varint())
-        let scanned = try body.int("objects scanned"), nodes = try body.int("graph nodes")
-        var cycles: [LeakedCycle] = []
-        for _ in 0..<(try body.count(of: "cycles", minimumBytes: 3)) {
-            let bytes = try body.int("bytes")
-            var objects: [LeakedObject] = []
-            for _ in 0..<(try body.count(of: "cycle objects", minimumBytes: 3)) {
-                objects.append(LeakedObject(typeName: try body.string(), address: UInt(try body.varint()), size: try body.int("size")))
-            }
-            var edges: [LeakedEdge] = []
-            for _ in 0..<(try body.count(of: "cycle edges", minimumBytes: 3)) {
-                let from = try body.int(max: objects.count - 1, "edge start"), to = try body.int(max: objects.count - 1, "edge end")
-                edges.append(LeakedEdge(from: from, to: to, path: try body.string()))
-            }
-            cycles.append(LeakedCycle(objects: objects, edges: edges, bytes: bytes))
-        }
-        profile.leakScans.append(Profile.LeakScan(time: time, report: LeakReport(cycles: cycles, objectsScanned: scanned, graphNodes: nodes)))
-    }
-
-    private static func node(_ body: inout ByteDecoder, depth: Int) throws(ProfileError.Problem) -> SizedNode {
-        guard depth <= ProfileFormat.maximumTreeDepth else { throw .malformed("a referent tree is nested too deep") }
-        let name = try body.string(), typeName = try body.string()
-        let size = try body.int("size"), flat = try body.int("flat size")
-        let opaque = try body.byte() != 0
-        let count = try body.count(of: "referents", minimumBytes: 6)
-        var referents: [SizedNode] = []
-        for _ in 0..<count { referents.append(try node(&body, depth: depth + 1)) }
-        return SizedNode(name: name, typeName: typeName, size: size, flatSize: flat, referents: referents, isOpaque: opaque)
+        profile.leakScans.append(Profile.LeakScan(time: time, report: try body.leakReport()))
     }
 
     private static func seconds(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1e9 }

@@ -65,19 +65,6 @@ struct ProfileWriter: ~Copyable {
     static func nanoseconds(_ seconds: Double) -> UInt64 { seconds > 0 ? UInt64(seconds * 1e9) : 0 }
 }
 
-extension ByteEncoder {
-    /// A referent tree node and its referents, depth first.
-    mutating func node(_ node: SizedNode) {
-        string(node.name)
-        string(node.typeName)
-        varint(node.size)
-        varint(node.flatSize)
-        byte(node.isOpaque ? 1 : 0)
-        varint(node.referents.count)
-        for referent in node.referents { self.node(referent) }
-    }
-}
-
 extension TrackerState {
     /// Writes what the profile lacks and the snapshot, then flushes.
     mutating func writeProfile(_ snapshot: Snapshot) {
@@ -128,16 +115,7 @@ extension TrackerState {
             encoder.varint(snapshot.memory.allocatorBytes)
             encoder.varint(snapshot.monitorBytes)
             encoder.varint(snapshot.liveObjectCount)
-            encoder.varint(snapshot.objects.count)
-            var previous = -1
-            for object in snapshot.objects {
-                encoder.varint(object.object - previous - 1)
-                previous = object.object
-                encoder.varint(object.size)
-                encoder.varint(object.flatSize)
-                encoder.varint(object.referents.count)
-                for referent in object.referents { encoder.node(referent) }
-            }
+            encoder.objectSizes(snapshot.objects)
             encoder.varint(snapshot.census.count)
             for entry in snapshot.census {
                 encoder.string(entry.className)
@@ -163,24 +141,7 @@ extension TrackerState {
         guard var writer = profile.take() else { return }
         writer.record(.leaks) { encoder in
             encoder.varint(ProfileWriter.nanoseconds(MonitorClock.elapsed))
-            encoder.varint(report.objectsScanned)
-            encoder.varint(report.graphNodes)
-            encoder.varint(report.cycles.count)
-            for cycle in report.cycles {
-                encoder.varint(cycle.bytes)
-                encoder.varint(cycle.objects.count)
-                for object in cycle.objects {
-                    encoder.string(object.typeName)
-                    encoder.varint(UInt64(object.address))
-                    encoder.varint(object.size)
-                }
-                encoder.varint(cycle.edges.count)
-                for edge in cycle.edges {
-                    encoder.varint(edge.from)
-                    encoder.varint(edge.to)
-                    encoder.string(edge.path)
-                }
-            }
+            encoder.leakReport(report)
         }
         writer.flush()
         profile = consume writer

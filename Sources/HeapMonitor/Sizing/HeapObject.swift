@@ -26,6 +26,14 @@ struct HeapObject: Hashable {
         refCountBits >> 33 == 0
     }
 
+    /// The runtime is running the object's deinit (or destroying it): its
+    /// fields may be released already. Bit 32 of the strong count word, in
+    /// the side table's copy once the object has one.
+    var isDeiniting: Bool {
+        let bits = sideTable.map { $0.load(fromByteOffset: 8, as: UInt64.self) } ?? refCountBits
+        return bits & (1 << 32) != 0
+    }
+
     /// The side table the runtime allocates once an object is weakly referenced.
     var sideTable: UnsafeRawPointer? {
         let bits = refCountBits

@@ -70,6 +70,7 @@ extension SizingEngine {
     }
 
     static func displayName(of layout: TypeLayout) -> String {
+        if layout.isUnreadable { return "unreadable object" }
         switch layout.metadata.kind {
         // Closure contexts are named for their function type by the caller;
         // reached otherwise, these objects are boxes (captured `var`s, indirect

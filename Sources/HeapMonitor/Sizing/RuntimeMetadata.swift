@@ -228,6 +228,25 @@ struct ContextDescriptor: Hashable, @unchecked Sendable {
 
     private var flags: UInt32 { pointer.load(as: UInt32.self) }
     var isGeneric: Bool { flags & 0x80 != 0 }
+
+    /// Whether the type's generic parameters include a pack (`each T`).
+    /// Resolving its field types hands the runtime pack arguments it checks
+    /// with a fatal error ("Expected a metadata pack but got metadata") when
+    /// they are not laid out exactly as it expects, so they are never
+    /// resolved: such a type is sized flat and marked opaque.
+    var hasTypePacks: Bool {
+        guard isGeneric else { return false }
+        // The generic context header follows the descriptor's fixed fields
+        // (44 bytes for classes, 28 for structs and enums); its flags are the
+        // header's last 16 bits, bit 0 "has type packs".
+        let header: Int
+        switch flags & 0x1F {
+        case 16: header = 44
+        case 17, 18: header = 28
+        default: return true  // not a type this sizer reads generically
+        }
+        return pointer.load(fromByteOffset: header + 14, as: UInt16.self) & 1 != 0
+    }
     var hasResilientSuperclass: Bool { flags & (1 << 29) != 0 }
 
     var name: String {
@@ -319,6 +338,7 @@ struct MangledName {
     /// resolve it (lowered function types, boxes, unbound generic parameters).
     func resolve(in context: ContextDescriptor? = nil, genericArguments: UnsafeRawPointer? = nil) -> Metadata? {
         if mentionsPack && genericArguments == nil { return nil }
+        if let context, context.hasTypePacks { return nil }
         return hm_type_by_mangled_name(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), length,
                                 context.map { $0.pointer },
                                 genericArguments?.assumingMemoryBound(to: UnsafeRawPointer?.self))

@@ -4,10 +4,17 @@ import CHeapMonitor
 /// `TypeLayout`s, counts each heap block once, and keeps pending objects on an
 /// explicit stack so that a long chain cannot overflow the thread's stack.
 ///
-/// It reads memory without retaining, so the graph must not change while it
-/// runs (the tracker sizes at safe points).
+/// It reads memory without retaining. Every word taken for metadata is
+/// checked before it is read through (`MetadataCheck`). An engine made with
+/// `checkingAddresses` also proves each object's header readable and skips
+/// objects in their deinit: for heaps that may hold dangling references — a
+/// forked child's frozen image of a running program, or a leak scan.
 struct SizingEngine: ~Copyable {
-    var layouts = LayoutBuilder()
+    var layouts: LayoutBuilder
+    /// Readable memory, when addresses are checked (kept alive for `map`).
+    private let memory: MemoryMap?
+    /// `memory`'s C map, read in hot loops without reference counting.
+    private let map: UnsafeMutablePointer<hm_memory_map>?
     /// Heap blocks already counted, across calls, except uniquely referenced
     /// objects reached through an object (see `HeapObject.isUniquelyReferenced`).
     var seen = AddressSet()
@@ -28,7 +35,35 @@ struct SizingEngine: ~Copyable {
     /// Direct-mapped memo in front of `layouts` for the per-object lookup.
     private var memo = LayoutMemo()
 
-    init() {}
+    /// An engine; `layouts` built earlier are reused (their checks start
+    /// afresh, against memory as it is now).
+    init(checkingAddresses: Bool = false, layouts: LayoutBuilder? = nil) {
+        memory = checkingAddresses ? MemoryMap() : nil
+        map = memory?.map
+        self.layouts = layouts ?? LayoutBuilder()
+        self.layouts.check = MetadataCheck(memory: memory)
+    }
+
+    /// Whether the object at `address` may be read: with checked addresses,
+    /// its block header and heap header are mapped and it is not being
+    /// deinitialised (its fields may already be released).
+    @inline(__always)
+    func isReadableObject(_ address: UInt) -> Bool {
+        guard let map else { return true }
+        guard hm_memory_map_contains(map, address &- 8, 24, 0) != 0 else { return false }
+        let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
+        if let sideTable = object.sideTable {
+            guard hm_memory_map_contains(map, UInt(bitPattern: sideTable), 16, 0) != 0 else { return false }
+        }
+        return object.isImmortal || !object.isDeiniting
+    }
+
+    /// Whether the object at `address` is a live object whose type the
+    /// sizer can read.
+    mutating func isLiveObject(_ address: UInt) -> Bool {
+        guard HeapObject.isPlausible(address), isReadableObject(address) else { return false }
+        return objectPlan(HeapObject(UnsafeRawPointer(bitPattern: address)!).metadata).isReadable
+    }
 
     deinit {
         batch.deallocate()
@@ -63,6 +98,7 @@ struct SizingEngine: ~Copyable {
     /// Returns its size and its own block's size.
     mutating func heapSize(ofExcluded address: UInt) -> (size: Int, flatSize: Int) {
         let before = total
+        guard isLiveObject(address) else { return (0, 0) }
         guard var flat = claim(address, excludedToo: true), flat > 0 else { return (0, 0) }
         let object = UnsafeRawPointer(bitPattern: address)!
         let plan = objectPlan(HeapObject(object).metadata)
@@ -121,7 +157,7 @@ struct SizingEngine: ~Copyable {
     /// table), or nil when it was counted before. Its contents are not walked.
     /// An excluded object is claimed only when `excluded` says it may be.
     mutating func claim(_ address: UInt, excludedToo: Bool = false) -> Int? {
-        guard HeapObject.isPlausible(address) else { return nil }
+        guard isLiveObject(address) else { return nil }
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
         if object.isImmortal { return 0 }
         guard seen.insert(address) || (excludedToo && excluded.contains(address)) else { return nil }
@@ -171,6 +207,7 @@ struct SizingEngine: ~Copyable {
                 guard let address = admit(batch[index]) else { continue }
                 let object = UnsafeRawPointer(bitPattern: address)!
                 let plan = objectPlan(HeapObject(object).metadata)
+                guard plan.isReadable else { continue }
                 Self.prefetchContents(of: object, plan.shape)
                 batch[accepted] = address
                 (batchPlans + accepted).initialize(to: plan)
@@ -193,6 +230,7 @@ struct SizingEngine: ~Copyable {
     @inline(__always)
     private mutating func admit(_ tagged: UInt) -> UInt? {
         let address = tagged & ~Self.viaRoot
+        guard isReadableObject(address) else { return nil }
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
         if object.isImmortal { return nil }
         if tagged & Self.viaRoot != 0 || !object.isUniquelyReferenced {
@@ -451,10 +489,13 @@ struct SizingEngine: ~Copyable {
 struct ObjectPlan {
     let slots: UnsafeBufferPointer<Slot>
     let shape: ObjectShape
+    /// False when the object's metadata failed its check: not an object.
+    let isReadable: Bool
 
     init(_ layout: TypeLayout) {
         slots = layout.frozenSlots
         shape = layout.shape
+        isReadable = !layout.isUnreadable
     }
 }
 

@@ -123,6 +123,9 @@ final class TypeLayout {
     fileprivate(set) var shape: ObjectShape = .plain
     /// Part of the type could not be introspected; it is sized flat only.
     fileprivate(set) var isOpaque = false
+    /// The word taken for metadata failed `MetadataCheck`: a dangling
+    /// reference or another kind of memory. Nothing of it is read or counted.
+    fileprivate(set) var isUnreadable = false
 
     /// Multi-payload enums may keep their tag in the payload's spare bits, so
     /// their payload is read from a projected copy.
@@ -153,14 +156,20 @@ extension Unmanaged where Instance == TypeLayout {
 
 /// Builds `TypeLayout`s from runtime metadata and keeps them. Each sizer owns
 /// one, so no lock is needed; a layout costs microseconds, once per type.
+/// Metadata read from memory is checked (`MetadataCheck`) before a layout is
+/// built from it.
 struct LayoutBuilder {
+    var check: MetadataCheck
     /// Layouts of values of a type (for a class type: the reference).
     private var valueLayouts: [Metadata: TypeLayout] = [:]
     /// Layouts of heap objects by their metadata (class instances, boxes, contexts).
     private var objectLayouts: [Metadata: TypeLayout] = [:]
 
+    init(memory: MemoryMap? = nil) { check = MetadataCheck(memory: memory) }
+
     mutating func layout(for metadata: Metadata) -> TypeLayout {
         if let known = valueLayouts[metadata] { return known }
+        guard check.isTypeMetadata(metadata.pointer) else { return unreadable(metadata, in: &valueLayouts) }
         let layout = TypeLayout(metadata: metadata, size: metadata.size)
         // Registered before its parts so that a recursive enum finds itself.
         valueLayouts[metadata] = layout
@@ -171,9 +180,18 @@ struct LayoutBuilder {
 
     mutating func objectLayout(for metadata: Metadata) -> TypeLayout {
         if let known = objectLayouts[metadata] { return known }
+        guard check.isObjectMetadata(metadata.pointer) else { return unreadable(metadata, in: &objectLayouts) }
         let layout = makeObjectLayout(metadata)
         layout.freeze()
         objectLayouts[metadata] = layout
+        return layout
+    }
+
+    private func unreadable(_ metadata: Metadata, in layouts: inout [Metadata: TypeLayout]) -> TypeLayout {
+        let layout = TypeLayout(metadata: metadata, size: 0)
+        layout.isUnreadable = true
+        layout.freeze()
+        layouts[metadata] = layout
         return layout
     }
 

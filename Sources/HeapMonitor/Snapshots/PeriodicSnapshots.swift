@@ -5,10 +5,11 @@ extension Tracker {
     /// `stopPeriodicSnapshots()`, replacing periodic snapshots started before.
     ///
     /// By default a periodic snapshot records the process's memory, the live
-    /// tracked objects' count and the census, and sizes nothing: it is safe
-    /// while other threads change and free tracked objects. With
-    /// `sizingObjects: true` it also sizes every tracked object, which is safe
-    /// only while no other thread changes or frees them (as the seed warns).
+    /// tracked objects' count and the census, and sizes nothing. With
+    /// `sizingObjects: true` it also sizes every tracked object, where the
+    /// tracker's `isolation` says: in a forked child by default, which is
+    /// safe while other threads change and free them; a sized snapshot whose
+    /// child fails is skipped.
     ///
     /// - Parameters:
     ///   - interval: Time between snapshots (at least 1 ms).
@@ -22,7 +23,7 @@ extension Tracker {
         timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds),
                        leeway: .nanoseconds(nanoseconds / 10))
         timer.setEventHandler { [unowned self] in
-            _ = takeSnapshot(description, sizingObjects: sizingObjects, isBackground: true)
+            _ = try? takeSnapshot(description, sizingObjects: sizingObjects, isBackground: true)
         }
         timer.resume()
         setSnapshotTimer(timer)

@@ -8,23 +8,31 @@ extension Tracker {
     /// includes another tracked object. Each object's referents are sized
     /// down to its resolution level.
     ///
-    /// Call it where tracked objects are not being changed or freed by other
-    /// threads: sizing reads them without retaining them.
+    /// With the default `isolation` the objects are sized in a forked child
+    /// that sees the heap frozen at one instant, so other threads may go on
+    /// changing and freeing them; the snapshot returned is this call's own.
+    ///
+    /// - Throws: `AnalysisError` when the child crashed, timed out or could
+    ///   not be forked; nothing is recorded then.
     @discardableResult
-    public func createSnapshot(_ description: String = "") -> Snapshot {
-        takeSnapshot(description, sizingObjects: true)
+    public func createSnapshot(_ description: String = "") throws(AnalysisError) -> Snapshot {
+        try takeSnapshot(description, sizingObjects: true)
     }
 
-    func takeSnapshot(_ description: String, sizingObjects: Bool, isBackground: Bool = false) -> Snapshot {
+    /// A snapshot; one that records memory only reads nothing of the heap and
+    /// never fails.
+    func takeSnapshot(_ description: String, sizingObjects: Bool, isBackground: Bool = false)
+        throws(AnalysisError) -> Snapshot {
         let census = censusIsOn ? census() : []
-        return state.withLock { state in
+        return try state.withLock { (state) throws(AnalysisError) -> Snapshot in
             state.drain()
             // Only a snapshot that lists objects makes them permanent records:
             // memory-only background snapshots every few milliseconds would
             // otherwise keep a record of every object that outlived one.
             if sizingObjects { state.records.stabilise() }
-            let objects = sizingObjects ? state.sizeLiveObjects() : []
-            let snapshot = Snapshot(description: description, time: MonitorClock.elapsed, memory: isBackground ? .sampled() : .current(),
+            let objects = sizingObjects ? try state.sizeLiveObjects(isolation: state.isolation) : []
+            let snapshot = Snapshot(description: description, time: MonitorClock.elapsed,
+                                    memory: isBackground ? .sampled() : .current(),
                                     monitorBytes: state.monitorBytes, liveObjectCount: state.records.liveCount,
                                     objects: objects, census: census, sizedObjects: sizingObjects,
                                     isBackground: isBackground)
@@ -39,18 +47,38 @@ extension Tracker {
 }
 
 extension TrackerState {
-    /// The sizes of the live tracked objects, in registration order.
+    /// The sizes of the live tracked objects, in registration order, computed
+    /// where `isolation` says.
+    mutating func sizeLiveObjects(isolation: AnalysisIsolation) throws(AnalysisError) -> [Snapshot.ObjectSize] {
+        guard let timeout = isolation.timeout else { return sizeLiveObjects() }
+        warmLayouts(forClasses: Set(records.liveClassIndexes))
+        let bytes = try runIsolated(timeout: timeout) { state in
+            var encoder = ByteEncoder()
+            encoder.objectSizes(state.sizeLiveObjects())
+            return encoder.bytes
+        }
+        let idLimit = records.count
+        return try IsolatedRun.decode(bytes) { (decoder) throws(ProfileError.Problem) in
+            var objects: [Snapshot.ObjectSize] = []
+            try decoder.objectSizes(idLimit: idLimit) { objects.append($0) }
+            return objects
+        }
+    }
+
+    /// The sizes of the live tracked objects, in registration order, read here.
     mutating func sizeLiveObjects() -> [Snapshot.ObjectSize] {
+        var engine = SizingEngine(checkingAddresses: true, layouts: layouts)
         var live: [Int] = []
         live.reserveCapacity(records.liveCount)
         for record in 0..<records.count where records.deaths[record] == 0 {
             // A record whose object no longer has its class's metadata was freed
-            // unseen (its death event is late): never read it.
+            // unseen (its death event is late), and one in its deinit is
+            // being torn down: never read them.
             let address = records.addresses[record]
+            guard engine.isReadableObject(address) else { continue }
             let metadata = UnsafeRawPointer(bitPattern: address)!.load(as: UnsafeRawPointer.self)
             if metadata == classMetadata[Int(records.classes[record])] { live.append(record) }
         }
-        var engine = SizingEngine()
         for record in live { engine.exclude(records.addresses[record]) }
         var sizes: [Snapshot.ObjectSize] = []
         sizes.reserveCapacity(live.count)

@@ -23,6 +23,11 @@ struct TrackedRecords {
     var count: Int { addresses.count }
     var liveCount: Int { index.count }
 
+    /// The classes of the live records.
+    var liveClassIndexes: [UInt32] {
+        (0..<count).compactMap { deaths[$0] == 0 ? classes[$0] : nil }
+    }
+
     /// Appends a record for a live object; an earlier occupant of its address
     /// (whose death event is still on its way) is dead by now: its record is
     /// returned.

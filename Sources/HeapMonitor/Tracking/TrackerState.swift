@@ -37,6 +37,11 @@ struct TrackerState: ~Copyable {
     /// address → class index.
     var watched: [UInt: UInt32] = [:]
     private var watchedOnly: [UInt32: Bool] = [:]
+    /// Where analyses that read the heap run, and how the last forked one went.
+    var isolation = AnalysisIsolation.forked
+    var lastIsolatedAnalysis: IsolatedAnalysis?
+    /// Layouts of the classes met so far, kept across analyses.
+    var layouts = LayoutBuilder()
 
     // Classes met in events, by index.
     private(set) var classMetadata: [UnsafeRawPointer] = []

@@ -22,12 +22,12 @@ extension TrackerSuite {
             try tracker.track(class: Gadget.self)
             var gadgets = (1...keep(20)).map { Gadget($0 * 100) }
             try tracker.startProfile(at: path)
-            tracker.createSnapshot("before")
+            try tracker.createSnapshot("before")
             gadgets.removeLast(5)
             gadgets.append(Gadget(5000))
-            tracker.createSnapshot("after")
+            try tracker.createSnapshot("after")
             // A background snapshot last: diff's defaults skip it.
-            _ = tracker.takeSnapshot("background", sizingObjects: false, isBackground: true)
+            _ = try tracker.takeSnapshot("background", sizingObjects: false, isBackground: true)
             tracker.stopProfile()
             _ = keep(gadgets)
 
@@ -57,7 +57,7 @@ extension TrackerSuite {
             defer { unlink(secondRun) }
             try tracker.startProfile(at: secondRun)
             gadgets.removeFirst(10)
-            tracker.createSnapshot("second run")
+            try tracker.createSnapshot("second run")
             tracker.stopProfile()
             let runs = try heapmonitor(["diff", path, secondRun])
             #expect(runs.status == 0 && runs.output.contains(path) && runs.output.contains(secondRun) && !runs.output.contains("freed"))

@@ -57,7 +57,7 @@ extension TrackerSuite {
             try tracker.startWatchingForLeaks()
             defer { tracker.stopWatchingForLeaks() }
             let names = injectors[index].inject()
-            let report = tracker.findLeaks()
+            let report = try tracker.findLeaks()
             #expect(report.cycles.count == 1, "\(injectors[index].name): \(report.description)")
             let cycle = try #require(report.cycles.first)
             for name in names {
@@ -76,7 +76,7 @@ extension TrackerSuite {
                 let parent = Parent()
                 parent.children = [Child(nil), Child(nil), Child(nil), Child(parent)]
             }
-            let report = tracker.findLeaks()
+            let report = try tracker.findLeaks()
             let cycle = try #require(report.cycles.first)
             #expect(Set(cycle.edges.map(\.path)) == ["children[3]", "parent"])
             #expect(cycle.path == "Parent.children[3] → Child.parent → Parent" || cycle.path == "Child.parent → Parent.children[3] → Child")
@@ -108,7 +108,7 @@ extension TrackerSuite {
                 owner.handler = { owner.value + index }
                 owners.append(owner)
             }
-            let report = tracker.findLeaks()
+            let report = try tracker.findLeaks()
             #expect(report.cycles.isEmpty, "\(report.description)")
             #expect(report.objectsScanned >= 700)
             nodes.removeAll()
@@ -121,7 +121,7 @@ extension TrackerSuite {
             defer { tracker.stopWatchingForLeaks() }
             let node = Node()
             node.next = node
-            #expect(tracker.findLeaks().cycles.isEmpty)
+            #expect(try tracker.findLeaks().cycles.isEmpty)
             node.next = nil
         }
 
@@ -131,7 +131,7 @@ extension TrackerSuite {
             defer { tracker.stopWatchingForLeaks() }
             _ = injectors[2].inject()
             _ = injectors[8].inject()
-            let dot = tracker.findLeaks().dot
+            let dot = try tracker.findLeaks().dot
             #expect(dot.hasPrefix("digraph leaks {") && dot.hasSuffix("}\n"))
             #expect(dot.components(separatedBy: "subgraph cluster_").count == 3)
             #expect(dot.contains("label=\" children[1] \"") && dot.contains("Box<Swift.Int>"))

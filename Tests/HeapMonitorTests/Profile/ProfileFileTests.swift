@@ -32,10 +32,10 @@ extension TrackerSuite {
             try tracker.track(holder, name: "holder", resolutionLevel: 2)
             try tracker.startProfile(at: path)
             holder.leaves = (0..<keep(50)).map(makeLeaf)
-            tracker.createSnapshot("fifty")
+            try tracker.createSnapshot("fifty")
             holder.leaves.removeLast(20)
-            tracker.createSnapshot("thirty")
-            _ = tracker.takeSnapshot("memory only", sizingObjects: false)
+            try tracker.createSnapshot("thirty")
+            _ = try tracker.takeSnapshot("memory only", sizingObjects: false)
             #expect(tracker.stopProfile() == nil)
 
             let profile = try Profile.load(from: path)
@@ -80,9 +80,9 @@ extension TrackerSuite {
             try tracker.track(class: Leaf.self)
             let leaves = (0..<keep(10)).map(makeLeaf)
             try tracker.startProfile(at: path)
-            tracker.createSnapshot("one")
+            try tracker.createSnapshot("one")
             let firstLength = try fileSize(path)
-            tracker.createSnapshot("two")
+            try tracker.createSnapshot("two")
             tracker.stopProfile()
             let whole = try Data(contentsOf: URL(fileURLWithPath: path))
             let endRecord = whole.count - 6  // kind, zero length, checksum
@@ -112,7 +112,7 @@ extension TrackerSuite {
             let tracker = freshTracker()
             #expect(throws: ProfileError.self) { try tracker.startProfile(at: "/nonexistent-directory/x.hmprof") }
             try tracker.startProfile(at: "/dev/full")
-            tracker.createSnapshot("into a full disk")
+            try tracker.createSnapshot("into a full disk")
             #expect(tracker.stopProfile()?.contains("/dev/full") == true)
             #expect(tracker.snapshots.count == 1)
         }

@@ -31,12 +31,12 @@ private func sampleProfile(at path: String) throws {
         pages += (0..<keep(40 * (step + 1))).map(makePage)
         for index in 0..<(step * 50) { cache.entries["key \(index) <\(step)>", default: []].append(index) }
         if step == 4 { pages.removeFirst(100) }
-        tracker.createSnapshot("step \(step) <b>bold?</b>")
+        try tracker.createSnapshot("step \(step) <b>bold?</b>")
         usleep(20_000)
     }
     try tracker.startWatchingForLeaks()
     do { let loop = Loop(); loop.me = loop }
-    #expect(tracker.findLeaks().cycles.count == 1)
+    #expect(try tracker.findLeaks().cycles.count == 1)
     tracker.stopWatchingForLeaks()
     tracker.stopProfile()
     _ = keep(pages)
@@ -75,11 +75,11 @@ extension TrackerSuite {
             try tracker.track(class: Page.self)
             let pages = (0..<keep(30)).map(makePage)
             try tracker.startProfile(at: path)
-            tracker.createSnapshot("first sized")
+            try tracker.createSnapshot("first sized")
             tracker.startPeriodicSnapshots(every: .milliseconds(2), description: "memory only")
             while tracker.snapshots.count < HTMLReport.snapshotRowLimit + 10 { usleep(2_000) }
             tracker.stopPeriodicSnapshots()
-            tracker.createSnapshot("last sized")
+            try tracker.createSnapshot("last sized")
             tracker.stopProfile()
             _ = keep(pages)
             let profile = try Profile.load(from: path)
@@ -124,7 +124,7 @@ extension TrackerSuite {
             var pages: [Page] = []
             for step in 0..<60 {
                 pages.append(makePage(step))
-                tracker.createSnapshot("step \(step)")
+                try tracker.createSnapshot("step \(step)")
             }
             tracker.stopProfile()
             _ = keep(pages)

@@ -94,10 +94,10 @@ extension TrackerSuite {
             try tracker.startWatchingForLeaks()
             defer { tracker.stopWatchingForLeaks() }
             var zoo: Zoo? = Zoo()
-            #expect(tracker.findLeaks().cycles.isEmpty)
+            #expect(try tracker.findLeaks().cycles.isEmpty)
             #expect(tracker.liveInstances(of: Zoo.self) == 1)
             zoo = nil
-            #expect(tracker.findLeaks().cycles.isEmpty)
+            #expect(try tracker.findLeaks().cycles.isEmpty)
             #expect(tracker.liveInstances(of: Zoo.self) == 0)
             _ = keep(zoo)
         }

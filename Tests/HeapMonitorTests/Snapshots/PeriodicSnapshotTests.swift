@@ -61,7 +61,7 @@ extension TrackerSuite {
             #expect(kept.count + short == threads * perThread)
             #expect(kept.allSatisfy { !$0.isAlive })
             #expect(tracker.census().first { $0.className.hasSuffix("Churned") }?.liveCount == 0)
-            #expect(tracker.createSnapshot("after").liveObjectCount == 0)
+            #expect(try tracker.createSnapshot("after").liveObjectCount == 0)
         }
 
         /// Memory-only background snapshots do not make records permanent:

@@ -24,7 +24,7 @@ extension TrackerSuite {
             #expect(!entries.contains { $0.className.hasPrefix("Swift.") }, "standard library storage is left out")
             citizens.removeLast(100)
             #expect(tracker.census().first { $0.className.hasSuffix("Citizen") }!.liveCount - (baseline?.liveCount ?? 0) == 200)
-            let snapshot = tracker.createSnapshot()
+            let snapshot = try tracker.createSnapshot()
             #expect(snapshot.census.contains { $0.className.hasSuffix("Citizen") })
             _ = keep((citizens, visitors))
         }

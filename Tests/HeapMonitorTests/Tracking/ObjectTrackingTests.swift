@@ -17,7 +17,7 @@ extension TrackerSuite {
             let tracker = freshTracker()
             var document: Document? = Document(String(repeating: "title ", count: 5), lines: 100)
             try tracker.track(document!, name: "report", resolutionLevel: 1)
-            let first = tracker.createSnapshot("first")
+            let first = try tracker.createSnapshot("first")
             let tracked = try #require(tracker.objects.first)
             #expect(tracked.name == "report" && tracked.resolutionLevel == 1 && tracked.isAlive)
             #expect(tracked.className.hasSuffix("Document"))
@@ -25,7 +25,7 @@ extension TrackerSuite {
             #expect(size.size == deepSize(of: document!))
             #expect(size.referents.map(\.name).sorted() == ["lines", "title"])
             document = nil
-            let second = tracker.createSnapshot("second")
+            let second = try tracker.createSnapshot("second")
             #expect(second.objects.isEmpty && second.liveObjectCount == 0)
             #expect(tracker.objects.first?.isAlive == false)
         }
@@ -34,9 +34,9 @@ extension TrackerSuite {
             let tracker = freshTracker()
             let document = Document("t", lines: 10)
             try tracker.track(document)
-            #expect(tracker.createSnapshot().objects[0].referents.isEmpty)
+            #expect(try tracker.createSnapshot().objects[0].referents.isEmpty)
             #expect(tracker.trackChange(document, resolutionLevel: 2))
-            let tree = tracker.createSnapshot().objects[0]
+            let tree = try tracker.createSnapshot().objects[0]
             #expect(tree.referent("lines")?.referents.count == 10)
             #expect(!tracker.trackChange(Document("other", lines: 1), resolutionLevel: 1))
         }
@@ -65,7 +65,7 @@ extension TrackerSuite {
             let document = Document("t", lines: 1)
             try tracker.track(document)
             try tracker.track(class: Document.self)
-            tracker.createSnapshot()
+            try tracker.createSnapshot()
             tracker.clear()
             let later = Document("u", lines: 1)
             #expect(tracker.objects.isEmpty && tracker.snapshots.isEmpty)

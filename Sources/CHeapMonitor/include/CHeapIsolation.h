@@ -1,0 +1,73 @@
+#ifndef CHEAPISOLATION_H
+#define CHEAPISOLATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/// One readable range of the address space; `file_backed` for mappings of a
+/// file (the executable and its libraries, where descriptors live).
+typedef struct {
+    uintptr_t start, end;
+    uint8_t file_backed;
+} hm_region;
+
+/// The process's readable memory when it was read (sorted, adjacent ranges of
+/// one kind merged), and the region of the last hit. One reader at a time.
+typedef struct hm_memory_map {
+    hm_region *regions;
+    size_t count;
+    uintptr_t last_start, last_end;
+} hm_memory_map;
+
+/// Reads /proc/self/maps; NULL if it cannot be read.
+hm_memory_map *hm_memory_map_read(void);
+void hm_memory_map_free(hm_memory_map *map);
+/// The region holding `address`, or NULL.
+const hm_region *hm_memory_map_find(const hm_memory_map *map, uintptr_t address);
+
+/// Whether `length` bytes at `address` are readable (and, with `file_backed`,
+/// in a mapping of a file). The region of the last hit is tried first:
+/// objects cluster, so most checks cost two comparisons.
+int hm_memory_map_contains_slow(hm_memory_map *map, uintptr_t address, uintptr_t end, int file_backed);
+static inline int hm_memory_map_contains(hm_memory_map *map, uintptr_t address, size_t length, int file_backed) {
+    uintptr_t end = address + length;
+    if (!file_backed && address >= map->last_start && end <= map->last_end && end > address) return 1;
+    return hm_memory_map_contains_slow(map, address, end, file_backed);
+}
+
+/// A process-wide, lock-free set of metadata pointers that passed the
+/// sizer's checks (metadata is immortal: once valid, always valid).
+int hm_metadata_is_known(const void *metadata);
+void hm_metadata_remember(const void *metadata);
+
+/// Forks the process for an isolated analysis. In the parent: returns the
+/// child's pid (> 0) and the read end of a pipe in `*read_fd`, or -1 with
+/// errno set (fork refused, no pipe); `*fork_ns` is how long fork(2) took.
+/// In the child: returns 0 with the write end in `*write_fd`, after making it
+/// a quiet, short-lived process: default signal dispositions (no host
+/// handlers, no crash reporter), all signals unblocked, no core dumps, killed
+/// when the parent dies.
+pid_t hm_isolation_fork(int *read_fd, int *write_fd, uint64_t *fork_ns);
+
+/// Writes all `length` bytes to `fd` (0), or -1 when the reader went away.
+int hm_write_all(int fd, const void *bytes, size_t length);
+
+/// Ends the child at once, without atexit handlers or stdio flushes (which
+/// would repeat the host's buffered output).
+_Noreturn void hm_isolation_exit(int status);
+
+/// Reads what the child sends on `fd` into a growing buffer until end of file,
+/// waiting at most until `deadline_ns` (CLOCK_MONOTONIC). Returns 1 at end of
+/// file, 0 on time-out, -1 on error (errno set, or ENOMEM).
+int hm_read_until(int fd, uint64_t deadline_ns, uint8_t **bytes, size_t *length);
+
+/// Waits for the child until `deadline_ns`: 1 with its wait status in
+/// `*status`, 0 on time-out (the child is then killed and reaped), -1 when
+/// it was reaped by someone else (ECHILD).
+int hm_isolation_wait(pid_t child, uint64_t deadline_ns, int *status);
+
+/// CLOCK_MONOTONIC in nanoseconds.
+uint64_t hm_clock_ns(void);
+
+#endif

@@ -1,0 +1,150 @@
+// The process boundary of isolated analysis: fork, the child's set-up, the
+// pipe its results come back on, and reaping it within a deadline.
+//
+// What the child may do: only the forking thread exists in it, and any lock
+// another thread held at the instant of the fork stays held forever. glibc's
+// malloc is safe (its fork handlers reset the arena locks); stdio, Dispatch
+// and anything that waits for another thread are not. So the child reads the
+// frozen heap, allocates with malloc, writes to its pipe with write(2) and
+// ends with _exit. A child that blocks anyway is killed at the deadline.
+
+#define _GNU_SOURCE
+#include "include/CHeapIsolation.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+uint64_t hm_clock_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+static void hm_child_setup(pid_t parent) {
+    // The host's handlers (a server's SIGTERM handler, the Swift runtime's
+    // crash reporter, which would spend seconds symbolicating) must not run
+    // here: a fault ends the child with its signal, for the parent to report.
+    struct sigaction fallback = {.sa_handler = SIG_DFL};
+    sigemptyset(&fallback.sa_mask);
+    for (int signal = 1; signal < NSIG; signal++) {
+        if (signal == SIGKILL || signal == SIGSTOP) continue;
+        sigaction(signal, &fallback, NULL);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    struct rlimit no_core = {0, 0};
+    setrlimit(RLIMIT_CORE, &no_core);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // The parent may have died before the line above took effect.
+    if (getppid() != parent) _exit(70);
+}
+
+pid_t hm_isolation_fork(int *read_fd, int *write_fd, uint64_t *fork_ns) {
+    int fds[2];
+    // Close-on-exec: a program another thread starts must not keep the
+    // pipe open (the parent would never see end of file).
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    pid_t parent = getpid();
+    uint64_t start = hm_clock_ns();
+    pid_t child = fork();
+    *fork_ns = hm_clock_ns() - start;
+    if (child < 0) {
+        int saved = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = saved;
+        return -1;
+    }
+    if (child == 0) {
+        close(fds[0]);
+        hm_child_setup(parent);
+        *write_fd = fds[1];
+        *read_fd = -1;
+        return 0;
+    }
+    close(fds[1]);
+    *read_fd = fds[0];
+    *write_fd = -1;
+    return child;
+}
+
+int hm_write_all(int fd, const void *bytes, size_t length) {
+    const uint8_t *cursor = bytes;
+    while (length > 0) {
+        ssize_t written = write(fd, cursor, length);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        cursor += written;
+        length -= (size_t)written;
+    }
+    return 0;
+}
+
+_Noreturn void hm_isolation_exit(int status) { _exit(status); }
+
+int hm_read_until(int fd, uint64_t deadline_ns, uint8_t **bytes, size_t *length) {
+    size_t capacity = 1 << 16, used = 0;
+    uint8_t *buffer = malloc(capacity);
+    if (!buffer) { errno = ENOMEM; return -1; }
+    for (;;) {
+        uint64_t now = hm_clock_ns();
+        if (now >= deadline_ns) { free(buffer); return 0; }
+        uint64_t wait_ms = (deadline_ns - now + 999999) / 1000000;
+        struct pollfd watch = {.fd = fd, .events = POLLIN};
+        int ready = poll(&watch, 1, wait_ms > 60000 ? 60000 : (int)wait_ms);
+        if (ready < 0) {
+            if (errno == EINTR) continue;
+            int saved = errno;
+            free(buffer);
+            errno = saved;
+            return -1;
+        }
+        if (ready == 0) continue;
+        if (used == capacity) {
+            uint8_t *grown = realloc(buffer, capacity * 2);
+            if (!grown) { free(buffer); errno = ENOMEM; return -1; }
+            buffer = grown;
+            capacity *= 2;
+        }
+        ssize_t got = read(fd, buffer + used, capacity - used);
+        if (got < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            int saved = errno;
+            free(buffer);
+            errno = saved;
+            return -1;
+        }
+        if (got == 0) {
+            *bytes = buffer;
+            *length = used;
+            return 1;
+        }
+        used += (size_t)got;
+    }
+}
+
+int hm_isolation_wait(pid_t child, uint64_t deadline_ns, int *status) {
+    for (;;) {
+        pid_t done = waitpid(child, status, WNOHANG);
+        if (done == child) return 1;
+        if (done < 0 && errno != EINTR) return -1;
+        if (hm_clock_ns() >= deadline_ns) {
+            kill(child, SIGKILL);
+            while (waitpid(child, status, 0) < 0 && errno == EINTR) {}
+            return 0;
+        }
+        struct timespec pause = {0, 200000};
+        nanosleep(&pause, NULL);
+    }
+}

@@ -1,0 +1,163 @@
+// Readable memory of this process, from /proc/self/maps, and a process-wide
+// set of type metadata already checked.
+//
+// Both exist so that the sizer never dereferences a word it has not proven
+// readable when the heap may hold dangling references: objects caught
+// mid-deinit or mid-release by a fork, or freed under an in-process reader.
+
+#define _GNU_SOURCE
+#include "include/CHeapIsolation.h"
+
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static uintptr_t hm_parse_hex(const char **cursor, const char *end) {
+    uintptr_t value = 0;
+    const char *p = *cursor;
+    for (; p < end; p++) {
+        char c = *p;
+        unsigned digit;
+        if (c >= '0' && c <= '9') digit = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f') digit = (unsigned)(c - 'a' + 10);
+        else break;
+        value = value * 16 + digit;
+    }
+    *cursor = p;
+    return value;
+}
+
+// Reads the whole file with read(2): no stdio, whose locks another thread may
+// hold at the instant of a fork.
+static char *hm_read_maps(size_t *length) {
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    size_t capacity = 1 << 16, used = 0;
+    char *text = malloc(capacity);
+    while (text) {
+        if (used == capacity) {
+            char *grown = realloc(text, capacity * 2);
+            if (!grown) { free(text); text = NULL; break; }
+            text = grown;
+            capacity *= 2;
+        }
+        ssize_t got = read(fd, text + used, capacity - used);
+        if (got < 0) { free(text); text = NULL; break; }
+        if (got == 0) break;
+        used += (size_t)got;
+    }
+    close(fd);
+    *length = used;
+    return text;
+}
+
+hm_memory_map *hm_memory_map_read(void) {
+    size_t length = 0;
+    char *text = hm_read_maps(&length);
+    if (!text) return NULL;
+    hm_memory_map *map = calloc(1, sizeof *map);
+    size_t capacity = 256;
+    if (map) map->regions = malloc(capacity * sizeof(hm_region));
+    if (!map || !map->regions) { free(map); free(text); return NULL; }
+    const char *line = text, *end = text + length;
+    while (line < end) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        if (!eol) eol = end;
+        // start-end perms offset dev inode path
+        const char *p = line;
+        uintptr_t start = hm_parse_hex(&p, eol);
+        if (p < eol && *p == '-') p++;
+        uintptr_t stop = hm_parse_hex(&p, eol);
+        if (p < eol && *p == ' ') p++;
+        int readable = p < eol && *p == 'r';
+        // A path after the inode field marks a file-backed mapping (an image).
+        const char *path = memchr(p, '/', (size_t)(eol - p));
+        if (readable && stop > start) {
+            // Adjacent readable regions of the same kind merge: fewer to search.
+            if (map->count > 0 && map->regions[map->count - 1].end == start &&
+                map->regions[map->count - 1].file_backed == (path != NULL)) {
+                map->regions[map->count - 1].end = stop;
+            } else {
+                if (map->count == capacity) {
+                    hm_region *grown = realloc(map->regions, capacity * 2 * sizeof(hm_region));
+                    if (!grown) break;
+                    map->regions = grown;
+                    capacity *= 2;
+                }
+                map->regions[map->count++] = (hm_region){start, stop, path != NULL};
+            }
+        }
+        line = eol + 1;
+    }
+    free(text);
+    return map;
+}
+
+void hm_memory_map_free(hm_memory_map *map) {
+    if (!map) return;
+    free(map->regions);
+    free(map);
+}
+
+const hm_region *hm_memory_map_find(const hm_memory_map *map, uintptr_t address) {
+    if (!map) return NULL;
+    size_t low = 0, high = map->count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if (map->regions[mid].end <= address) low = mid + 1;
+        else high = mid;
+    }
+    if (low < map->count && map->regions[low].start <= address) return &map->regions[low];
+    return NULL;
+}
+
+int hm_memory_map_contains_slow(hm_memory_map *map, uintptr_t address, uintptr_t end, int file_backed) {
+    if (end <= address) return 0;
+    const hm_region *region = hm_memory_map_find(map, address);
+    if (!region || end > region->end || (file_backed && !region->file_backed)) return 0;
+    map->last_start = region->start;
+    map->last_end = region->end;
+    return 1;
+}
+
+// MARK: Metadata checked already
+
+// Insert-only open addressing with compare-and-swap: readers and writers never
+// wait, so a fork that catches another thread inside it leaves nothing locked.
+// Metadata is never freed, so an entry stays true. When the table is crowded
+// an entry is simply not remembered (it is checked again next time).
+#define HM_KNOWN_SLOTS 16384
+#define HM_KNOWN_PROBES 32
+static _Atomic uintptr_t hm_known[HM_KNOWN_SLOTS];
+
+static inline size_t hm_known_slot(uintptr_t metadata) {
+    return (size_t)(((metadata >> 3) * 0x9E3779B97F4A7C15ull) >> 50) & (HM_KNOWN_SLOTS - 1);
+}
+
+int hm_metadata_is_known(const void *metadata) {
+    uintptr_t key = (uintptr_t)metadata;
+    size_t slot = hm_known_slot(key);
+    for (int probe = 0; probe < HM_KNOWN_PROBES; probe++) {
+        // Acquire pairs with the release in hm_metadata_remember; the checks
+        // that admitted an entry read only immutable metadata, so nothing
+        // else needs ordering.
+        uintptr_t found = atomic_load_explicit(&hm_known[slot], memory_order_acquire);
+        if (found == key) return 1;
+        if (found == 0) return 0;
+        slot = (slot + 1) & (HM_KNOWN_SLOTS - 1);
+    }
+    return 0;
+}
+
+void hm_metadata_remember(const void *metadata) {
+    uintptr_t key = (uintptr_t)metadata;
+    size_t slot = hm_known_slot(key);
+    for (int probe = 0; probe < HM_KNOWN_PROBES; probe++) {
+        uintptr_t expected = 0;
+        if (atomic_compare_exchange_strong_explicit(&hm_known[slot], &expected, key, memory_order_release,
+                                                    memory_order_acquire) || expected == key) return;
+        slot = (slot + 1) & (HM_KNOWN_SLOTS - 1);
+    }
+}

@@ -1,0 +1,39 @@
+extension Tracker {
+    /// Where snapshots that size objects and leak scans run: `.forked` (the
+    /// default) in a child process that cannot harm this one, or
+    /// `.inProcess`. See `AnalysisIsolation`.
+    public var isolation: AnalysisIsolation {
+        get { state.withLock { $0.isolation } }
+        set { state.withLock { $0.isolation = newValue } }
+    }
+
+    /// How the last analysis in a forked child went (nil before the first).
+    public var lastIsolatedAnalysis: IsolatedAnalysis? { state.withLock { $0.lastIsolatedAnalysis } }
+}
+
+extension TrackerState {
+    /// Builds, here, the layouts of the classes the child will read, so that
+    /// the child asks the runtime for as little as possible: a runtime lock
+    /// held by another thread at the instant of the fork stays held in the
+    /// child. The metadata comes from the allocation hooks: real classes.
+    mutating func warmLayouts(forClasses classes: Set<UInt32>) {
+        var engine = SizingEngine(layouts: layouts)
+        for index in classes {
+            let metadata = Metadata(classMetadata[Int(index)])
+            _ = engine.objectLayout(metadata)
+            _ = className(index)
+        }
+        layouts = engine.layouts
+        _ = KnownTypes.string  // its static initialisers run here, not in a child
+    }
+
+    /// Runs `body` on this state in a forked child (see `IsolatedRun`), keeping
+    /// how it went. The caller holds the tracker's lock across the fork, so
+    /// no other thread of the tracker is inside the state the child copies.
+    mutating func runIsolated(timeout: Duration, _ body: (inout TrackerState) -> [UInt8])
+        throws(AnalysisError) -> [UInt8] {
+        let (bytes, run) = try IsolatedRun.run(timeout: timeout) { body(&self) }
+        lastIsolatedAnalysis = run
+        return bytes
+    }
+}

@@ -1,0 +1,111 @@
+import CHeapMonitor
+
+/// Proves that a word read from a heap object's first slot is type metadata
+/// the sizer may read, before anything reads through it.
+///
+/// A dangling reference — an object freed under a reader, or caught by a fork
+/// in the middle of its deinit — leads to a block whose first word is the
+/// allocator's free-list pointer, or to another type's object. Reading that as
+/// metadata faults ("load from misaligned raw pointer") or passes garbage to
+/// the runtime, which may abort. Each check reads only memory the map says is
+/// readable, and follows only pointers that land where such data lives (type
+/// descriptors in an image). Metadata that passes is remembered process-wide:
+/// metadata is never freed.
+struct MetadataCheck {
+    /// Read on first need; shared with the engine when it checks addresses.
+    private(set) var memory: MemoryMap?
+
+    init(memory: MemoryMap? = nil) { self.memory = memory }
+
+    private mutating func map() -> MemoryMap {
+        if let memory { return memory }
+        let map = MemoryMap()
+        memory = map
+        return map
+    }
+
+    /// Whether `metadata` is that of a heap object: a class, a closure context
+    /// or box, a generic box or an error box.
+    mutating func isObjectMetadata(_ metadata: UnsafeRawPointer) -> Bool {
+        if hm_metadata_is_known(metadata) != 0 { return true }
+        guard isHeapMetadata(metadata, depth: 0) else { return false }
+        hm_metadata_remember(metadata)
+        return true
+    }
+
+    /// Whether `metadata` is the metadata of a value type, a class or any
+    /// other type a value can have (an existential's dynamic type).
+    mutating func isTypeMetadata(_ metadata: UnsafeRawPointer) -> Bool {
+        if hm_metadata_is_known(metadata) != 0 { return true }
+        guard isValueMetadata(metadata, depth: 0) else { return false }
+        hm_metadata_remember(metadata)
+        return true
+    }
+
+    private static func isAligned(_ address: UInt, _ alignment: UInt = 8) -> Bool {
+        address >= 4096 && address >> 47 == 0 && address & (alignment - 1) == 0
+    }
+
+    /// Heap metadata is preceded by its destroy function and value witnesses.
+    private mutating func isHeapMetadata(_ metadata: UnsafeRawPointer, depth: Int) -> Bool {
+        let address = UInt(bitPattern: metadata)
+        guard depth < 64, Self.isAligned(address), map().isReadable(address - 16, length: 16 + 8) else { return false }
+        switch metadata.load(as: UInt.self) {
+        case 0:
+            return isClassMetadata(metadata, depth: depth)
+        case 0x400:
+            // A closure context or box: static, in an image, with a capture
+            // descriptor there too (or none).
+            guard map().isInImage(address, length: 24) else { return false }
+            let captures = metadata.load(fromByteOffset: 16, as: UInt.self)
+            return captures == 0 || (Self.isAligned(captures, 4) && map().isInImage(captures, length: 12))
+        case 0x500:
+            guard map().isReadable(address, length: 24) else { return false }
+            let boxed = metadata.load(fromByteOffset: 16, as: UInt.self)
+            return Self.isAligned(boxed) && isValueMetadata(UnsafeRawPointer(bitPattern: boxed)!, depth: depth + 1)
+        case 0x501:
+            return map().isReadable(address, length: 16)
+        default:
+            return false
+        }
+    }
+
+    /// Kind word 0 (no Objective-C isa on Linux), a class descriptor in an
+    /// image, a sane instance size, and a superclass that passes too.
+    private mutating func isClassMetadata(_ metadata: UnsafeRawPointer, depth: Int) -> Bool {
+        let address = UInt(bitPattern: metadata)
+        guard map().isReadable(address, length: 56) else { return false }
+        let descriptor = metadata.load(fromByteOffset: 40, as: UInt.self)
+        guard Self.isAligned(descriptor, 4), map().isInImage(descriptor, length: 44),
+              UnsafeRawPointer(bitPattern: descriptor)!.load(as: UInt32.self) & 0x1F == 16 else { return false }
+        let instanceSize = metadata.load(fromByteOffset: 24, as: UInt32.self)
+        guard instanceSize >= 16, instanceSize < 1 << 28 else { return false }
+        let superclass = metadata.load(fromByteOffset: 8, as: UInt.self)
+        return superclass == 0 || (Self.isAligned(superclass)
+            && isHeapMetadata(UnsafeRawPointer(bitPattern: superclass)!, depth: depth + 1))
+    }
+
+    /// Any type's metadata: its value witnesses readable, and for nominal
+    /// types a descriptor of the right kind in an image.
+    private mutating func isValueMetadata(_ metadata: UnsafeRawPointer, depth: Int) -> Bool {
+        let address = UInt(bitPattern: metadata)
+        guard depth < 64, Self.isAligned(address), map().isReadable(address - 8, length: 8 + 24) else { return false }
+        let witnesses = metadata.load(fromByteOffset: -8, as: UInt.self)
+        switch metadata.load(as: UInt.self) {
+        case 0:
+            return isHeapMetadata(metadata, depth: depth)
+        case 0x200, 0x201, 0x202:
+            let descriptor = metadata.load(fromByteOffset: 8, as: UInt.self)
+            guard Self.isAligned(witnesses), map().isReadable(witnesses, length: 88),
+                  Self.isAligned(descriptor, 4), map().isInImage(descriptor, length: 28) else { return false }
+            let kind = UnsafeRawPointer(bitPattern: descriptor)!.load(as: UInt32.self) & 0x1F
+            return kind == 17 || kind == 18
+        case 0x300...0x308:
+            // Builtin, tuple, function, existential, metatype and fixed-array
+            // metadata; block functions have no witnesses (see `Metadata.size`).
+            return metadata.load(as: UInt.self) == 0x302 || (Self.isAligned(witnesses) && map().isReadable(witnesses, length: 88))
+        default:
+            return false
+        }
+    }
+}
