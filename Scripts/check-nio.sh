@@ -3,9 +3,10 @@
 # name, and ten 1 MiB buffers size as the 10 MiB they hold (their bytes sit
 # behind a raw pointer, which the sizer follows for this registered class).
 set -euo pipefail
-cd "$(dirname "$0")/../Examples/NIOSizing"
-swift build --scratch-path .build-nio >/dev/null
-line=$(.build-nio/debug/NIOSizing)
+cd "$(dirname "$0")/../Examples/ServerCorpus"
+# One scratch folder with the server corpus: swift-nio is built once.
+[[ ${1:-} == --no-build ]] || swift build --scratch-path .build-corpus >/dev/null
+line=$(.build-corpus/debug/NIOSizing)
 echo "NIO: $line"
 read -r _ tracked _ tracked_bytes _ deep <<<"$line"
 mib=$((1 << 20))

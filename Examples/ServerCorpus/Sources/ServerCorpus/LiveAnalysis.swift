@@ -1,0 +1,32 @@
+import HeapMonitor
+import ServiceLifecycle
+
+/// Takes sized snapshots and leak scans of the serving process, as an operator
+/// would from outside: every `interval`, while requests are in flight.
+actor LiveAnalysis: Service {
+    private let interval: Duration
+    private(set) var snapshots = 0
+    private(set) var scans = 0
+    private(set) var failures: [String] = []
+    private(set) var mostCycles = 0
+
+    init(every interval: Duration) { self.interval = interval }
+
+    func run() async throws {
+        let tracker = Tracker.shared
+        while !Task.isShuttingDownGracefully {
+            do {
+                _ = try tracker.createSnapshot("live")
+                snapshots += 1
+                if snapshots % 4 == 0 {
+                    let report = try tracker.findLeaks()
+                    scans += 1
+                    mostCycles = max(mostCycles, report.cycles.count)
+                }
+            } catch {
+                failures.append("\(error)")
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
