@@ -136,8 +136,8 @@ static inline size_t hm_known_slot(uintptr_t metadata) {
     return (size_t)(((metadata >> 3) * 0x9E3779B97F4A7C15ull) >> 50) & (HM_KNOWN_SLOTS - 1);
 }
 
-int hm_metadata_is_known(const void *metadata) {
-    uintptr_t key = (uintptr_t)metadata;
+int hm_metadata_is_known(const void *metadata, int role) {
+    uintptr_t key = (uintptr_t)metadata | (uintptr_t)(role & 7);
     size_t slot = hm_known_slot(key);
     for (int probe = 0; probe < HM_KNOWN_PROBES; probe++) {
         // Acquire pairs with the release in hm_metadata_remember; the checks
@@ -151,8 +151,8 @@ int hm_metadata_is_known(const void *metadata) {
     return 0;
 }
 
-void hm_metadata_remember(const void *metadata) {
-    uintptr_t key = (uintptr_t)metadata;
+void hm_metadata_remember(const void *metadata, int role) {
+    uintptr_t key = (uintptr_t)metadata | (uintptr_t)(role & 7);
     size_t slot = hm_known_slot(key);
     for (int probe = 0; probe < HM_KNOWN_PROBES; probe++) {
         uintptr_t expected = 0;

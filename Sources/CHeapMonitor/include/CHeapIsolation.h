@@ -37,9 +37,11 @@ static inline int hm_memory_map_contains(hm_memory_map *map, uintptr_t address, 
 }
 
 /// A process-wide, lock-free set of metadata pointers that passed the
-/// sizer's checks (metadata is immortal: once valid, always valid).
-int hm_metadata_is_known(const void *metadata);
-void hm_metadata_remember(const void *metadata);
+/// sizer's checks in a role (metadata is immortal: once valid, always
+/// valid). Roles are small numbers, 1 to 7: a type's metadata may be valid
+/// as a value's type and not as a heap object's.
+int hm_metadata_is_known(const void *metadata, int role);
+void hm_metadata_remember(const void *metadata, int role);
 
 /// Forks the process for an isolated analysis. In the parent: returns the
 /// child's pid (> 0) and the read end of a pipe in `*read_fd`, or -1 with

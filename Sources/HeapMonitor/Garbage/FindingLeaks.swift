@@ -46,9 +46,7 @@ extension Tracker {
             }
             let watchedClasses = Array(state.watched.values)
             var count = watchedClasses.filter { matches($0, &state) }.count
-            for record in 0..<state.records.count where state.records.deaths[record] == 0 {
-                if matches(state.records.classes[record], &state) { count += 1 }
-            }
+            for record in state.records.liveRecords where matches(state.records.classes[record], &state) { count += 1 }
             return count
         }
     }
@@ -73,7 +71,7 @@ extension Tracker {
             state.drain()
             var candidates = Array(state.watched.keys)
             var classes = Set(state.watched.values)
-            for record in 0..<state.records.count where state.records.deaths[record] == 0 {
+            for record in state.records.liveRecords {
                 candidates.append(state.records.addresses[record])
                 classes.insert(state.records.classes[record])
             }

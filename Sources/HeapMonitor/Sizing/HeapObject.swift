@@ -28,9 +28,10 @@ struct HeapObject: Hashable {
 
     /// The runtime is running the object's deinit (or destroying it): its
     /// fields may be released already. Bit 32 of the strong count word, in
-    /// the side table's copy once the object has one.
+    /// the side table's copy once the object has one (after the object
+    /// pointer, 16-byte aligned with the weak count: at offset 16).
     var isDeiniting: Bool {
-        let bits = sideTable.map { $0.load(fromByteOffset: 8, as: UInt64.self) } ?? refCountBits
+        let bits = sideTable.map { $0.load(fromByteOffset: 16, as: UInt64.self) } ?? refCountBits
         return bits & (1 << 32) != 0
     }
 

@@ -27,20 +27,23 @@ struct MetadataCheck {
     /// Whether `metadata` is that of a heap object: a class, a closure context
     /// or box, a generic box or an error box.
     mutating func isObjectMetadata(_ metadata: UnsafeRawPointer) -> Bool {
-        if hm_metadata_is_known(metadata) != 0 { return true }
+        if hm_metadata_is_known(metadata, Self.objectRole) != 0 { return true }
         guard isHeapMetadata(metadata, depth: 0) else { return false }
-        hm_metadata_remember(metadata)
+        hm_metadata_remember(metadata, Self.objectRole)
         return true
     }
 
     /// Whether `metadata` is the metadata of a value type, a class or any
     /// other type a value can have (an existential's dynamic type).
     mutating func isTypeMetadata(_ metadata: UnsafeRawPointer) -> Bool {
-        if hm_metadata_is_known(metadata) != 0 { return true }
+        if hm_metadata_is_known(metadata, Self.typeRole) != 0 { return true }
         guard isValueMetadata(metadata, depth: 0) else { return false }
-        hm_metadata_remember(metadata)
+        hm_metadata_remember(metadata, Self.typeRole)
         return true
     }
+
+    private static let objectRole: Int32 = 1
+    private static let typeRole: Int32 = 2
 
     private static func isAligned(_ address: UInt, _ alignment: UInt = 8) -> Bool {
         address >= 4096 && address >> 47 == 0 && address & (alignment - 1) == 0

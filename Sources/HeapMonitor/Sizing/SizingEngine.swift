@@ -53,7 +53,7 @@ struct SizingEngine: ~Copyable {
         guard hm_memory_map_contains(map, address &- 8, 24, 0) != 0 else { return false }
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
         if let sideTable = object.sideTable {
-            guard hm_memory_map_contains(map, UInt(bitPattern: sideTable), 16, 0) != 0 else { return false }
+            guard hm_memory_map_contains(map, UInt(bitPattern: sideTable), 24, 0) != 0 else { return false }
         }
         return object.isImmortal || !object.isDeiniting
     }

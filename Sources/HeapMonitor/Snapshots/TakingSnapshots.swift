@@ -51,7 +51,7 @@ extension TrackerState {
     /// where `isolation` says.
     mutating func sizeLiveObjects(isolation: AnalysisIsolation) throws(AnalysisError) -> [Snapshot.ObjectSize] {
         guard let timeout = isolation.timeout else { return sizeLiveObjects() }
-        warmLayouts(forClasses: Set(records.liveClassIndexes))
+        warmLayouts(forClasses: Set(records.liveRecords.map { records.classes[$0] }))
         let bytes = try runIsolated(timeout: timeout) { state in
             var encoder = ByteEncoder()
             encoder.objectSizes(state.sizeLiveObjects())
@@ -70,7 +70,7 @@ extension TrackerState {
         var engine = SizingEngine(checkingAddresses: true, layouts: layouts)
         var live: [Int] = []
         live.reserveCapacity(records.liveCount)
-        for record in 0..<records.count where records.deaths[record] == 0 {
+        for record in records.liveRecords {
             // A record whose object no longer has its class's metadata was freed
             // unseen (its death event is late), and one in its deinit is
             // being torn down: never read them.

@@ -23,10 +23,9 @@ struct TrackedRecords {
     var count: Int { addresses.count }
     var liveCount: Int { index.count }
 
-    /// The classes of the live records.
-    var liveClassIndexes: [UInt32] {
-        (0..<count).compactMap { deaths[$0] == 0 ? classes[$0] : nil }
-    }
+    /// The live records in registration order: read from the index, so a
+    /// program's long history of dead records costs nothing here.
+    var liveRecords: [Int] { index.records.sorted() }
 
     /// Appends a record for a live object; an earlier occupant of its address
     /// (whose death event is still on its way) is dead by now: its record is
@@ -86,7 +85,10 @@ struct TrackedRecords {
             + traces.capacity * 4 + index.heldBytes
     }
 
+    /// Drops the dead young records; only young entries of the index are
+    /// renumbered, so a long history of stable records costs nothing here.
     private mutating func compactYoung() {
+        for record in stableCount..<count where deaths[record] == 0 { index.remove(addresses[record], in: addresses) }
         var kept = stableCount
         for record in stableCount..<count where deaths[record] == 0 {
             if record != kept {
@@ -104,7 +106,7 @@ struct TrackedRecords {
         classes.removeSubrange(kept...)
         traces.removeSubrange(kept...)
         droppedInYoung = 0
-        index.rebuild(liveRecords: (0..<count).filter { deaths[$0] == 0 }, addresses: addresses)
+        for record in stableCount..<count { index.insert(UInt32(record), address: addresses[record], in: addresses) }
     }
 }
 
@@ -155,6 +157,16 @@ struct AddressIndex {
             }
             slot = (slot + 1) & (slots.count - 1)
         }
+    }
+
+    /// The record numbers in the index, in no order.
+    var records: [Int] {
+        var found: [Int] = []
+        found.reserveCapacity(count)
+        slots.withUnsafeBufferPointer { slots in
+            for value in slots where value < Self.removed { found.append(Int(value)) }
+        }
+        return found
     }
 
     /// Rebuilds the index for `liveRecords`, at most a quarter full.

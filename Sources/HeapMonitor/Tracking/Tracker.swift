@@ -151,7 +151,8 @@ public final class Tracker: Sendable {
         }
     }
 
-    /// Forgets every tracked object, class and snapshot.
+    /// Forgets every tracked object, class and snapshot; the snapshot limit
+    /// and the isolation return to their defaults.
     public func clear() {
         stopPeriodicSnapshots()
         state.withLock { state in

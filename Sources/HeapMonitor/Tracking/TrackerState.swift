@@ -229,7 +229,8 @@ struct TrackerState: ~Copyable {
         return Int(hm_hooks_overhead_bytes()) + records.heldBytes + snapshotBytes + traces.count * 64
     }
 
-    /// Forgets every object, snapshot, registration and the snapshot limit.
+    /// Forgets every object, snapshot and registration; the snapshot limit
+    /// and the isolation return to their defaults.
     mutating func removeAll() {
         _ = finishProfile()
         watchAll(false)
@@ -241,5 +242,7 @@ struct TrackerState: ~Copyable {
         snapshotLimit = nil
         shortLived = [:]
         classLevels = [:]
+        isolation = .forked
+        lastIsolatedAnalysis = nil
     }
 }

@@ -1,0 +1,90 @@
+@testable import HeapMonitor
+import Foundation
+import Testing
+
+private final class Plain { var number = 1 }
+private class Base { var name = "base" }
+private final class Derived<T>: Base { var value: T? }
+private struct Pair { var a: Plain; var b = 2 }
+private enum Choice { case one(Plain), two }
+
+private func passesAsObject(_ metadata: UnsafeRawPointer) -> Bool {
+    var check = MetadataCheck()
+    return check.isObjectMetadata(metadata)
+}
+
+private func passesAsType(_ metadata: UnsafeRawPointer) -> Bool {
+    var check = MetadataCheck()
+    return check.isTypeMetadata(metadata)
+}
+
+/// Words taken for metadata are proven before anything reads through them.
+@Suite("Metadata checks")
+struct MetadataCheckTests {
+    private func metadata(of object: AnyObject) -> UnsafeRawPointer {
+        Unmanaged.passUnretained(object).toOpaque().load(as: UnsafeRawPointer.self)
+    }
+
+    @Test func realObjectsPass() {
+        let objects: [AnyObject] = [Plain(), Derived<String>(), Derived<[Int]>(), NSObject(), JSONEncoder(),
+                                    [Plain()] as AnyObject]
+        for object in objects {
+            #expect(passesAsObject(metadata(of: object)), "\(type(of: object))")
+        }
+    }
+
+    @Test func realValueTypesPass() {
+        for type in [Pair.self, Choice.self, Int.self, String.self, [Int].self, (Int, String).self,
+                     Optional<Plain>.self, Any.self] as [Any.Type] {
+            #expect(passesAsType(Metadata(type).pointer), "\(type)")
+        }
+    }
+
+    @Test func garbageFails() {
+        let freed = malloc(64)!
+        memset(freed, 0x5A, 64)
+        let heapNoise = UnsafeRawPointer(freed)
+        for word: UInt in [0x1001, 0x7F00_0000_0003, 0x1000_0000_0000, 0xFFFF_FFFF_FFFF_FFF8] {
+            #expect(!passesAsObject(UnsafeRawPointer(bitPattern: word)!), "\(word)")
+        }
+        #expect(!passesAsObject(heapNoise), "bytes on the heap are no metadata")
+        free(freed)
+        #expect(!passesAsObject(Metadata(Pair.self).pointer), "a struct's metadata is no object's")
+        #expect(!passesAsType(heapNoise))
+    }
+
+    /// An object in its deinit is seen as such, with and without the side
+    /// table a weak reference gives it; a live one is not.
+    @Test(arguments: [false, true])
+    func objectsInTheirDeinitAreSeen(weaklyReferenced: Bool) {
+        final class Dying {
+            nonisolated(unsafe) static var seen: Bool?
+            deinit { Self.seen = HeapObject(Unmanaged.passUnretained(self).toOpaque()).isDeiniting }
+        }
+        var object: Dying? = Dying()
+        weak var observer = weaklyReferenced ? object : nil
+        let live = HeapObject(Unmanaged.passUnretained(object!).toOpaque())
+        #expect((live.sideTable != nil) == weaklyReferenced)
+        #expect(!live.isDeiniting)
+        object = nil
+        #expect(Dying.seen == true)
+        #expect(observer == nil)
+    }
+
+    /// A reference field that dangles — as in an object caught mid-deinit by
+    /// a fork — is skipped, not followed.
+    @Test func aDanglingReferenceIsSkipped() {
+        final class Holder { var first: Plain?; var second: Plain? }
+        let holder = Holder()
+        holder.second = Plain()
+        let fake = UnsafeMutableRawPointer.allocate(byteCount: 32, alignment: 16)
+        fake.initializeMemory(as: UInt.self, repeating: 0x5555_0000_1234_5679, count: 4)
+        let field = Unmanaged.passUnretained(holder).toOpaque() + 16
+        field.storeBytes(of: UInt(bitPattern: fake), as: UInt.self)
+        var engine = SizingEngine(checkingAddresses: true)
+        let size = engine.heapSize(ofObject: UInt(bitPattern: Unmanaged.passUnretained(holder).toOpaque()))
+        field.storeBytes(of: 0, as: UInt.self)
+        fake.deallocate()
+        #expect(size == deepSize(of: holder), "the fake object counts nothing; the real one counts")
+    }
+}
