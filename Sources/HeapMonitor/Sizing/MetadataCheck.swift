@@ -12,8 +12,10 @@ import CHeapMonitor
 /// descriptors in an image). Metadata that passes is remembered process-wide:
 /// metadata is never freed.
 struct MetadataCheck {
-    /// Read on first need; shared with the engine when it checks addresses.
-    private(set) var memory: MemoryMap?
+    /// Read on first need, or the engine's.
+    private var memory: MemoryMap?
+    /// Maps read again because something was not in the last one.
+    private var refreshes = 0
 
     init(memory: MemoryMap? = nil) { self.memory = memory }
 
@@ -22,6 +24,17 @@ struct MetadataCheck {
         let map = MemoryMap()
         memory = map
         return map
+    }
+
+    /// Whether the range is readable. The runtime maps memory for metadata it
+    /// creates (while layouts are built, for instance), so a range the map
+    /// does not know is looked up again in a fresh map, a few times per check.
+    private mutating func isReadable(_ address: UInt, length: Int) -> Bool {
+        if map().isReadable(address, length: length) { return true }
+        guard refreshes < 4 else { return false }
+        refreshes += 1
+        memory = MemoryMap()
+        return map().isReadable(address, length: length)
     }
 
     /// Whether `metadata` is that of a heap object: a class, a closure context
@@ -52,7 +65,7 @@ struct MetadataCheck {
     /// Heap metadata is preceded by its destroy function and value witnesses.
     private mutating func isHeapMetadata(_ metadata: UnsafeRawPointer, depth: Int) -> Bool {
         let address = UInt(bitPattern: metadata)
-        guard depth < 64, Self.isAligned(address), map().isReadable(address - 16, length: 16 + 8) else { return false }
+        guard depth < 64, Self.isAligned(address), isReadable(address - 16, length: 16 + 8) else { return false }
         switch metadata.load(as: UInt.self) {
         case 0:
             return isClassMetadata(metadata, depth: depth)
@@ -63,11 +76,11 @@ struct MetadataCheck {
             let captures = metadata.load(fromByteOffset: 16, as: UInt.self)
             return captures == 0 || (Self.isAligned(captures, 4) && map().isInImage(captures, length: 12))
         case 0x500:
-            guard map().isReadable(address, length: 24) else { return false }
+            guard isReadable(address, length: 24) else { return false }
             let boxed = metadata.load(fromByteOffset: 16, as: UInt.self)
             return Self.isAligned(boxed) && isValueMetadata(UnsafeRawPointer(bitPattern: boxed)!, depth: depth + 1)
         case 0x501:
-            return map().isReadable(address, length: 16)
+            return isReadable(address, length: 16)
         default:
             return false
         }
@@ -77,7 +90,7 @@ struct MetadataCheck {
     /// image, a sane instance size, and a superclass that passes too.
     private mutating func isClassMetadata(_ metadata: UnsafeRawPointer, depth: Int) -> Bool {
         let address = UInt(bitPattern: metadata)
-        guard map().isReadable(address, length: 56) else { return false }
+        guard isReadable(address, length: 56) else { return false }
         let descriptor = metadata.load(fromByteOffset: 40, as: UInt.self)
         guard Self.isAligned(descriptor, 4), map().isInImage(descriptor, length: 44),
               UnsafeRawPointer(bitPattern: descriptor)!.load(as: UInt32.self) & 0x1F == 16 else { return false }
@@ -92,21 +105,21 @@ struct MetadataCheck {
     /// types a descriptor of the right kind in an image.
     private mutating func isValueMetadata(_ metadata: UnsafeRawPointer, depth: Int) -> Bool {
         let address = UInt(bitPattern: metadata)
-        guard depth < 64, Self.isAligned(address), map().isReadable(address - 8, length: 8 + 24) else { return false }
+        guard depth < 64, Self.isAligned(address), isReadable(address - 8, length: 8 + 24) else { return false }
         let witnesses = metadata.load(fromByteOffset: -8, as: UInt.self)
         switch metadata.load(as: UInt.self) {
         case 0:
             return isHeapMetadata(metadata, depth: depth)
         case 0x200, 0x201, 0x202:
             let descriptor = metadata.load(fromByteOffset: 8, as: UInt.self)
-            guard Self.isAligned(witnesses), map().isReadable(witnesses, length: 88),
+            guard Self.isAligned(witnesses), isReadable(witnesses, length: 88),
                   Self.isAligned(descriptor, 4), map().isInImage(descriptor, length: 28) else { return false }
             let kind = UnsafeRawPointer(bitPattern: descriptor)!.load(as: UInt32.self) & 0x1F
             return kind == 17 || kind == 18
         case 0x300...0x308:
             // Builtin, tuple, function, existential, metatype and fixed-array
             // metadata; block functions have no witnesses (see `Metadata.size`).
-            return metadata.load(as: UInt.self) == 0x302 || (Self.isAligned(witnesses) && map().isReadable(witnesses, length: 88))
+            return metadata.load(as: UInt.self) == 0x302 || (Self.isAligned(witnesses) && isReadable(witnesses, length: 88))
         default:
             return false
         }

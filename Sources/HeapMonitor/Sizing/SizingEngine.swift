@@ -41,7 +41,7 @@ struct SizingEngine: ~Copyable {
         memory = checkingAddresses ? MemoryMap() : nil
         map = memory?.map
         self.layouts = layouts ?? LayoutBuilder()
-        self.layouts.check = MetadataCheck(memory: memory)
+        self.layouts.startAnalysis(memory: memory)
     }
 
     /// Whether the object at `address` may be read: with checked addresses,

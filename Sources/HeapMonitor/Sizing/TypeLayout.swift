@@ -159,17 +159,28 @@ extension Unmanaged where Instance == TypeLayout {
 /// Metadata read from memory is checked (`MetadataCheck`) before a layout is
 /// built from it.
 struct LayoutBuilder {
-    var check: MetadataCheck
+    private var check: MetadataCheck
     /// Layouts of values of a type (for a class type: the reference).
     private var valueLayouts: [Metadata: TypeLayout] = [:]
     /// Layouts of heap objects by their metadata (class instances, boxes, contexts).
     private var objectLayouts: [Metadata: TypeLayout] = [:]
 
+    /// Words that failed the check in this analysis: not kept across
+    /// analyses, since memory that held garbage may hold metadata later.
+    private var unreadableLayouts: [Metadata: TypeLayout] = [:]
+
     init(memory: MemoryMap? = nil) { check = MetadataCheck(memory: memory) }
 
+    /// Starts an analysis: checks against memory as it is now, and nothing
+    /// remembered of the words that failed before.
+    mutating func startAnalysis(memory: MemoryMap?) {
+        check = MetadataCheck(memory: memory)
+        unreadableLayouts = [:]
+    }
+
     mutating func layout(for metadata: Metadata) -> TypeLayout {
-        if let known = valueLayouts[metadata] { return known }
-        guard check.isTypeMetadata(metadata.pointer) else { return unreadable(metadata, in: &valueLayouts) }
+        if let known = valueLayouts[metadata] ?? unreadableLayouts[metadata] { return known }
+        guard check.isTypeMetadata(metadata.pointer) else { return unreadable(metadata) }
         let layout = TypeLayout(metadata: metadata, size: metadata.size)
         // Registered before its parts so that a recursive enum finds itself.
         valueLayouts[metadata] = layout
@@ -179,19 +190,19 @@ struct LayoutBuilder {
     }
 
     mutating func objectLayout(for metadata: Metadata) -> TypeLayout {
-        if let known = objectLayouts[metadata] { return known }
-        guard check.isObjectMetadata(metadata.pointer) else { return unreadable(metadata, in: &objectLayouts) }
+        if let known = objectLayouts[metadata] ?? unreadableLayouts[metadata] { return known }
+        guard check.isObjectMetadata(metadata.pointer) else { return unreadable(metadata) }
         let layout = makeObjectLayout(metadata)
         layout.freeze()
         objectLayouts[metadata] = layout
         return layout
     }
 
-    private func unreadable(_ metadata: Metadata, in layouts: inout [Metadata: TypeLayout]) -> TypeLayout {
+    private mutating func unreadable(_ metadata: Metadata) -> TypeLayout {
         let layout = TypeLayout(metadata: metadata, size: 0)
         layout.isUnreadable = true
         layout.freeze()
-        layouts[metadata] = layout
+        unreadableLayouts[metadata] = layout
         return layout
     }
 
