@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, the tracker under the thread sanitizer,
-# the static-stdlib route, the profile reader's fuzzer and the DocC catalog.
+# the static-stdlib route, real packages (SwiftNIO, a server corpus), the
+# profile reader's fuzzer and the DocC catalog.
 # CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,11 @@ swift test --no-parallel
 swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter TrackerSuite
 Scripts/check-static-stdlib.sh
 # SwiftNIO, code we did not write: a class tracked by name, buffers sized with their bytes.
+# It builds Examples/ServerCorpus, which the next check runs.
 Scripts/check-nio.sh
+# Hummingbird 2 and SwiftNIO servers analysed (forked snapshots, leak scans) while
+# they serve loopback requests, stopped by SIGTERM: no crash, every planted cycle found.
+Scripts/check-server-corpus.sh --no-build
 # A short fuzzing run of the profile reader (Scripts/fuzz-profile.sh 1000000 for a long one).
 Scripts/fuzz-profile.sh 200000
 # Every public symbol documented, every link in the catalog resolved.

@@ -53,8 +53,8 @@ struct GarbageBenchmark: ParsableCommand {
         let tracker = Tracker.shared
         // The in-process figure, comparable across versions; `live` sets it
         // beside the forked one.
-        tracker.isolation = .inProcess
         tracker.clear()
+        tracker.isolation = .inProcess
         try tracker.startWatchingForLeaks()
         // A tree of four children per node, each attached through a shape;
         // every seventh node also points back at its parent (live cycles).

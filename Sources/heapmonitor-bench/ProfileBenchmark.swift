@@ -35,8 +35,8 @@ struct ProfileBenchmark: ParsableCommand {
         let tracker = Tracker.shared
         // The in-process figure, comparable across versions; `live` sets it
         // beside the forked one.
-        tracker.isolation = .inProcess
         tracker.clear()
+        tracker.isolation = .inProcess
         try tracker.track(class: Blob.self)
         let blobs = (0..<objects).map(Blob.init)
         try tracker.startProfile(at: path)

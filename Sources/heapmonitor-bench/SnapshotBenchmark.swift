@@ -22,8 +22,8 @@ struct SnapshotBenchmark: ParsableCommand {
         let tracker = Tracker.shared
         // The in-process figure, comparable across versions; `live` sets it
         // beside the forked one.
-        tracker.isolation = .inProcess
         tracker.clear()
+        tracker.isolation = .inProcess
         try tracker.track(class: Node.self)
         let root = buildNodeTree(count: objects)
         guard tracker.liveObjectCount == objects else { throw ValidationError("tracked \(tracker.liveObjectCount) nodes") }

@@ -70,14 +70,12 @@ extension Tracker {
         try state.withLock { (state) throws(AnalysisError) -> LeakReport in
             state.drain()
             var candidates = Array(state.watched.keys)
-            var classes = Set(state.watched.values)
             for record in state.records.liveRecords {
                 candidates.append(state.records.addresses[record])
-                classes.insert(state.records.classes[record])
             }
             let report: LeakReport
             if let timeout = state.isolation.timeout {
-                state.warmLayouts(forClasses: classes)
+                state.warmLayouts()
                 let bytes = try state.runIsolated(timeout: timeout) { state in
                     var encoder = ByteEncoder()
                     encoder.leakReport(LeakFinder.report(candidates: candidates, layouts: state.layouts))

@@ -12,18 +12,20 @@ extension Tracker {
 }
 
 extension TrackerState {
-    /// Builds, here, the layouts of the classes the child will read, so that
-    /// the child asks the runtime for as little as possible: a runtime lock
-    /// held by another thread at the instant of the fork stays held in the
-    /// child. The metadata comes from the allocation hooks: real classes.
-    mutating func warmLayouts(forClasses classes: Set<UInt32>) {
+    /// Builds, here, the layouts of every class met in the hooks' events,
+    /// so that the child asks the runtime for as little as possible: a
+    /// runtime lock held by another thread at the instant of the fork stays
+    /// held in the child. The metadata comes from the allocation hooks: real
+    /// classes. After the first analysis this is a dictionary lookup a class.
+    mutating func warmLayouts() {
         var engine = SizingEngine(layouts: layouts)
-        for index in classes {
+        for index in UInt32(warmedClasses)..<UInt32(classMetadata.count) {
             let metadata = Metadata(classMetadata[Int(index)])
             _ = engine.objectLayout(metadata)
             _ = className(index)
         }
         layouts = engine.layouts
+        warmedClasses = classMetadata.count
         _ = KnownTypes.string  // its static initialisers run here, not in a child
     }
 

@@ -45,24 +45,29 @@ struct SizingEngine: ~Copyable {
     }
 
     /// Whether the object at `address` may be read: with checked addresses,
-    /// its block header and heap header are mapped and it is not being
-    /// deinitialised (its fields may already be released).
+    /// its block header and heap header are mapped.
     @inline(__always)
     func isReadableObject(_ address: UInt) -> Bool {
         guard let map else { return true }
-        guard hm_memory_map_contains(map, address &- 8, 24, 0) != 0 else { return false }
-        let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
-        if let sideTable = object.sideTable {
-            guard hm_memory_map_contains(map, UInt(bitPattern: sideTable), 24, 0) != 0 else { return false }
-        }
-        return object.isImmortal || !object.isDeiniting
+        return hm_memory_map_contains(map, address &- 8, 24, 0) != 0
     }
 
     /// Whether the object at `address` is a live object whose type the
-    /// sizer can read.
+    /// sizer can read: for the objects an analysis starts from. With checked
+    /// addresses, one in its deinit is not (its fields may be released
+    /// already); objects reached through a live object's strong references
+    /// are not checked for that, since a strong reference keeps its target
+    /// out of deinit.
     mutating func isLiveObject(_ address: UInt) -> Bool {
         guard HeapObject.isPlausible(address), isReadableObject(address) else { return false }
-        return objectPlan(HeapObject(UnsafeRawPointer(bitPattern: address)!).metadata).isReadable
+        let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
+        if let map, !object.isImmortal {
+            if let sideTable = object.sideTable {
+                guard hm_memory_map_contains(map, UInt(bitPattern: sideTable), 24, 0) != 0 else { return false }
+            }
+            guard !object.isDeiniting else { return false }
+        }
+        return objectPlan(object.metadata).isReadable
     }
 
     deinit {
@@ -98,7 +103,6 @@ struct SizingEngine: ~Copyable {
     /// Returns its size and its own block's size.
     mutating func heapSize(ofExcluded address: UInt) -> (size: Int, flatSize: Int) {
         let before = total
-        guard isLiveObject(address) else { return (0, 0) }
         guard var flat = claim(address, excludedToo: true), flat > 0 else { return (0, 0) }
         let object = UnsafeRawPointer(bitPattern: address)!
         let plan = objectPlan(HeapObject(object).metadata)

@@ -51,7 +51,7 @@ extension TrackerState {
     /// where `isolation` says.
     mutating func sizeLiveObjects(isolation: AnalysisIsolation) throws(AnalysisError) -> [Snapshot.ObjectSize] {
         guard let timeout = isolation.timeout else { return sizeLiveObjects() }
-        warmLayouts(forClasses: Set(records.liveRecords.map { records.classes[$0] }))
+        warmLayouts()
         let bytes = try runIsolated(timeout: timeout) { state in
             var encoder = ByteEncoder()
             encoder.objectSizes(state.sizeLiveObjects())

@@ -23,9 +23,20 @@ struct TrackedRecords {
     var count: Int { addresses.count }
     var liveCount: Int { index.count }
 
-    /// The live records in registration order: read from the index, so a
-    /// program's long history of dead records costs nothing here.
-    var liveRecords: [Int] { index.records.sorted() }
+    /// The live records in registration order. When most records are dead
+    /// (a server's long history) they come from the index, so the dead cost
+    /// nothing; otherwise one pass over the deaths is quicker than sorting.
+    var liveRecords: [Int] {
+        guard liveCount * 8 < count else {
+            return deaths.withUnsafeBufferPointer { deaths in
+                var live: [Int] = []
+                live.reserveCapacity(liveCount)
+                for record in 0..<deaths.count where deaths[record] == 0 { live.append(record) }
+                return live
+            }
+        }
+        return index.records.sorted()
+    }
 
     /// Appends a record for a live object; an earlier occupant of its address
     /// (whose death event is still on its way) is dead by now: its record is

@@ -40,8 +40,10 @@ struct TrackerState: ~Copyable {
     /// Where analyses that read the heap run, and how the last forked one went.
     var isolation = AnalysisIsolation.forked
     var lastIsolatedAnalysis: IsolatedAnalysis?
-    /// Layouts of the classes met so far, kept across analyses.
+    /// Layouts of the classes met so far, kept across analyses; the first
+    /// `warmedClasses` classes have theirs.
     var layouts = LayoutBuilder()
+    var warmedClasses = 0
 
     // Classes met in events, by index.
     private(set) var classMetadata: [UnsafeRawPointer] = []

@@ -34,6 +34,28 @@ extension TrackerSuite {
             #expect(first > second)
         }
 
+        /// README "In a running program: forked analysis".
+        @Test func forkedAnalysisExample() throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Node.self)
+            let nodes = (0..<keep(50)).map { _ in Node() }
+            var printed: [String] = []
+            do {
+                let snapshot = try tracker.createSnapshot("under load")
+                printed.append("\(snapshot.trackedBytes)")
+            } catch {
+                printed.append("no snapshot: \(error)")
+            }
+            #expect(printed == ["\(try tracker.createSnapshot().trackedBytes)"])
+            #expect(tracker.lastIsolatedAnalysis != nil, "the default is forked")
+            tracker.isolation = .forked(timeout: .seconds(10))
+            #expect(tracker.isolation.timeout == .seconds(10))
+            tracker.isolation = .inProcess
+            #expect(!tracker.isolation.isForked)
+            #expect(try tracker.createSnapshot().objects.count == 50)
+            _ = keep(nodes)
+        }
+
         /// README "Tracking and snapshots", "Profiles and off-line statistics"
         /// and GettingStarted "Track a class", "Record and analyse".
         @Test func trackingAndProfileExamples() throws {
