@@ -10,15 +10,21 @@ cd "$(dirname "$0")/../Examples/ServerCorpus"
 [[ ${1:-} == --no-build ]] || swift build --scratch-path .build-corpus >/dev/null
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-HEAPMONITOR="--debug=heapmonitor --debug=memory --debug=garbage --garbage=$work/leaks.dot --heapprofile=$work/heap.hmprof" \
-    .build-corpus/debug/ServerCorpus >"$work/out" 2>"$work/err" &
+switches="--debug=heapmonitor --debug=memory --debug=garbage --garbage=$work/leaks.dot"
+HEAPMONITOR="$switches --heapprofile=$work/heap.hmprof" .build-corpus/debug/ServerCorpus >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 300); do
     grep -q "^corpus: listening" "$work/out" && break
     kill -0 "$server" 2>/dev/null || break
     sleep 0.1
 done
-fail() { echo "FAIL: $1"; head -40 "$work/out"; grep -v '^$' "$work/err" | head -60; exit 1; }
+fail() {
+    echo "FAIL: $1"
+    head -40 "$work/out"
+    # A crash report names every thread; the one that crashed matters.
+    grep -q 'crashed:$' "$work/err" && grep -A40 'crashed:$' "$work/err" || tail -40 "$work/err"
+    exit 1
+}
 read -r _ _ _ hb _ nio < <(grep "^corpus: listening" "$work/out") || fail "the corpus server did not start"
 request() { curl -sf "$@" -o /dev/null || fail "a request failed: curl $*"; }
 leaks_hb=60 leaks_nio=40

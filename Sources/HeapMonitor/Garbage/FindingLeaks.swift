@@ -127,7 +127,7 @@ enum LeakFinder {
         // from run to run (its walk starts at the first object).
         let objects = candidates.map { node in
             let object = HeapObject(UnsafeRawPointer(bitPattern: graph.addresses[node])!)
-            return (node, LeakedObject(typeName: SizingEngine.displayName(of: sizer.objectLayout(object.metadata)),
+            return (node, LeakedObject(typeName: sizer.displayName(of: sizer.objectLayout(object.metadata)),
                                        address: graph.addresses[node], size: object.allocatedBytes))
         }.sorted { ($0.1.typeName, $0.1.address) < ($1.1.typeName, $1.1.address) }
         let objectNodes = objects.map(\.0)

@@ -21,8 +21,11 @@ extension TrackerState {
         var engine = SizingEngine(layouts: layouts)
         for index in UInt32(warmedClasses)..<UInt32(classMetadata.count) {
             let metadata = Metadata(classMetadata[Int(index)])
-            _ = engine.objectLayout(metadata)
+            let layout = engine.objectLayout(metadata)
             _ = className(index)
+            // The names a referent tree shows first: the class's and its fields'.
+            _ = engine.displayName(of: layout)
+            for field in layout.fields { _ = engine.typeName(field.type) }
         }
         layouts = engine.layouts
         warmedClasses = classMetadata.count

@@ -60,7 +60,8 @@ extension ByteDecoder {
         let count = try count(of: "referents", minimumBytes: 6)
         var referents: [SizedNode] = []
         for _ in 0..<count { referents.append(try node(depth: depth + 1)) }
-        return SizedNode(name: name, typeName: typeName, size: size, flatSize: flat, referents: referents, isOpaque: opaque)
+        return SizedNode(name: name, typeName: typeName, size: size, flatSize: flat, referents: referents,
+                         isOpaque: opaque)
     }
 
     /// What `ByteEncoder.objectSizes` wrote, one object at a time; ids are
@@ -93,7 +94,8 @@ extension ByteDecoder {
             }
             var edges: [LeakedEdge] = []
             for _ in 0..<(try count(of: "cycle edges", minimumBytes: 3)) {
-                let from = try int(max: objects.count - 1, "edge start"), to = try int(max: objects.count - 1, "edge end")
+                let from = try int(max: objects.count - 1, "edge start")
+                let to = try int(max: objects.count - 1, "edge end")
                 edges.append(LeakedEdge(from: from, to: to, path: try string()))
             }
             cycles.append(LeakedCycle(objects: objects, edges: edges, bytes: bytes))

@@ -119,7 +119,8 @@ struct MetadataCheck {
         case 0x300...0x308:
             // Builtin, tuple, function, existential, metatype and fixed-array
             // metadata; block functions have no witnesses (see `Metadata.size`).
-            return metadata.load(as: UInt.self) == 0x302 || (Self.isAligned(witnesses) && isReadable(witnesses, length: 88))
+            return metadata.load(as: UInt.self) == 0x302
+                || (Self.isAligned(witnesses) && isReadable(witnesses, length: 88))
         default:
             return false
         }

@@ -53,7 +53,7 @@ extension SizingEngine {
         guard let flat = claim(address, excludedToo: excludedToo) else { return nil }
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
         let layout = objectLayout(object.metadata)
-        var node = SizedNode(name: name, typeName: typeName ?? Self.displayName(of: layout),
+        var node = SizedNode(name: name, typeName: typeName ?? displayName(of: layout),
                              flatSize: flat, isOpaque: layout.isOpaque)
         guard flat > 0 else { return node }  // static object: nothing on the heap
         node.flatSize += claimOwnedBuffers(of: object.address, shape: layout.shape)
@@ -69,7 +69,7 @@ extension SizingEngine {
         return node
     }
 
-    static func displayName(of layout: TypeLayout) -> String {
+    mutating func displayName(of layout: TypeLayout) -> String {
         if layout.isUnreadable { return "unreadable object" }
         switch layout.metadata.kind {
         // Closure contexts are named for their function type by the caller;
@@ -77,7 +77,7 @@ extension SizingEngine {
         // enum payloads, existential values).
         case .heapLocalVariable, .heapGenericLocalVariable: return "box"
         case .errorObject: return "error box"
-        default: return layout.metadata.name
+        default: return typeName(layout.metadata)
         }
     }
 
@@ -90,8 +90,7 @@ extension SizingEngine {
                 add(valueNode(object + field.offset, field.type, name: field.name, level: level))
             }
         case .errorBox:
-            let (value, type) = errorBoxValue(object)
-            add(valueNode(value, type, name: "value", level: level))
+            if let (value, type) = errorBoxValue(object) { add(valueNode(value, type, name: "value", level: level)) }
         case .arrayStorage(let elementLayout, let elementsOffset, let indexing):
             let element = elementLayout.takeUnretainedValue().metadata
             guard !elementLayout.slots.isEmpty else { break }
@@ -105,7 +104,8 @@ extension SizingEngine {
             forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
                 let keyAddress = keyBase + bucket * key.stride
                 var entry = SizedNode(name: "[\(Self.describeKey(keyAddress, key, bucket))]",
-                                      typeName: "(key: \(key.name), value: \(value.name))", flatSize: 0)
+                                      typeName: "(key: \(engine.typeName(key)), value: \(engine.typeName(value)))",
+                                      flatSize: 0)
                 for (part, address, type) in [("key", keyAddress, key), ("value", valueBase + bucket * value.stride, value)] {
                     if let node = engine.valueNode(address, type, name: part, level: level - 1), node.size > 0 {
                         entry.referents.append(node)
@@ -150,12 +150,12 @@ extension SizingEngine {
             return existentialNode(address, type, name: name, level: level)
         case .function:
             return objectNode(address.load(fromByteOffset: 8, as: UInt.self), name: name,
-                              typeName: type.name, level: level)
+                              typeName: typeName(type), level: level)
         case .enum, .optional:
             return enumNode(address, layout, name: name, level: level)
         case .struct where type == KnownTypes.string:
             guard let storage = Self.stringStorage(address.load(fromByteOffset: 8, as: UInt.self)) else { return nil }
-            return objectNode(storage, name: name, typeName: type.name, level: 0)
+            return objectNode(storage, name: name, typeName: typeName(type), level: 0)
         case .struct where KnownTypes.isCollection(type):
             return collectionNode(address, layout, name: name, level: level)
         case .struct, .tuple, .fixedArray:
@@ -167,12 +167,12 @@ extension SizingEngine {
                     nodes.append(node)
                 }
             }
-            return SizedNode(name: name, typeName: type.name, flatSize: 0, referents: nodes, isOpaque: layout.isOpaque)
+            return SizedNode(name: name, typeName: typeName(type), flatSize: 0, referents: nodes, isOpaque: layout.isOpaque)
         default:
             break
         }
         let bytes = heapSize(ofValueAt: address, layout: layout)
-        return SizedNode(name: name, typeName: type.name, size: bytes, flatSize: 0, isOpaque: layout.isOpaque)
+        return SizedNode(name: name, typeName: typeName(type), size: bytes, flatSize: 0, isOpaque: layout.isOpaque)
     }
 
     /// Arrays, dictionaries and sets are named for the value but sized as their
@@ -183,10 +183,10 @@ extension SizingEngine {
             switch slot {
             case .object(let offset), .classExistential(let offset):
                 return objectNode(address.load(fromByteOffset: offset, as: UInt.self), name: name,
-                                  typeName: layout.metadata.name, level: level)
+                                  typeName: typeName(layout.metadata), level: level)
             case .bridgeObject(let offset):
                 return objectNode(Self.bridgedReference(address.load(fromByteOffset: offset, as: UInt.self)),
-                                  name: name, typeName: layout.metadata.name, level: level)
+                                  name: name, typeName: typeName(layout.metadata), level: level)
             default:
                 continue
             }
@@ -203,6 +203,7 @@ extension SizingEngine {
         }
         guard let dynamic = address.load(fromByteOffset: 24, as: UnsafeRawPointer?.self) else { return nil }
         let contents = Metadata(dynamic)
+        guard !valueLayout(contents).isUnreadable else { return nil }
         if contents.isStoredInlineInExistential {
             return valueNode(address, contents, name: name, level: level)
         }
@@ -214,7 +215,7 @@ extension SizingEngine {
         guard let flat = claim(box) else { return nil }
         let value = Self.boxedValue(UnsafeRawPointer(bitPattern: box)!, contents)
         var node = valueNode(value, contents, name: name, level: level)
-            ?? SizedNode(name: name, typeName: contents.name, flatSize: 0)
+            ?? SizedNode(name: name, typeName: typeName(contents), flatSize: 0)
         node.flatSize += flat
         node.size += flat
         return node

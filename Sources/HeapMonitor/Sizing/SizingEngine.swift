@@ -340,18 +340,24 @@ struct SizingEngine: ~Copyable {
                 engine.walk(base + bucket * stride, elements)
             }
         case .errorBox:
-            let (value, type) = errorBoxValue(object)
+            guard let (value, type) = errorBoxValue(object) else { return }
             walk(value, valueLayout(type).frozenSlots)
         }
     }
 
     /// Where a boxed `Error` keeps its value: after the heap header, the
     /// value's type and its `Error` conformance, at the value's alignment.
-    func errorBoxValue(_ box: UnsafeRawPointer) -> (UnsafeRawPointer, Metadata) {
+    /// Nil when the stored type fails its check.
+    mutating func errorBoxValue(_ box: UnsafeRawPointer) -> (UnsafeRawPointer, Metadata)? {
         let type = Metadata(box.load(fromByteOffset: 16, as: UnsafeRawPointer.self))
+        guard !valueLayout(type).isUnreadable else { return nil }
         let mask = type.alignmentMask
         return (box + ((32 + mask) & ~mask), type)
     }
+
+    /// The name of `type` for reports, resolved once per type and kept with
+    /// the layouts (so a forked child finds the names its parent resolved).
+    mutating func typeName(_ type: Metadata) -> String { layouts.name(of: type) }
 
     /// Calls `body` for each occupied bucket of a native dictionary or set.
     mutating func forEachOccupiedBucket(_ storage: UnsafeRawPointer, _ fields: HashStorageFields, _ bitmapOffset: Int,
@@ -448,8 +454,12 @@ struct SizingEngine: ~Copyable {
     mutating func walkExistential(_ container: UnsafeRawPointer) {
         guard let raw = container.load(fromByteOffset: 24, as: UnsafeRawPointer?.self) else { return }
         let type = Metadata(raw)
+        // The dynamic type is a word from memory: checked (by building its
+        // layout) before its witnesses are read.
+        let layout = valueLayout(type)
+        guard !layout.isUnreadable else { return }
         if type.isStoredInlineInExistential {
-            walk(container, valueLayout(type))
+            walk(container, layout)
         } else {
             enqueue(container.load(as: UInt.self))
         }

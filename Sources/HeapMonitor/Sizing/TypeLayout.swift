@@ -165,6 +165,8 @@ struct LayoutBuilder {
     /// Layouts of heap objects by their metadata (class instances, boxes, contexts).
     private var objectLayouts: [Metadata: TypeLayout] = [:]
 
+    /// Type names for reports, resolved once.
+    private var names: [Metadata: String] = [:]
     /// Words that failed the check in this analysis: not kept across
     /// analyses, since memory that held garbage may hold metadata later.
     private var unreadableLayouts: [Metadata: TypeLayout] = [:]
@@ -187,6 +189,14 @@ struct LayoutBuilder {
         fill(layout)
         layout.freeze()
         return layout
+    }
+
+    /// The name of `metadata`'s type, asked of the runtime once per type.
+    mutating func name(of metadata: Metadata) -> String {
+        if let known = names[metadata] { return known }
+        let name = metadata.name
+        names[metadata] = name
+        return name
     }
 
     mutating func objectLayout(for metadata: Metadata) -> TypeLayout {

@@ -71,6 +71,24 @@ struct MetadataCheckTests {
         #expect(observer == nil)
     }
 
+    /// An existential whose type word is not metadata (torn down, or never
+    /// a value) is not read through.
+    @Test func anExistentialWithAGarbageTypeIsSkipped() {
+        let container = UnsafeMutableRawPointer.allocate(byteCount: 40, alignment: 16)
+        defer { container.deallocate() }
+        let noise = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+        defer { noise.deallocate() }
+        noise.initializeMemory(as: UInt8.self, repeating: 0xA5, count: 64)
+        container.initializeMemory(as: UInt.self, repeating: 0, count: 5)
+        container.storeBytes(of: UInt(bitPattern: noise) + 8, toByteOffset: 24, as: UInt.self)
+        var engine = SizingEngine(checkingAddresses: true)
+        var references: [UInt] = []
+        engine.walkExistential(UnsafeRawPointer(container))
+        engine.directReferences(inValueAt: UnsafeRawPointer(container),
+                                layout: engine.valueLayout(Metadata(Any.self)), into: &references)
+        #expect(references.isEmpty)
+    }
+
     /// A reference field that dangles — as in an object caught mid-deinit by
     /// a fork — is skipped, not followed.
     @Test func aDanglingReferenceIsSkipped() {

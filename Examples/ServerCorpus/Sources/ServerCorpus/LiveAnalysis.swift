@@ -1,8 +1,9 @@
 import HeapMonitor
 import ServiceLifecycle
 
-/// Takes sized snapshots and leak scans of the serving process, as an operator
-/// would from outside: every `interval`, while requests are in flight.
+/// Takes a sized snapshot of the serving process every `interval`, and a leak
+/// scan every fourth time, while requests are in flight: each in a forked
+/// child (the tracker's default isolation).
 actor LiveAnalysis: Service {
     private let interval: Duration
     private(set) var snapshots = 0
