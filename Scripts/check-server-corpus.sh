@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Real servers under the monitor: Examples/ServerCorpus runs Hummingbird 2 and
-# a plain SwiftNIO HTTP/1 pipeline with every class watched, live snapshots
-# and leak scans while loopback requests are served, and every switch on; a
-# SIGTERM stops it. It must exit cleanly, find exactly the cycles the
+# a plain SwiftNIO HTTP/1 pipeline with every class tracked, forked live
+# snapshots (sizing every live object) and leak scans while loopback requests
+# are served, and every switch on; a SIGTERM stops it. It must exit cleanly, find exactly the cycles the
 # requests planted, and print the end-of-run reports.
 # Usage: check-server-corpus.sh [--no-build]
 set -euo pipefail
@@ -45,6 +45,9 @@ out=$(cat "$work/out")
 ((status == 0)) || fail "the server exited with status $status"
 echo "$out" | grep "^corpus:" | sed 's/^/corpus check: /'
 grep -q "^corpus: live analysis failed" <<<"$out" && fail "a live snapshot or leak scan failed"
+sized=$(grep -oE 'largest live snapshot sized [0-9]+' <<<"$out" | grep -oE '[0-9]+$' || echo 0)
+# At least the 150 sessions and the 100 leaked handlers and exchanges.
+((sized >= 250)) || fail "the live snapshots sized only $sized objects; every live object is tracked"
 cycles=$(grep -oE '^[0-9]+ leaked cycles?' <<<"$out" | grep -oE '^[0-9]+' || echo 0)
 ((cycles == leaks_hb + leaks_nio)) || fail "expected $((leaks_hb + leaks_nio)) leaked cycles at exit, found $cycles"
 grep -q "RequestHandler.onFinish" <<<"$out" || fail "no RequestHandler cycle in the report"

@@ -9,7 +9,7 @@ extension Tracker {
         try AllocationHooks.install()
         state.withLock { state in
             state.drain()
-            state.watchAll(true)
+            state.watchForLeaks(true)
         }
         startDraining()
     }
@@ -18,12 +18,12 @@ extension Tracker {
     public func stopWatchingForLeaks() {
         state.withLock { state in
             state.drain()
-            state.watchAll(false)
+            state.watchForLeaks(false)
         }
     }
 
     /// Whether instances are being recorded for leak scans.
-    public var isWatchingForLeaks: Bool { hm_is_watching_all() != 0 }
+    public var isWatchingForLeaks: Bool { state.withLock { $0.watchesForLeaks } }
 
     /// Live instances of `type` and its subclasses among the objects watched
     /// for leaks and the tracked ones (0 for instances allocated before

@@ -37,6 +37,12 @@ struct TrackerState: ~Copyable {
     /// address → class index.
     var watched: [UInt: UInt32] = [:]
     private var watchedOnly: [UInt32: Bool] = [:]
+    /// Classes of the monitor itself, never watched or tracked wholesale.
+    private var monitorClasses: [UInt32: Bool] = [:]
+    /// Every class is watched for leak scans.
+    private(set) var watchesForLeaks = false
+    /// Every class is tracked, at this level unless registered otherwise.
+    private(set) var everyClassLevel: Int?
     /// Where analyses that read the heap run, and how the last forked one went.
     var isolation = AnalysisIsolation.forked
     var lastIsolatedAnalysis: IsolatedAnalysis?
@@ -73,7 +79,9 @@ struct TrackerState: ~Copyable {
                 let traceCount = Int(event.extra)
                 let trace = traceCount > 0 ? intern(traceFrom: buffer! + index + 1, count: traceCount) : 0
                 let classIndex = self.index(ofClass: UInt(event.metadata))
-                if isWatchedOnly(classIndex) {
+                if isMonitorClassSeenWholesale(classIndex) {
+                    // The monitor's own objects (layouts, maps) are not the host's.
+                } else if isWatchedOnly(classIndex) {
                     watched[UInt(event.address)] = classIndex
                 } else if let ended = records.append(address: UInt(event.address), birth: event.time,
                                                      classIndex: classIndex, trace: trace) {
@@ -168,7 +176,7 @@ struct TrackerState: ~Copyable {
     /// class's ancestry (seed: Inheritance), 0 when none.
     mutating func resolutionLevel(ofClass index: UInt32) -> Int {
         if let level = classLevels[index] { return level }
-        var level = 0
+        var level = everyClassLevel ?? 0
         var current: Metadata? = Metadata(classMetadata[Int(index)])
         while let metadata = current, metadata.kind == .class {
             let byDescriptor = metadata.descriptor.map { ClassKey(pointer: UInt(bitPattern: $0.pointer), byDescriptor: true) }
@@ -191,19 +199,45 @@ struct TrackerState: ~Copyable {
         watchedOnly = [:]
     }
 
-    /// Watches every class outside the standard library, or stops.
-    mutating func watchAll(_ on: Bool) {
-        hm_watch_all(on ? 1 : 0)
-        watchedOnly = [:]
+    /// Watches every class outside the standard library for leak scans, or
+    /// stops.
+    mutating func watchForLeaks(_ on: Bool) {
+        watchesForLeaks = on
         if !on { watched = [:] }
+        updateWatching()
+    }
+
+    /// Tracks every class outside the standard library at `level`, or stops
+    /// (nil).
+    mutating func trackEveryClass(level: Int?) {
+        everyClassLevel = level
+        updateWatching()
+    }
+
+    /// The hooks see every class while either wholesale mode is on.
+    private mutating func updateWatching() {
+        hm_watch_all(watchesForLeaks || everyClassLevel != nil ? 1 : 0)
+        watchedOnly = [:]
+        classLevels = [:]
     }
 
     /// Whether the class's instances are recorded only because every class
-    /// is watched (they go to `watched`, not to the tracked records).
+    /// is watched for leaks (they go to `watched`, not to the tracked records).
     mutating func isWatchedOnly(_ classIndex: UInt32) -> Bool {
         if let known = watchedOnly[classIndex] { return known }
-        let answer = hm_class_flags(classMetadata[Int(classIndex)]) & HM_CLASS_WATCHED.rawValue != 0
+        let answer = everyClassLevel == nil
+            && hm_class_flags(classMetadata[Int(classIndex)]) & HM_CLASS_WATCHED.rawValue != 0
         watchedOnly[classIndex] = answer
+        return answer
+    }
+
+    /// Whether the class is the monitor's own and its instances are seen only
+    /// because every class is (a class the program tracks by name is kept).
+    private mutating func isMonitorClassSeenWholesale(_ classIndex: UInt32) -> Bool {
+        if let known = monitorClasses[classIndex] { return known }
+        let answer = hm_class_flags(classMetadata[Int(classIndex)]) & HM_CLASS_WATCHED.rawValue != 0
+            && className(classIndex).hasPrefix("HeapMonitor.")
+        monitorClasses[classIndex] = answer
         return answer
     }
 
@@ -235,7 +269,8 @@ struct TrackerState: ~Copyable {
     /// and the isolation return to their defaults.
     mutating func removeAll() {
         _ = finishProfile()
-        watchAll(false)
+        watchForLeaks(false)
+        trackEveryClass(level: nil)
         hm_clear_classes()
         records.removeAll()
         settings = [:]

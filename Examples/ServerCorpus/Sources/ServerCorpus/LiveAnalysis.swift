@@ -10,6 +10,8 @@ actor LiveAnalysis: Service {
     private(set) var scans = 0
     private(set) var failures: [String] = []
     private(set) var mostCycles = 0
+    /// The most objects one live snapshot sized, and their bytes.
+    private(set) var mostSized = (objects: 0, bytes: 0)
 
     init(every interval: Duration) { self.interval = interval }
 
@@ -17,8 +19,11 @@ actor LiveAnalysis: Service {
         let tracker = Tracker.shared
         while !Task.isShuttingDownGracefully {
             do {
-                _ = try tracker.createSnapshot("live")
+                let snapshot = try tracker.createSnapshot("live")
                 snapshots += 1
+                if snapshot.objects.count > mostSized.objects {
+                    mostSized = (snapshot.objects.count, snapshot.trackedBytes)
+                }
                 if snapshots % 4 == 0 {
                     let report = try tracker.findLeaks()
                     scans += 1

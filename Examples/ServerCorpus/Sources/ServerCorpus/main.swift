@@ -12,15 +12,16 @@ import Glibc
 #endif
 
 // A server corpus for the monitor: Hummingbird 2 and a plain NIO HTTP/1
-// pipeline serve loopback requests while every class is watched for leaks,
-// the app's classes and some of NIO's are tracked and sized, and live
-// snapshots and leak scans run meanwhile. SIGTERM stops it as a deployment
-// would; HostMonitor then prints its reports (switches from HEAPMONITOR).
+// pipeline serve loopback requests while every class is tracked (the app's
+// own and some of NIO's with their own settings), so live snapshots size
+// every live object and leak scans see them all, meanwhile. SIGTERM stops it
+// as a deployment would; HostMonitor then prints its reports (switches from
+// HEAPMONITOR).
 
 let monitor = try HostMonitor(switches: MonitorSwitches.fromEnvironment(),
                               classes: [Session.self, SessionStore.self, RequestHandler.self, Exchange.self],
                               resolutionLevel: 2)
-try Tracker.shared.startWatchingForLeaks()
+try Tracker.shared.trackEveryClass()
 for name in ["NIOCore.ByteBuffer._Storage", "NIOPosix.SocketChannel", "NIOCore.ChannelPipeline",
              "NIOHTTP1.HTTPServerPipelineHandler", "NIOPosix.SelectableEventLoop"] {
     do { try Tracker.shared.track(className: name, resolutionLevel: 1) } catch { say("corpus: not tracked: \(name)") }
@@ -81,6 +82,8 @@ let failures = await analysis.failures
 say("corpus: sessions \(SessionStore.shared.count), audited \(await auditLog.total)")
 say("corpus: live snapshots \(await analysis.snapshots), live leak scans \(await analysis.scans), "
       + "most cycles \(await analysis.mostCycles), failures \(failures.count)")
+let (objects, bytes) = await analysis.mostSized
+say("corpus: largest live snapshot sized \(objects) objects, \(bytes) bytes")
 for failure in Set(failures) { say("corpus: live analysis failed: \(failure)") }
 do {
     try monitor.finish()
