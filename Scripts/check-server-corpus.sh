@@ -4,14 +4,17 @@
 # snapshots (sizing every live object) and leak scans while loopback requests
 # are served, and every switch on; a SIGTERM stops it. It must exit cleanly, find exactly the cycles the
 # requests planted, and print the end-of-run reports.
-# Usage: check-server-corpus.sh [--no-build]
+# Usage: check-server-corpus.sh [--no-build] [debug|release]   (debug by default)
 set -euo pipefail
 cd "$(dirname "$0")/../Examples/ServerCorpus"
-[[ ${1:-} == --no-build ]] || swift build --scratch-path .build-corpus >/dev/null
+build=yes
+[[ ${1:-} == --no-build ]] && { build=no; shift; }
+configuration=${1:-debug}
+[[ $build == no ]] || swift build -c "$configuration" --scratch-path .build-corpus >/dev/null
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 switches="--debug=heapmonitor --debug=memory --debug=garbage --garbage=$work/leaks.dot"
-HEAPMONITOR="$switches --heapprofile=$work/heap.hmprof" .build-corpus/debug/ServerCorpus >"$work/out" 2>"$work/err" &
+HEAPMONITOR="$switches --heapprofile=$work/heap.hmprof" ".build-corpus/$configuration/ServerCorpus" >"$work/out" 2>"$work/err" &
 server=$!
 for _ in $(seq 300); do
     grep -q "^corpus: listening" "$work/out" && break
