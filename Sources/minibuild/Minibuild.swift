@@ -2,9 +2,9 @@ import ArgumentParser
 import HeapMonitor
 import HeapMonitorOptions
 
-/// `minibuild`: a small build tool in the spirit of the seed's host — an
-/// environment, file and directory nodes, actions, content signatures, a
-/// dependency graph — monitored with the HeapMonitor switches.
+/// `minibuild`: a small build tool in the manner of SCons — an environment,
+/// file and directory nodes, actions, content signatures, a dependency
+/// graph — monitored with the HeapMonitor switches.
 @main
 struct Minibuild: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -16,7 +16,7 @@ class Node {
 
 /// A file: its contents, read when first needed, and its signature.
 final class FileNode: Node {
-    /// The file's contents, kept once read (the seed's lazy-initialisation
+    /// The file's contents, kept once read (the lazy-initialisation
     /// tutorial looks at exactly this).
     var contents: [UInt8]?
     var signature: ContentSignature?

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// The seed's command-line switches, for any Swift program:
+/// The monitor's command-line switches, for any Swift program:
 ///
 /// | switch | effect |
 /// | --- | --- |

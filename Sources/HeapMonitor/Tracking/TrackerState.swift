@@ -173,7 +173,8 @@ struct TrackerState: ~Copyable {
     }
 
     /// The resolution level of the most specialised tracked class in the
-    /// class's ancestry (seed: Inheritance), 0 when none.
+    /// class's ancestry, 0 when none (without one of its own, the
+    /// every-class level).
     mutating func resolutionLevel(ofClass index: UInt32) -> Int {
         if let level = classLevels[index] { return level }
         var level = everyClassLevel ?? 0

@@ -3,7 +3,7 @@ import HeapMonitorSamples
 import Testing
 
 /// Deep sizes of whole graphs against the allocator's in-use delta around
-/// building them (the 1 % bound; in practice they agree far closer).
+/// building them (within 1 %; in practice they agree far closer).
 @Suite("Accuracy against the allocator")
 struct AccuracyTests {
     static func expectWithinOnePercent<T>(_ build: @escaping () -> T, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -13,7 +13,7 @@ private final class A {
 extension TrackerSuite {
     @Suite("Snapshots")
     struct SnapshotTests {
-        /// The seed's example: shared data goes to the object registered first.
+        /// Shared data goes to the object registered first.
         @Test func sharedDataIsAssignedToTheFirstRegisteredObject() throws {
             let tracker = freshTracker()
             let a = A()

@@ -154,15 +154,21 @@ extension TrackerSuite {
             try tracker.track(class: Counted.self)
             var text = ""
             var table: [String: [Int]] = [:]
+            var counted: [Counted] = []
             for index in 0..<2000 {
                 text += "line \(index) é ✓\n"
                 table["key-\(index)", default: []].append(index)
+                if index % 100 == 0 { counted.append(Counted(index)) }
             }
             #expect(text.split(separator: "\n").count == 2000)
             #expect(table.count == 2000 && table["key-1999"] == [1999])
             #expect(Set((0..<1000).map { "s\($0)" }).count == 1000)
-            #expect(tracker.patchedEntries > 0)
+            // The hooks were live throughout: every instance between the
+            // strings was recorded, and the census counted them.
+            #expect(tracker.objects.filter(\.isAlive).count == 20)
+            #expect(tracker.census().first { $0.className.hasSuffix(".Counted") }?.liveCount == 20)
             tracker.stopCensus()
+            _ = keep(counted)
         }
     }
 }
