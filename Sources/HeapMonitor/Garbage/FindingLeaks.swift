@@ -35,12 +35,7 @@ extension Tracker {
             var isInstance: [UInt32: Bool] = [:]
             func matches(_ classIndex: UInt32, _ state: inout TrackerState) -> Bool {
                 if let known = isInstance[classIndex] { return known }
-                var current: Metadata? = Metadata(state.classMetadata[Int(classIndex)])
-                var answer = false
-                while let metadata = current, metadata.kind == .class {
-                    if metadata == target { answer = true; break }
-                    current = metadata.superclass
-                }
+                let answer = Metadata(state.classMetadata[Int(classIndex)]).ancestry.contains(target)
                 isInstance[classIndex] = answer
                 return answer
             }

@@ -124,6 +124,12 @@ struct Metadata: Hashable, @unchecked Sendable {
     var superclass: Metadata? {
         pointer.load(fromByteOffset: 8, as: UnsafeRawPointer?.self).map(Metadata.init)
     }
+
+    /// This class and its superclasses, the most specialised first; a
+    /// struct or enum alone.
+    var ancestry: some Sequence<Metadata> {
+        sequence(first: self) { $0.kind == .class ? $0.superclass : nil }
+    }
     /// Bytes of a class instance's stored properties, header included.
     var instanceSize: Int { Int(pointer.load(fromByteOffset: 24, as: UInt32.self)) }
 

@@ -278,12 +278,7 @@ struct LayoutBuilder {
     /// Stored properties of a struct or class (superclass fields first). Weak and
     /// unowned properties are left out: sizing follows strong references only.
     private func storedFields(of metadata: Metadata) -> (fields: [FieldLayout], isOpaque: Bool) {
-        var chain: [Metadata] = []
-        var current: Metadata? = metadata
-        while let type = current {
-            chain.append(type)
-            current = type.kind == .class ? type.superclass : nil
-        }
+        let chain = Array(metadata.ancestry)
         var fields: [FieldLayout] = []
         var isOpaque = false
         for type in chain.reversed() {

@@ -178,15 +178,13 @@ struct TrackerState: ~Copyable {
     mutating func resolutionLevel(ofClass index: UInt32) -> Int {
         if let level = classLevels[index] { return level }
         var level = everyClassLevel ?? 0
-        var current: Metadata? = Metadata(classMetadata[Int(index)])
-        while let metadata = current, metadata.kind == .class {
+        for metadata in Metadata(classMetadata[Int(index)]).ancestry {
             let byDescriptor = metadata.descriptor.map { ClassKey(pointer: UInt(bitPattern: $0.pointer), byDescriptor: true) }
-            if let registration = registrations[ClassKey(metadata: metadata.pointer)] ?? byDescriptor.flatMap({ registrations[$0] }),
-               registration.tracksNewInstances {
+            if let registration = registrations[ClassKey(metadata: metadata.pointer)]
+                ?? byDescriptor.flatMap({ registrations[$0] }), registration.tracksNewInstances {
                 level = registration.resolutionLevel
                 break
             }
-            current = metadata.superclass
         }
         classLevels[index] = level
         return level
