@@ -6,7 +6,8 @@
 // malloc is safe (its fork handlers reset the arena locks); stdio, Dispatch
 // and anything that waits for another thread are not. So the child reads the
 // frozen heap, allocates with malloc, writes to its pipe with write(2) and
-// ends with _exit. A child that blocks anyway is killed at the deadline.
+// ends with _exit. A child that blocks anyway is killed at the deadline. It
+// holds none of the host's descriptors but its pipe and the standard three.
 
 #define _GNU_SOURCE
 #include "include/CHeapIsolation.h"
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +28,20 @@ uint64_t hm_clock_ns(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+// Closes every descriptor but the standard three and `keep`. The child must
+// not hold the host's sockets open: a connection the host closes meanwhile
+// would stay open for the peer until the child exits.
+static void hm_close_descriptors(int keep) {
+    if (keep > 3 && syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u) != 0) {
+        for (int fd = 3; fd < keep; fd++) close(fd);
+    }
+    if (syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) != 0) {
+        struct rlimit limit;
+        int last = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < 65536 ? (int)limit.rlim_cur : 65536;
+        for (int fd = keep + 1; fd < last; fd++) close(fd);
+    }
 }
 
 static void hm_child_setup(pid_t parent) {
@@ -66,6 +82,7 @@ pid_t hm_isolation_fork(int *read_fd, int *write_fd, uint64_t *fork_ns) {
     }
     if (child == 0) {
         close(fds[0]);
+        hm_close_descriptors(fds[1]);
         hm_child_setup(parent);
         *write_fd = fds[1];
         *read_fd = -1;

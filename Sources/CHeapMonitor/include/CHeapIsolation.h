@@ -47,9 +47,10 @@ void hm_metadata_remember(const void *metadata, int role);
 /// child's pid (> 0) and the read end of a pipe in `*read_fd`, or -1 with
 /// errno set (fork refused, no pipe); `*fork_ns` is how long fork(2) took.
 /// In the child: returns 0 with the write end in `*write_fd`, after making it
-/// a quiet, short-lived process: default signal dispositions (no host
-/// handlers, no crash reporter), all signals unblocked, no core dumps, killed
-/// when the parent dies.
+/// a quiet, short-lived process: every other descriptor closed but the
+/// standard three (the host's sockets stay the host's), default signal
+/// dispositions (no host handlers, no crash reporter), all signals
+/// unblocked, no core dumps, killed when the parent dies.
 pid_t hm_isolation_fork(int *read_fd, int *write_fd, uint64_t *fork_ns);
 
 /// Writes all `length` bytes to `fd` (0), or -1 when the reader went away.

@@ -27,6 +27,28 @@ struct IsolatedRunTests {
         #expect(box.value == 41, "a write in the child does not reach the parent")
     }
 
+    /// The child holds none of the host's descriptors (a socket the host
+    /// closes must close for its peer), only its pipe and the standard three.
+    @Test func theChildHoldsNoneOfTheHostsDescriptors() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }
+        let (bytes, _) = try IsolatedRun.run(timeout: .seconds(30)) {
+            [fcntl(ends[0], F_GETFD) == -1 ? 1 : 0, fcntl(ends[1], F_GETFD) == -1 ? 1 : 0,
+             fcntl(2, F_GETFD) == -1 ? 1 : 0]
+        }
+        #expect(bytes == [1, 1, 0])
+    }
+
+    /// A host that leaves its children to the kernel (SIGCHLD ignored) still
+    /// gets the result: it is framed, so a whole one is told from a cut one.
+    @Test func aChildReapedByTheKernelStillReportsItsResult() throws {
+        let previous = signal(SIGCHLD, SIG_IGN)
+        defer { signal(SIGCHLD, previous) }
+        let (bytes, _) = try IsolatedRun.run(timeout: .seconds(30)) { [7, 8, 9] }
+        #expect(bytes == [7, 8, 9])
+    }
+
     @Test(arguments: [SIGSEGV, SIGABRT, SIGBUS])
     func aChildThatCrashesIsReportedWithItsSignal(signal: Int32) {
         #expect(throws: AnalysisError.childCrashed(signal: signal)) {
