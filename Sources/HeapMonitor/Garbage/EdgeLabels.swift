@@ -12,7 +12,7 @@ struct EdgeLabeler: ~Copyable {
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
             for field in layout.fields {
-                let fieldLayout = engine.valueLayout(field.type)
+                let fieldLayout = engine.valueLayout(field.type, trusted: true)
                 if Self.holds(&engine, object + field.offset, fieldLayout, target) { return field.name }
             }
         case .errorBox:

@@ -138,8 +138,10 @@ extension SizingEngine {
     // MARK: Values
 
     /// The node for the value of `type` at `address`; nil when it adds nothing.
+    /// Callers pass types from the runtime, or words from memory they have
+    /// checked already (an existential's contents, an error box's value).
     mutating func valueNode(_ address: UnsafeRawPointer, _ type: Metadata, name: String, level: Int) -> SizedNode? {
-        let layout = valueLayout(type)
+        let layout = valueLayout(type, trusted: true)
         guard !layout.slots.isEmpty else { return nil }
         switch type.kind {
         case .class:

@@ -35,7 +35,7 @@ public final class Sizer {
             case .object(let address):
                 return engine.heapSize(ofObject: address)
             case .value(let address, let type):
-                return type.size + engine.heapSize(ofValueAt: address, layout: engine.valueLayout(type))
+                return type.size + engine.heapSize(ofValueAt: address, layout: engine.valueLayout(type, trusted: true))
             }
         }
     }

@@ -300,8 +300,11 @@ struct SizingEngine: ~Copyable {
         return layout
     }
 
-    mutating func valueLayout(_ metadata: Metadata) -> TypeLayout {
-        let layout = layouts.layout(for: metadata)
+    /// The layout of values of `metadata`'s type; `trusted` when the metadata
+    /// came from the runtime rather than from a word in memory (see
+    /// `LayoutBuilder.layout(for:trusted:)`).
+    mutating func valueLayout(_ metadata: Metadata, trusted: Bool = false) -> TypeLayout {
+        let layout = layouts.layout(for: metadata, trusted: trusted)
         if layout.isOpaque { opaqueTypes.insert(metadata) }
         return layout
     }
@@ -493,7 +496,7 @@ struct SizingEngine: ~Copyable {
         if isIndirect {
             enqueue(address.load(as: UInt.self))
         } else {
-            walk(address, valueLayout(payload))
+            walk(address, valueLayout(payload, trusted: true))
         }
     }
 }

@@ -180,9 +180,15 @@ struct LayoutBuilder {
         unreadableLayouts = [:]
     }
 
-    mutating func layout(for metadata: Metadata) -> TypeLayout {
-        if let known = valueLayouts[metadata] ?? unreadableLayouts[metadata] { return known }
-        guard check.isTypeMetadata(metadata.pointer) else { return unreadable(metadata) }
+    /// The layout of values of `metadata`'s type. A `trusted` metadata came
+    /// from the runtime (a field's resolved type, a generic argument of
+    /// metadata already checked) and is not checked again: a check can only
+    /// fail there on a map that missed memory, and that must not leave the
+    /// field out of a layout kept for good.
+    mutating func layout(for metadata: Metadata, trusted: Bool = false) -> TypeLayout {
+        if let known = valueLayouts[metadata] { return known }
+        if !trusted, let failed = unreadableLayouts[metadata] { return failed }
+        guard trusted || check.isTypeMetadata(metadata.pointer) else { return unreadable(metadata) }
         let layout = TypeLayout(metadata: metadata, size: metadata.size)
         // Registered before its parts so that a recursive enum finds itself.
         valueLayouts[metadata] = layout
@@ -314,7 +320,7 @@ struct LayoutBuilder {
             layout.slots.append(.object(offset: offset))
         case .struct, .tuple, .fixedArray, .enum, .optional:
             guard !type.isPOD else { return }
-            let inner = self.layout(for: type)
+            let inner = self.layout(for: type, trusted: true)
             if inner.isOpaque { layout.isOpaque = true }
             for slot in inner.slots { layout.slots.append(slot.shifted(by: offset)) }
         case .function:
@@ -388,7 +394,9 @@ struct LayoutBuilder {
         }
         func offset(of name: String) -> Int? { fields.first { $0.name == name }?.offset }
         let tailStart = (metadata.instanceSize + 7) & ~7
-        func layoutRef(_ type: Metadata) -> Unmanaged<TypeLayout> { Unmanaged.passUnretained(layout(for: type)) }
+        func layoutRef(_ type: Metadata) -> Unmanaged<TypeLayout> {
+            Unmanaged.passUnretained(layout(for: type, trusted: true))
+        }
         if descriptor == KnownTypes.arrayStorage, let element = argument(0) {
             let mask = element.alignmentMask
             return .arrayStorage(element: layoutRef(element), elementsOffset: (metadata.instanceSize + mask) & ~mask, indexing: .array)
