@@ -51,7 +51,7 @@ size_t hm_allocator_in_use(void) {
     return info.uordblks + info.hblkhd;
 }
 
-static uint64_t hm_monotonic_ns(void) {
+uint64_t hm_clock_ns(void) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
@@ -62,11 +62,11 @@ size_t hm_allocator_in_use_sampled(void) {
     // atomics keep concurrent callers from tearing the pair anyway.
     static _Atomic uint64_t next_call_ns;
     static _Atomic size_t last_value;
-    uint64_t start = hm_monotonic_ns();
+    uint64_t start = hm_clock_ns();
     if (start < atomic_load_explicit(&next_call_ns, memory_order_acquire))
         return atomic_load_explicit(&last_value, memory_order_relaxed);
     size_t value = hm_allocator_in_use();
-    uint64_t end = hm_monotonic_ns();
+    uint64_t end = hm_clock_ns();
     atomic_store_explicit(&last_value, value, memory_order_relaxed);
     atomic_store_explicit(&next_call_ns, end + 49 * (end - start), memory_order_release);
     return value;

@@ -27,12 +27,6 @@
 static int hm_use_tsc = -1;
 static double hm_tick_ns = 0;
 
-static uint64_t hm_monotonic_ns(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
 static int hm_invariant_tsc(void) {
 #if defined(__x86_64__)
     unsigned a, b, c, d;
@@ -47,16 +41,16 @@ uint64_t hm_now(void) {
 #if defined(__x86_64__)
     if (hm_use_tsc > 0) return __rdtsc();
 #endif
-    return hm_monotonic_ns();
+    return hm_clock_ns();
 }
 
 double hm_nanoseconds_per_tick(void) {
     if (hm_tick_ns > 0) return hm_tick_ns;
     if (hm_use_tsc <= 0) return hm_tick_ns = 1;
-    uint64_t ns0 = hm_monotonic_ns(), t0 = hm_now();
+    uint64_t ns0 = hm_clock_ns(), t0 = hm_now();
     struct timespec pause = {0, 20 * 1000 * 1000};
     nanosleep(&pause, NULL);
-    uint64_t ns1 = hm_monotonic_ns(), t1 = hm_now();
+    uint64_t ns1 = hm_clock_ns(), t1 = hm_now();
     return hm_tick_ns = (double)(ns1 - ns0) / (double)(t1 - t0);
 }
 

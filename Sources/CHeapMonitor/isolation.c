@@ -10,7 +10,7 @@
 // holds none of the host's descriptors but its pipe and the standard three.
 
 #define _GNU_SOURCE
-#include "include/CHeapIsolation.h"
+#include "include/CHeapMonitor.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,12 +23,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-uint64_t hm_clock_ns(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-}
 
 // Closes every descriptor but the standard three and `keep`. The child must
 // not hold the host's sockets open: a connection the host closes meanwhile

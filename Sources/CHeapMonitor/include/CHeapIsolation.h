@@ -70,7 +70,4 @@ int hm_read_until(int fd, uint64_t deadline_ns, uint8_t **bytes, size_t *length)
 /// it was reaped by someone else (ECHILD).
 int hm_isolation_wait(pid_t child, uint64_t deadline_ns, int *status);
 
-/// CLOCK_MONOTONIC in nanoseconds.
-uint64_t hm_clock_ns(void);
-
 #endif

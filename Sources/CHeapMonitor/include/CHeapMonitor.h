@@ -32,6 +32,9 @@ int hm_allocator_is_glibc(void);
 /// Asks the CPU to start loading the cache line at `ptr`.
 static inline void hm_prefetch(const void *ptr) { __builtin_prefetch(ptr); }
 
+/// CLOCK_MONOTONIC in nanoseconds.
+uint64_t hm_clock_ns(void);
+
 /// Usable bytes of the heap block at `ptr` (`malloc_usable_size`).
 size_t hm_usable_size(const void *ptr);
 

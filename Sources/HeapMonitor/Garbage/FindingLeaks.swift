@@ -68,20 +68,10 @@ extension Tracker {
             for record in state.records.liveRecords {
                 candidates.append(state.records.addresses[record])
             }
-            let report: LeakReport
-            if let timeout = state.isolation.timeout {
-                state.warmLayouts()
-                let bytes = try state.runIsolated(timeout: timeout) { state in
-                    var encoder = ByteEncoder()
-                    encoder.leakReport(LeakFinder.report(candidates: candidates, layouts: state.layouts))
-                    return encoder.bytes
-                }
-                report = try IsolatedRun.decode(bytes) { (decoder) throws(ProfileError.Problem) in
-                    try decoder.leakReport()
-                }
-            } else {
-                report = LeakFinder.report(candidates: candidates, layouts: state.layouts)
-            }
+            let report = try state.analyse(isolation: state.isolation,
+                                           { LeakFinder.report(candidates: candidates, layouts: $0.layouts) },
+                                           encode: { $0.leakReport($1) },
+                                           decode: { (decoder) throws(ProfileError.Problem) in try decoder.leakReport() })
             state.writeLeaks(report)
             return report
         }

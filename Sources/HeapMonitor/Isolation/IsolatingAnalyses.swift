@@ -32,13 +32,23 @@ extension TrackerState {
         _ = KnownTypes.string  // its static initialisers run here, not in a child
     }
 
-    /// Runs `body` on this state in a forked child (see `IsolatedRun`), keeping
-    /// how it went. The caller holds the tracker's lock across the fork, so
-    /// no other thread of the tracker is inside the state the child copies.
-    mutating func runIsolated(timeout: Duration, _ body: (inout TrackerState) -> [UInt8])
-        throws(AnalysisError) -> [UInt8] {
-        let (bytes, run) = try IsolatedRun.run(timeout: timeout) { body(&self) }
+    /// `compute`'s result, computed where `isolation` says: here, or in a
+    /// forked child (see `IsolatedRun`) that sends it back with `encode` for
+    /// `decode` to read, keeping how the run went. The caller holds the
+    /// tracker's lock across the fork, so no other thread of the tracker is
+    /// inside the state the child copies.
+    mutating func analyse<Value>(isolation: AnalysisIsolation, _ compute: (inout TrackerState) -> Value,
+                                 encode: (inout ByteEncoder, Value) -> Void,
+                                 decode: (inout ByteDecoder) throws(ProfileError.Problem) -> Value)
+        throws(AnalysisError) -> Value {
+        guard let timeout = isolation.timeout else { return compute(&self) }
+        warmLayouts()
+        let (bytes, run) = try IsolatedRun.run(timeout: timeout) {
+            var encoder = ByteEncoder()
+            encode(&encoder, compute(&self))
+            return encoder.bytes
+        }
         lastIsolatedAnalysis = run
-        return bytes
+        return try IsolatedRun.decode(bytes, decode)
     }
 }

@@ -17,8 +17,7 @@ extension Tracker {
     ///   - sizingObjects: Size the tracked objects too (see above).
     public func startPeriodicSnapshots(every interval: Duration, description: String = "periodic",
                                        sizingObjects: Bool = false) {
-        let nanoseconds = max(1_000_000, Int(interval.components.seconds) * 1_000_000_000
-            + Int(interval.components.attoseconds / 1_000_000_000))
+        let nanoseconds = max(1_000_000, Int(interval.nanoseconds))
         let timer = DispatchSource.makeTimerSource(queue: snapshotQueue)
         timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds),
                        leeway: .nanoseconds(nanoseconds / 10))

@@ -50,19 +50,14 @@ extension TrackerState {
     /// The sizes of the live tracked objects, in registration order, computed
     /// where `isolation` says.
     mutating func sizeLiveObjects(isolation: AnalysisIsolation) throws(AnalysisError) -> [Snapshot.ObjectSize] {
-        guard let timeout = isolation.timeout else { return sizeLiveObjects() }
-        warmLayouts()
-        let bytes = try runIsolated(timeout: timeout) { state in
-            var encoder = ByteEncoder()
-            encoder.objectSizes(state.sizeLiveObjects())
-            return encoder.bytes
-        }
         let idLimit = records.count
-        return try IsolatedRun.decode(bytes) { (decoder) throws(ProfileError.Problem) in
+        return try analyse(isolation: isolation, { $0.sizeLiveObjects() },
+                           encode: { $0.objectSizes($1) },
+                           decode: { (decoder) throws(ProfileError.Problem) in
             var objects: [Snapshot.ObjectSize] = []
             try decoder.objectSizes(idLimit: idLimit) { objects.append($0) }
             return objects
-        }
+        })
     }
 
     /// The sizes of the live tracked objects, in registration order, read here.

@@ -21,3 +21,12 @@ enum MonitorClock {
     /// Seconds since the origin now.
     static var elapsed: Double { seconds(now) }
 }
+
+extension Duration {
+    /// Whole nanoseconds, saturating.
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? Int64.max : product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
+    }
+}
