@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 # Tests share the process-wide hooks and compare with the allocator's global
 # counters: one at a time.
 swift test --no-parallel
-# The tracker's concurrency (hooks, logs, background drains and snapshots).
-# Only the tracker suite: sizing tests compare with glibc's counters, which the
+# The tracker's concurrency (hooks, logs, background drains and snapshots),
+# and the address checks under an allocator without glibc's block headers.
+# Only these: sizing tests compare with glibc's counters, which the
 # sanitizer's allocator does not keep.
-swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter TrackerSuite
+swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter "TrackerSuite|MetadataCheckTests"
 Scripts/check-static-stdlib.sh
 # SwiftNIO, code we did not write: a class tracked by name, buffers sized with their bytes.
 # It builds Examples/ServerCorpus, which the next check runs.

@@ -34,23 +34,33 @@ struct SizingEngine: ~Copyable {
     private let batchPlans = UnsafeMutablePointer<ObjectPlan>.allocate(capacity: SizingEngine.batchSize)
     /// Direct-mapped memo in front of `layouts` for the per-object lookup.
     private var memo = LayoutMemo()
+    /// Bytes before each block that must be readable too.
+    private let blockHeader: UInt
 
     /// An engine; `layouts` built earlier are reused (their checks start
     /// afresh, against memory as it is now).
-    init(checkingAddresses: Bool = false, layouts: LayoutBuilder? = nil) {
+    init(checkingAddresses: Bool = false, layouts: LayoutBuilder? = nil,
+         blockHeader: UInt = SizingEngine.allocatorBlockHeader) {
         memory = checkingAddresses ? MemoryMap() : nil
+        self.blockHeader = blockHeader
         map = memory?.map
         self.layouts = layouts ?? LayoutBuilder()
         self.layouts.startAnalysis(memory: memory)
     }
 
     /// Whether the object at `address` may be read: with checked addresses,
-    /// its block header and heap header are mapped.
+    /// its heap header is mapped, and so is the block header before it where
+    /// the allocator keeps one that sizes read (glibc). Other allocators
+    /// (jemalloc, the sanitizers') keep none: an object at the start of a
+    /// mapping is readable there though the word before it is not.
     @inline(__always)
     func isReadableObject(_ address: UInt) -> Bool {
         guard let map else { return true }
-        return hm_memory_map_contains(map, address &- 8, 24, 0) != 0
+        return hm_memory_map_contains(map, address &- blockHeader, Int(16 + blockHeader), 0) != 0
     }
+
+    /// Bytes before a block that `hm_block_size` reads: this allocator's.
+    static let allocatorBlockHeader: UInt = hm_allocator_is_glibc() != 0 ? 8 : 0
 
     /// Whether the object at `address` is a live object whose type the
     /// sizer can read: for the objects an analysis starts from. With checked

@@ -105,4 +105,41 @@ struct MetadataCheckTests {
         fake.deallocate()
         #expect(size == deepSize(of: holder), "the fake object counts nothing; the real one counts")
     }
+
+    /// An allocator that keeps no header before its blocks (jemalloc, the
+    /// sanitizers') may put an object first in a mapping: it is readable
+    /// there. Where sizes read glibc's header word, that word must be mapped.
+    @Test func anObjectFirstInAMappingIsReadableUnlessAHeaderIsRead() throws {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let region = try #require(mmap(nil, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        try #require(region != MAP_FAILED)
+        defer { munmap(region, 2 * page) }
+        try #require(mprotect(region, page, PROT_NONE) == 0)
+        let object = UInt(bitPattern: region + page)
+        // The engine is not copyable: results are taken before expectations.
+        let withoutHeaders = SizingEngine(checkingAddresses: true, blockHeader: 0)
+        let withHeaders = SizingEngine(checkingAddresses: true, blockHeader: 8)
+        let first = (withoutHeaders.isReadableObject(object), withHeaders.isReadableObject(object))
+        let second = withHeaders.isReadableObject(object + 16)
+        let inProtectedPage = withoutHeaders.isReadableObject(object - 16)
+        #expect(first == (true, false))
+        #expect(second && !inProtectedPage)
+    }
+
+    /// Objects of every size are readable where the allocator put them: under
+    /// the thread sanitizer the first block of each size class starts its
+    /// region, with nothing mapped before it.
+    @Test func newBlocksOfManySizesAreReadableObjects() {
+        var arrays: [[UInt8]] = []
+        var unreadable: [Int] = []
+        for count in stride(from: 3_000, to: 140_000, by: 7_919) {
+            let array = [UInt8](repeating: 1, count: count)
+            // The storage object's header is 32 bytes before its elements.
+            let object = array.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress!) } - 32
+            let readable = SizingEngine(checkingAddresses: true).isReadableObject(object)
+            if !readable { unreadable.append(count) }
+            arrays.append(array)
+        }
+        withExtendedLifetime(arrays) { #expect(unreadable.isEmpty, "element counts") }
+    }
 }
