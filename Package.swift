@@ -13,13 +13,22 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        // A command plugin only (`swift package generate-documentation`): nothing is linked.
-        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
+        // Recording → profile file → analysis, as three targets: the build
+        // keeps analysis out of the host's recording path and recording free
+        // of reports (Scripts/test.sh builds with explicit import checks).
+        //
         // The recording core: allocator and runtime entry points that must be reached from C.
         .target(name: "CHeapMonitor", linkerSettings: [.linkedLibrary("m")]),
-        .target(name: "HeapMonitor", dependencies: ["CHeapMonitor"]),
+        // What recording produces and analysis reads: value types and the profile format.
+        .target(name: "HeapMonitorModel"),
+        // Hooks, tracker, sizing, snapshots, leak scans, isolation and the profile writer.
+        .target(name: "HeapMonitorRecording", dependencies: ["CHeapMonitor", "HeapMonitorModel"]),
+        // The profile reader, statistics and the text, HTML and DOT reports.
+        .target(name: "HeapMonitorAnalysis", dependencies: ["HeapMonitorModel"]),
+        // The one import users need: both sides, and the host integration joining them.
+        .target(name: "HeapMonitor", dependencies: ["HeapMonitorModel", "HeapMonitorRecording", "HeapMonitorAnalysis"]),
         // Leak and instance-count assertions for users' tests (Swift Testing and XCTest).
         .target(name: "HeapMonitorTesting", dependencies: ["HeapMonitor"]),
         // The host switches as a swift-argument-parser option group.
@@ -38,8 +47,8 @@ let package = Package(
             dependencies: ["HeapMonitor", "HeapMonitorSamples", "CHeapMonitor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "HeapMonitorTests",
-                    dependencies: ["HeapMonitor", "HeapMonitorSamples", "CHeapMonitor", "HeapMonitorTesting",
-                                   "HeapMonitorOptions"],
+                    dependencies: ["HeapMonitor", "HeapMonitorModel", "HeapMonitorRecording", "HeapMonitorAnalysis",
+                                   "HeapMonitorSamples", "CHeapMonitor", "HeapMonitorTesting", "HeapMonitorOptions"],
                     exclude: ["Profile/Fixtures"]),
     ]
 )

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Tests share the process-wide hooks and compare with the allocator's global
 # counters: one at a time.
-swift test --no-parallel
+swift test --no-parallel --explicit-target-dependency-import-check error
 # The tracker's concurrency (hooks, logs, background drains and snapshots),
 # and the address checks under an allocator without glibc's block headers.
 # Only these: sizing tests compare with glibc's counters, which the
@@ -23,4 +23,4 @@ Scripts/check-server-corpus.sh --no-build
 # A short fuzzing run of the profile reader (Scripts/fuzz-profile.sh 1000000 for a long one).
 Scripts/fuzz-profile.sh 200000
 # Every public symbol documented, every link in the catalog resolved.
-swift package --disable-sandbox generate-documentation --target HeapMonitor --warnings-as-errors
+Scripts/check-docs.sh

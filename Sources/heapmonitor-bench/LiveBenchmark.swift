@@ -42,7 +42,7 @@ struct LiveBenchmark: ParsableCommand {
         var inProcess: [Double] = []
         for index in 0..<repetitions {
             let start = ContinuousClock.now
-            _ = try tracker.createSnapshot("in process \(index)")
+            _ = try tracker.takeSnapshot(named: "in process \(index)")
             inProcess.append(milliseconds(ContinuousClock.now - start))
             tracker.discardSnapshots()
         }
@@ -53,7 +53,7 @@ struct LiveBenchmark: ParsableCommand {
         for index in 0..<repetitions {
             loop.resetWindow()
             let start = ContinuousClock.now
-            let snapshot = try tracker.createSnapshot("isolated \(index)")
+            let snapshot = try tracker.takeSnapshot(named: "isolated \(index)")
             isolated.append(milliseconds(ContinuousClock.now - start))
             let window = loop.resetWindow()
             during.add(window)

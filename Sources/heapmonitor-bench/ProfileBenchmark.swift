@@ -44,10 +44,10 @@ struct ProfileBenchmark: ParsableCommand {
         for index in 0..<snapshots {
             // Grow a tenth of the objects between snapshots, so sizes change.
             if index > 0 { for blob in blobs[(index * objects / 10 % objects)...].prefix(objects / 10) { blob.payload.append(1) } }
-            try! tracker.createSnapshot("snapshot \(index)")
+            try! tracker.takeSnapshot(named: "snapshot \(index)")
             if let killAfter, index + 1 == killAfter { kill(getpid(), SIGKILL) }
         }
-        tracker.stopProfile()
+        try tracker.stopProfile()
         let writeMs = milliseconds(ContinuousClock.now - writeStart)
         withExtendedLifetime(blobs) {}
         tracker.clear()

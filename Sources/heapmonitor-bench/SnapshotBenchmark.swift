@@ -31,7 +31,7 @@ struct SnapshotBenchmark: ParsableCommand {
         let times = medianNanoseconds(repetitions: repetitions, (0...2).map { level in
             {
                 try! tracker.track(class: Node.self, resolutionLevel: level)
-                bytes[level] = try! tracker.createSnapshot("level \(level)").trackedBytes
+                bytes[level] = try! tracker.takeSnapshot(named: "level \(level)").trackedBytes
                 tracker.discardSnapshots()
             }
         }).map { $0 / Double(objects) }

@@ -16,10 +16,12 @@ public final class HostMonitor {
     public let switches: MonitorSwitches
     private let tracker = Tracker.shared
     private let standardOutput: (String) -> Void
-    /// Where the profile goes: the switch's file, or a temporary one for the
-    /// end-of-run reports.
+    /// Where the profile is streamed: the switch's file, a temporary one for
+    /// the end-of-run reports, or for an HTML report its path plus `.hmprof`.
     private let profilePath: String?
     private let temporaryProfile: Bool
+    /// Where the HTML report goes at the end, when the switch asked for one.
+    private let htmlPath: String?
     private var finished = false
 
     /// Starts what the switches ask for. `classes` are the host's
@@ -40,8 +42,9 @@ public final class HostMonitor {
             for type in classes { try tracker.track(class: type, resolutionLevel: resolutionLevel, trace: trace) }
         }
         if switches.findsGarbage { try tracker.startWatchingForLeaks() }
+        htmlPath = switches.profilePath.flatMap { $0.hasSuffix(".html") ? $0 : nil }
         if let path = switches.profilePath {
-            profilePath = path
+            profilePath = Self.binaryProfilePath(for: path)
             temporaryProfile = false
         } else if switches.tracksObjects || switches.takesSnapshots {
             let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
@@ -74,7 +77,7 @@ public final class HostMonitor {
     @discardableResult
     public func instant(_ description: String) throws(AnalysisError) -> Snapshot? {
         guard switches.takesSnapshots else { return nil }
-        return try tracker.takeSnapshot(description, sizingObjects: switches.tracksObjects)
+        return try tracker.takeSnapshot(named: description, sizingObjects: switches.tracksObjects)
     }
 
     /// Ends the run: a last snapshot when objects are tracked, per-instance
@@ -89,7 +92,7 @@ public final class HostMonitor {
         var failure = FinishError()
         if switches.takesSnapshots { tracker.stopPeriodicSnapshots() }
         if switches.tracksObjects {
-            do { try tracker.createSnapshot("end") } catch { failure.analyses.append(error) }
+            do { try tracker.takeSnapshot(named: "end") } catch { failure.analyses.append(error) }
         }
         if switches.findsGarbage {
             do {
@@ -103,11 +106,11 @@ public final class HostMonitor {
             }
             tracker.stopWatchingForLeaks()
         }
-        // The reports read the profile as streamed so far (every snapshot is
-        // in it), before an `.html` path turns it into the report.
+        // The reports read the profile as streamed so far: every snapshot is
+        // in it.
         if let path = profilePath, switches.tracksObjects || switches.takesSnapshots {
             do {
-                let stats = try MemStats(loading: [Tracker.binaryProfilePath(for: path)])
+                let stats = try MemStats(loading: [path])
                 if switches.tracksObjects { standardOutput(Self.statistics(stats)) }
                 if switches.takesSnapshots, let profile = stats.profiles.first {
                     standardOutput("HeapMonitor: process memory\n" + StatsReport.memory(profile, background: false))
@@ -117,10 +120,31 @@ public final class HostMonitor {
                 if switches.tracksObjects { standardOutput(Self.statistics(fromTracker: tracker)) }
             }
         }
-        if profilePath != nil, let problem = tracker.stopProfile() { failure.files.append(problem) }
-        if temporaryProfile, let profilePath { unlink(profilePath) }
+        if let profilePath {
+            do { try tracker.stopProfile() } catch { failure.files.append(error.description) }
+            if let htmlPath { writeHTMLReport(from: profilePath, to: htmlPath, failure: &failure) }
+            if temporaryProfile { unlink(profilePath) }
+        }
         for problem in failure.problems { standardOutput("heapmonitor: \(problem)") }
         if !failure.problems.isEmpty { throw failure }
+    }
+
+    /// Where a profile asked for at `path` is streamed: `path` itself, or for
+    /// an HTML report `path.hmprof`, readable (up to its last snapshot) while
+    /// the program still runs and kept if it dies before `finish()`.
+    static func binaryProfilePath(for path: String) -> String {
+        path.hasSuffix(".html") ? path + ".hmprof" : path
+    }
+
+    /// The page, from the profile streamed to `profile`, which goes once the
+    /// page is written.
+    private func writeHTMLReport(from profile: String, to page: String, failure: inout FinishError) {
+        do {
+            try HTMLReport(profile: try Profile.load(from: profile)).write(to: page)
+            unlink(profile)
+        } catch {
+            failure.files.append(error.description)
+        }
     }
 
     /// What went wrong in `finish()`; everything else was done.
@@ -149,7 +173,7 @@ public final class HostMonitor {
         var table = TextTable(headers: ["id", "class", "name", "born s", "died s", "size"], numeric: [0, 3, 4, 5])
         let rows = objects.map { ($0, last?.size(of: $0.id)?.size ?? 0) }.sorted { $0.1 > $1.1 }.prefix(20)
         for (object, size) in rows {
-            table.rows.append(["\(object.id)", StatsReport.shortClassName(object.className), object.name ?? "",
+            table.rows.append(["\(object.id)", shortClassName(object.className), object.name ?? "",
                                StatsReport.seconds(object.birth), object.death.map(StatsReport.seconds) ?? "alive", ByteCount.format(size)])
         }
         return "HeapMonitor: tracked objects, the 20 largest of \(objects.count)\n" + table.render()

@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Foundation
 import Testing
 
@@ -22,13 +25,13 @@ extension TrackerSuite {
             try tracker.track(class: Gadget.self)
             var gadgets = (1...keep(20)).map { Gadget($0 * 100) }
             try tracker.startProfile(at: path)
-            try tracker.createSnapshot("before")
+            try tracker.takeSnapshot(named: "before")
             gadgets.removeLast(5)
             gadgets.append(Gadget(5000))
-            try tracker.createSnapshot("after")
+            try tracker.takeSnapshot(named: "after")
             // A background snapshot last: diff's defaults skip it.
-            _ = try tracker.takeSnapshot("background", sizingObjects: false, isBackground: true)
-            tracker.stopProfile()
+            _ = try tracker.recordSnapshot(named: "background", sizingObjects: false, isBackground: true)
+            try tracker.stopProfile()
             _ = keep(gadgets)
 
             let stats = try heapmonitor(["stats", path, "--limit", "3", "--sort", "size"])
@@ -57,8 +60,8 @@ extension TrackerSuite {
             defer { unlink(secondRun) }
             try tracker.startProfile(at: secondRun)
             gadgets.removeFirst(10)
-            try tracker.createSnapshot("second run")
-            tracker.stopProfile()
+            try tracker.takeSnapshot(named: "second run")
+            try tracker.stopProfile()
             let runs = try heapmonitor(["diff", path, secondRun])
             #expect(runs.status == 0 && runs.output.contains(path) && runs.output.contains(secondRun) && !runs.output.contains("freed"))
             let change = try JSONDecoder().decode(MemStats.SnapshotDiff.self, from: Data(try heapmonitor(["diff", path, secondRun, "--json"]).output.utf8))

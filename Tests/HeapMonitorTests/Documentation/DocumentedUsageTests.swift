@@ -27,18 +27,18 @@ extension TrackerSuite {
             let nodes = (0..<keep(50)).map { _ in Node() }
             var printed: [String] = []
             do {
-                let snapshot = try tracker.createSnapshot("under load")
+                let snapshot = try tracker.takeSnapshot(named: "under load")
                 printed.append("\(snapshot.trackedBytes)")
             } catch {
                 printed.append("no snapshot: \(error)")
             }
-            #expect(printed == ["\(try tracker.createSnapshot().trackedBytes)"])
+            #expect(printed == ["\(try tracker.takeSnapshot().trackedBytes)"])
             #expect(tracker.lastIsolatedAnalysis != nil, "the default is forked")
             tracker.isolation = .forked(timeout: .seconds(10))
             #expect(tracker.isolation.timeout == .seconds(10))
             tracker.isolation = .inProcess
             #expect(!tracker.isolation.isForked)
-            #expect(try tracker.createSnapshot().objects.count == 50)
+            #expect(try tracker.takeSnapshot().objects.count == 50)
             _ = keep(nodes)
         }
 
@@ -56,13 +56,13 @@ extension TrackerSuite {
             try tracker.track(cache, name: "cache")
             try tracker.startProfile(at: profilePath)
             var nodes = (0..<keep(20)).map { _ in Node() }
-            let snapshot = try tracker.createSnapshot("after load")
+            let snapshot = try tracker.takeSnapshot(named: "after load")
             #expect(snapshot.objects.count == 31, "the twenty nodes, the cache and its ten nodes")
             nodes.removeLast(5)
             tracker.startPeriodicSnapshots(every: .milliseconds(100))
             tracker.stopPeriodicSnapshots()
-            try tracker.createSnapshot("end")
-            tracker.stopProfile()
+            try tracker.takeSnapshot(named: "end")
+            try tracker.stopProfile()
             #expect(tracker.objects(ofClass: "Node").filter { !$0.isAlive }.allSatisfy { $0.death! >= $0.birth })
             try tracker.startCensus()
             let counted = Node()

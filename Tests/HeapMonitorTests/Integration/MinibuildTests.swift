@@ -1,5 +1,8 @@
 import CHeapMonitor
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Foundation
 import Testing
 

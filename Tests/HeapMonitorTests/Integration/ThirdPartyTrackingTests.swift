@@ -1,5 +1,8 @@
 import ArgumentParser
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Testing
 
 struct LookupOuter { final class Inner {} }

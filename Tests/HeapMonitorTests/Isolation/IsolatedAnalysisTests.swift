@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import HeapMonitorSamples
 import Testing
 
@@ -29,9 +32,9 @@ extension TrackerSuite {
             try tracker.track(class: Node.self, resolutionLevel: level)
             let tree = buildNodeTree(count: keep(2_000))
             tracker.isolation = .inProcess
-            let here = try tracker.createSnapshot("in process")
+            let here = try tracker.takeSnapshot(named: "in process")
             tracker.isolation = .forked
-            let forked = try tracker.createSnapshot("forked")
+            let forked = try tracker.takeSnapshot(named: "forked")
             #expect(here.objects.count == 2_000)
             #expect(forked.objects == here.objects)
             #expect(tracker.lastIsolatedAnalysis.map { $0.resultBytes > 2_000 } == true)
@@ -61,11 +64,11 @@ extension TrackerSuite {
             let tree = buildNodeTree(count: keep(20_000))
             tracker.isolation = .forked(timeout: .milliseconds(1))
             #expect(throws: AnalysisError.timedOut(after: .milliseconds(1))) {
-                try tracker.createSnapshot("too slow")
+                try tracker.takeSnapshot(named: "too slow")
             }
             #expect(tracker.snapshots.isEmpty)
             tracker.isolation = .forked
-            #expect(try tracker.createSnapshot("in time").objects.count == 20_000)
+            #expect(try tracker.takeSnapshot(named: "in time").objects.count == 20_000)
             _ = keep(tree)
         }
 

@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Foundation
 import Synchronization
 import Testing
@@ -65,7 +68,7 @@ struct LiveHeapStressTests {
         var wrongScans: [Int] = []
         for round in 0..<1_000 {
             do {
-                sized += try tracker.createSnapshot("round \(round)").objects.count
+                sized += try tracker.takeSnapshot(named: "round \(round)").objects.count
                 if round % 10 == 0 {
                     let report = try tracker.findLeaks()
                     if report.cycles.count != planted || !report.cycles.allSatisfy({ $0.path.contains("Planted") }) {

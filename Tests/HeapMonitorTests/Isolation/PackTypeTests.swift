@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Testing
 
 /// Generic types over parameter packs: the runtime aborts the process
@@ -36,7 +39,7 @@ extension TrackerSuite {
             try tracker.startWatchingForLeaks()
             try tracker.track(class: PackHolder<Int, String>.self)
             let holders = (0..<keep(10)).map { PackHolder($0, "n\($0)") }
-            let snapshot = try tracker.createSnapshot("packs")
+            let snapshot = try tracker.takeSnapshot(named: "packs")
             #expect(snapshot.objects.count == 10)
             #expect(try tracker.findLeaks().cycles.isEmpty)
             _ = keep(holders)

@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Foundation
 import Testing
 
@@ -32,11 +35,11 @@ extension TrackerSuite {
             try tracker.track(holder, name: "holder", resolutionLevel: 2)
             try tracker.startProfile(at: path)
             holder.leaves = (0..<keep(50)).map(makeLeaf)
-            try tracker.createSnapshot("fifty")
+            try tracker.takeSnapshot(named: "fifty")
             holder.leaves.removeLast(20)
-            try tracker.createSnapshot("thirty")
-            _ = try tracker.takeSnapshot("memory only", sizingObjects: false)
-            #expect(tracker.stopProfile() == nil)
+            try tracker.takeSnapshot(named: "thirty")
+            _ = try tracker.takeSnapshot(named: "memory only", sizingObjects: false)
+            try tracker.stopProfile()
 
             let profile = try Profile.load(from: path)
             let objects = tracker.objects
@@ -80,10 +83,10 @@ extension TrackerSuite {
             try tracker.track(class: Leaf.self)
             let leaves = (0..<keep(10)).map(makeLeaf)
             try tracker.startProfile(at: path)
-            try tracker.createSnapshot("one")
+            try tracker.takeSnapshot(named: "one")
             let firstLength = try fileSize(path)
-            try tracker.createSnapshot("two")
-            tracker.stopProfile()
+            try tracker.takeSnapshot(named: "two")
+            try tracker.stopProfile()
             let whole = try Data(contentsOf: URL(fileURLWithPath: path))
             let endRecord = whole.count - 6  // kind, zero length, checksum
             for cut in [firstLength, firstLength + 1, endRecord + 1, whole.count - 1] {
@@ -112,8 +115,10 @@ extension TrackerSuite {
             let tracker = freshTracker()
             #expect(throws: ProfileError.self) { try tracker.startProfile(at: "/nonexistent-directory/x.hmprof") }
             try tracker.startProfile(at: "/dev/full")
-            try tracker.createSnapshot("into a full disk")
-            #expect(tracker.stopProfile()?.contains("/dev/full") == true)
+            try tracker.takeSnapshot(named: "into a full disk")
+            let failure = #expect(throws: ProfileError.self) { try tracker.stopProfile() }
+            #expect(failure?.path == "/dev/full")
+            #expect(failure?.problem == .unwritable("No space left on device"))
             #expect(tracker.snapshots.count == 1)
         }
     }

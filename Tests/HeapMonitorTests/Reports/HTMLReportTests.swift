@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Foundation
 import Testing
 
@@ -31,14 +34,14 @@ private func sampleProfile(at path: String) throws {
         pages += (0..<keep(40 * (step + 1))).map(makePage)
         for index in 0..<(step * 50) { cache.entries["key \(index) <\(step)>", default: []].append(index) }
         if step == 4 { pages.removeFirst(100) }
-        try tracker.createSnapshot("step \(step) <b>bold?</b>")
+        try tracker.takeSnapshot(named: "step \(step) <b>bold?</b>")
         usleep(20_000)
     }
     try tracker.startWatchingForLeaks()
     do { let loop = Loop(); loop.me = loop }
     #expect(try tracker.findLeaks().cycles.count == 1)
     tracker.stopWatchingForLeaks()
-    tracker.stopProfile()
+    try tracker.stopProfile()
     _ = keep(pages)
 }
 
@@ -75,12 +78,12 @@ extension TrackerSuite {
             try tracker.track(class: Page.self)
             let pages = (0..<keep(30)).map(makePage)
             try tracker.startProfile(at: path)
-            try tracker.createSnapshot("first sized")
+            try tracker.takeSnapshot(named: "first sized")
             tracker.startPeriodicSnapshots(every: .milliseconds(2), description: "memory only")
             while tracker.snapshots.count < HTMLReport.snapshotRowLimit + 10 { usleep(2_000) }
             tracker.stopPeriodicSnapshots()
-            try tracker.createSnapshot("last sized")
-            tracker.stopProfile()
+            try tracker.takeSnapshot(named: "last sized")
+            try tracker.stopProfile()
             _ = keep(pages)
             let profile = try Profile.load(from: path)
             #expect(profile.snapshots.filter(\.sizedObjects).map(\.description) == ["first sized", "last sized"])
@@ -124,9 +127,9 @@ extension TrackerSuite {
             var pages: [Page] = []
             for step in 0..<60 {
                 pages.append(makePage(step))
-                try tracker.createSnapshot("step \(step)")
+                try tracker.takeSnapshot(named: "step \(step)")
             }
-            tracker.stopProfile()
+            try tracker.stopProfile()
             _ = keep(pages)
             let html = HTMLReport(profile: try Profile.load(from: path)).render()
             #expect(html.contains("40 of 60 snapshots are shown") && html.contains("8 of 60 snapshots are shown"))
@@ -136,12 +139,22 @@ extension TrackerSuite {
             #expect(HTMLReport.spread(5, limit: 40) == [0, 1, 2, 3, 4])
         }
 
-        @Test func profilesEndingInHTMLBecomeReports() throws {
+        @Test func hostProfilesEndingInHTMLBecomeReports() throws {
             let path = temporaryPath("direct.html")
-            defer { unlink(path) }
-            try sampleProfile(at: path)
+            defer { unlink(path); unlink(path + ".hmprof") }
+            _ = freshTracker()
+            var switches = MonitorSwitches()
+            switches.tracksObjects = true
+            switches.takesSnapshots = true
+            switches.profilePath = path
+            let host = try HostMonitor(switches: switches, classes: [Page.self], output: { _ in })
+            let pages = (0..<keep(20)).map(makePage)
+            try host.instant("pages made")
+            #expect(FileManager.default.fileExists(atPath: path + ".hmprof"), "streamed while the host runs")
+            try host.finish()
+            _ = keep(pages)
             let html = try String(contentsOfFile: path, encoding: .utf8)
-            #expect(html.contains("<h1>HeapMonitor report</h1>"))
+            #expect(html.contains("<h1>HeapMonitor report</h1>") && html.contains("pages made"))
             #expect(!FileManager.default.fileExists(atPath: path + ".hmprof"), "the intermediate profile is removed")
         }
 

@@ -1,6 +1,9 @@
 import Dispatch
 import Foundation
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Synchronization
 import Testing
 

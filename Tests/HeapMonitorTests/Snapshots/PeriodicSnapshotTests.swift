@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Dispatch
 import Testing
 
@@ -61,7 +64,7 @@ extension TrackerSuite {
             #expect(kept.count + short == threads * perThread)
             #expect(kept.allSatisfy { !$0.isAlive })
             #expect(tracker.census().first { $0.className.hasSuffix("Churned") }?.liveCount == 0)
-            #expect(try tracker.createSnapshot("after").liveObjectCount == 0)
+            #expect(try tracker.takeSnapshot(named: "after").liveObjectCount == 0)
         }
 
         /// Memory-only background snapshots do not make records permanent:

@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import CHeapMonitor
 import Foundation
 import HeapMonitorSamples
@@ -22,9 +25,9 @@ extension TrackerSuite {
             try tracker.track(b)
             b.content = Array(0..<100_000)
             let storage = deepSize(of: b.content) - MemoryLayout<[Int]>.size
-            let first = try tracker.createSnapshot("#1")
+            let first = try tracker.takeSnapshot(named: "#1")
             a.notMine = b.content
-            let second = try tracker.createSnapshot("#2")
+            let second = try tracker.takeSnapshot(named: "#2")
             let (aID, bID) = (tracker.objects[0].id, tracker.objects[1].id)
             // Blocks of one class may differ in size (glibc hands out a larger
             // chunk rather than split off a remainder too small to use).
@@ -43,7 +46,7 @@ extension TrackerSuite {
             outer.friend = inner
             try tracker.track(outer)
             try tracker.track(inner)
-            let snapshot = try tracker.createSnapshot()
+            let snapshot = try tracker.takeSnapshot()
             #expect(snapshot.objects[0].size == flatSize(of: outer))
             #expect(snapshot.objects[1].size == deepSize(of: inner))
             #expect(snapshot.trackedBytes == deepSize(of: outer))
@@ -53,7 +56,7 @@ extension TrackerSuite {
             let tracker = freshTracker()
             try tracker.track(class: Node.self)
             let root = buildNodeTree(count: 1000)
-            let snapshot = try tracker.createSnapshot("tree")
+            let snapshot = try tracker.takeSnapshot(named: "tree")
             #expect(snapshot.objects.count == 1000 && snapshot.liveObjectCount == 1000)
             #expect(snapshot.trackedBytes == deepSize(of: root))
             _ = keep(root)
@@ -61,7 +64,7 @@ extension TrackerSuite {
 
         @Test func snapshotsRecordProcessMemoryAndTheMonitorsOwn() throws {
             let tracker = freshTracker()
-            let snapshot = try tracker.createSnapshot("empty")
+            let snapshot = try tracker.takeSnapshot(named: "empty")
             #expect(snapshot.description == "empty")
             #expect(snapshot.memory.virtualBytes > snapshot.memory.residentBytes)
             // Another allocator (the thread sanitizer's) has no mallinfo2 figures.
@@ -93,9 +96,9 @@ extension TrackerSuite {
             let tracker = freshTracker()
             try tracker.startProfile(at: path)
             tracker.snapshotLimit = 2
-            for index in 0..<5 { try tracker.createSnapshot("snapshot \(index)") }
+            for index in 0..<5 { try tracker.takeSnapshot(named: "snapshot \(index)") }
             #expect(tracker.snapshots.map(\.description) == ["snapshot 3", "snapshot 4"])
-            tracker.stopProfile()
+            try tracker.stopProfile()
             #expect(try Profile.load(from: path).snapshots.count == 5)
             tracker.clear()
             #expect(tracker.snapshotLimit == nil)

@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Testing
 
 private final class Citizen { var id = 0; var tags: [String] = [] }
@@ -24,7 +27,7 @@ extension TrackerSuite {
             #expect(!entries.contains { $0.className.hasPrefix("Swift.") }, "standard library storage is left out")
             citizens.removeLast(100)
             #expect(tracker.census().first { $0.className.hasSuffix("Citizen") }!.liveCount - (baseline?.liveCount ?? 0) == 200)
-            let snapshot = try tracker.createSnapshot()
+            let snapshot = try tracker.takeSnapshot()
             #expect(snapshot.census.contains { $0.className.hasSuffix("Citizen") })
             _ = keep((citizens, visitors))
         }

@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Testing
 
 private final class Counted { var value: Int; init(_ value: Int) { self.value = value } }

@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Testing
 
 private final class Leaf { var payload = [1, 2, 3, 4] }
@@ -15,7 +18,7 @@ extension TrackerSuite {
             #expect(tracker.tracksEveryClass)
             let branches = (0..<keep(10)).map { _ in Branch() }
             let named = Named()
-            let snapshot = try tracker.createSnapshot("everything")
+            let snapshot = try tracker.takeSnapshot(named: "everything")
             let classes = Dictionary(grouping: tracker.objects.filter(\.isAlive), by: \.className)
             #expect(classes.keys.contains { $0.hasSuffix("Branch") } && classes.keys.contains { $0.hasSuffix("Leaf") })
             #expect(classes.first { $0.key.hasSuffix("Leaf") }?.value.count == 30)

@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Testing
 
 private final class Document {
@@ -17,7 +20,7 @@ extension TrackerSuite {
             let tracker = freshTracker()
             var document: Document? = Document(String(repeating: "title ", count: 5), lines: 100)
             try tracker.track(document!, name: "report", resolutionLevel: 1)
-            let first = try tracker.createSnapshot("first")
+            let first = try tracker.takeSnapshot(named: "first")
             let tracked = try #require(tracker.objects.first)
             #expect(tracked.name == "report" && tracked.resolutionLevel == 1 && tracked.isAlive)
             #expect(tracked.className.hasSuffix("Document"))
@@ -25,7 +28,7 @@ extension TrackerSuite {
             #expect(size.size == deepSize(of: document!))
             #expect(size.referents.map(\.name).sorted() == ["lines", "title"])
             document = nil
-            let second = try tracker.createSnapshot("second")
+            let second = try tracker.takeSnapshot(named: "second")
             #expect(second.objects.isEmpty && second.liveObjectCount == 0)
             #expect(tracker.objects.first?.isAlive == false)
         }
@@ -34,9 +37,9 @@ extension TrackerSuite {
             let tracker = freshTracker()
             let document = Document("t", lines: 10)
             try tracker.track(document)
-            #expect(try tracker.createSnapshot().objects[0].referents.isEmpty)
+            #expect(try tracker.takeSnapshot().objects[0].referents.isEmpty)
             #expect(tracker.trackChange(document, resolutionLevel: 2))
-            let tree = try tracker.createSnapshot().objects[0]
+            let tree = try tracker.takeSnapshot().objects[0]
             #expect(tree.referent("lines")?.referents.count == 10)
             #expect(!tracker.trackChange(Document("other", lines: 1), resolutionLevel: 1))
         }
@@ -65,7 +68,7 @@ extension TrackerSuite {
             let document = Document("t", lines: 1)
             try tracker.track(document)
             try tracker.track(class: Document.self)
-            try tracker.createSnapshot()
+            try tracker.takeSnapshot()
             tracker.clear()
             let later = Document("u", lines: 1)
             #expect(tracker.objects.isEmpty && tracker.snapshots.isEmpty)

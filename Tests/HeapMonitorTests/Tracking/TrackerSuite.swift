@@ -1,4 +1,7 @@
 @testable import HeapMonitor
+@testable import HeapMonitorAnalysis
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
 import Testing
 
 /// The tracker and its hooks are process-wide: every test that uses them runs

@@ -7,5 +7,5 @@ let tracker = Tracker.shared
 try tracker.track(className: "NIOCore.ByteBuffer._Storage")
 var buffers = (0..<10).map { _ in ByteBufferAllocator().buffer(capacity: 1 << 20) }
 for index in buffers.indices { buffers[index].writeBytes([UInt8](repeating: 1, count: 100)) }
-let snapshot = try tracker.createSnapshot("ten buffers")
+let snapshot = try tracker.takeSnapshot(named: "ten buffers")
 print("tracked \(snapshot.objects.count) tracked_bytes \(snapshot.trackedBytes) deep \(deepSize(of: buffers))")

@@ -19,7 +19,7 @@ actor LiveAnalysis: Service {
         let tracker = Tracker.shared
         while !Task.isShuttingDownGracefully {
             do {
-                let snapshot = try tracker.createSnapshot("live")
+                let snapshot = try tracker.takeSnapshot(named: "live")
                 snapshots += 1
                 if snapshot.objects.count > mostSized.objects {
                     mostSized = (snapshot.objects.count, snapshot.trackedBytes)

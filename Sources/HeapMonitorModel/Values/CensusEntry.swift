@@ -1,0 +1,20 @@
+/// Live instances of one class, counted by the hooks (`Tracker.census()`).
+public struct CensusEntry: Hashable, Sendable, Codable {
+    /// The class, fully qualified.
+    public var className: String
+    /// Instances alive now.
+    public var liveCount: Int
+    /// Their bytes as the allocator holds them.
+    public var liveBytes: Int
+    /// Instances allocated since the census started.
+    public var allocations: Int
+
+    /// A row for `className`: `liveCount` instances of `liveBytes` alive,
+    /// `allocations` made.
+    public init(className: String, liveCount: Int, liveBytes: Int, allocations: Int) {
+        self.className = className
+        self.liveCount = liveCount
+        self.liveBytes = liveBytes
+        self.allocations = allocations
+    }
+}
