@@ -5,6 +5,7 @@
 # CI runs exactly this (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+Scripts/check-line-length.sh
 # Tests share the process-wide hooks and compare with the allocator's global
 # counters: one at a time.
 swift test --no-parallel --explicit-target-dependency-import-check error

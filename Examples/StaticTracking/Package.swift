@@ -6,7 +6,8 @@ import Foundation
 import PackageDescription
 
 // A path dependency is named after its directory: whatever the checkout is called.
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
 
 let package = Package(
     name: "StaticTracking",

@@ -250,7 +250,9 @@ static hm_log *hm_new_log(void) {
     }
     log->write = log->read = chunk;
     hm_log *head = atomic_load_explicit(&hm_logs, HM_RELAXED);
-    do { log->next_log = head; } while (!atomic_compare_exchange_weak_explicit(&hm_logs, &head, log, HM_RELEASE, HM_RELAXED));
+    do {
+        log->next_log = head;
+    } while (!atomic_compare_exchange_weak_explicit(&hm_logs, &head, log, HM_RELEASE, HM_RELAXED));
     return log;
 }
 
@@ -411,7 +413,8 @@ __attribute__((always_inline)) static inline void hm_record_birth(void *object, 
     hm_unlock_late(log);
 }
 
-__attribute__((always_inline)) static inline void hm_record_death(void *object, const void *metadata, uint32_t flags, int census) {
+__attribute__((always_inline)) static inline void hm_record_death(void *object, const void *metadata,
+                                                                   uint32_t flags, int census) {
     hm_log *log = hm_current_log();
     if (!log) { atomic_fetch_add_explicit(&hm_dropped, 1, HM_RELAXED); return; }
     hm_lock_late(log);
@@ -487,7 +490,8 @@ HM_HOOK_CODE static void hm_dealloc_class_hook(void *object, size_t size, size_t
     hm_real_dealloc_class(object, size, alignment_mask);
 }
 
-HM_HOOK_CODE static void hm_dealloc_partial_hook(void *object, const void *metadata, size_t size, size_t alignment_mask) {
+HM_HOOK_CODE static void hm_dealloc_partial_hook(void *object, const void *metadata, size_t size,
+                                                 size_t alignment_mask) {
     int work = hm_active();
     if (hm_death_may_record(object, work)) hm_observe_death(object, work);
     hm_real_dealloc_partial(object, metadata, size, alignment_mask);
@@ -550,7 +554,8 @@ HM_HOOK_CODE void *__wrap_swift_allocObject(const void *metadata, size_t size, s
 HM_HOOK_CODE void __wrap_swift_deallocClassInstance(void *object, size_t size, size_t alignment_mask) {
     hm_dealloc_class_hook(object, size, alignment_mask);
 }
-HM_HOOK_CODE void __wrap_swift_deallocPartialClassInstance(void *object, const void *metadata, size_t size, size_t alignment_mask) {
+HM_HOOK_CODE void __wrap_swift_deallocPartialClassInstance(void *object, const void *metadata, size_t size,
+                                                           size_t alignment_mask) {
     hm_dealloc_partial_hook(object, metadata, size, alignment_mask);
 }
 HM_HOOK_CODE void __wrap_swift_deallocObject(void *object, size_t size, size_t alignment_mask) {
@@ -676,7 +681,8 @@ static int hm_scan_image(struct dl_phdr_info *info, size_t size, void *context) 
     if (strstr(name, "linux-vdso") || strstr(name, "ld-linux")) return 0;
     const ElfW(Dyn) *dynamic = NULL;
     for (int i = 0; i < info->dlpi_phnum; i++)
-        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC) dynamic = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            dynamic = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
     if (!dynamic) return 0;
     const ElfW(Sym) *symbols = NULL;
     const char *strings = NULL;

@@ -6,6 +6,7 @@
 // mid-deinit or mid-release by a fork, or freed under an in-process reader.
 
 #define _GNU_SOURCE
+#include "include/CHeapHooks.h"
 #include "include/CHeapIsolation.h"
 
 #include <fcntl.h>
@@ -133,7 +134,7 @@ int hm_memory_map_contains_slow(hm_memory_map *map, uintptr_t address, uintptr_t
 static _Atomic uintptr_t hm_known[HM_KNOWN_SLOTS];
 
 static inline size_t hm_known_slot(uintptr_t metadata) {
-    return (size_t)(((metadata >> 3) * 0x9E3779B97F4A7C15ull) >> 50) & (HM_KNOWN_SLOTS - 1);
+    return hm_address_hash(metadata) & (HM_KNOWN_SLOTS - 1);
 }
 
 int hm_metadata_is_known(const void *metadata, int role) {

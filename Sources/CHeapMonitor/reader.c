@@ -99,7 +99,7 @@ static hm_short_lived_slot *hm_short_lived_table;
 static size_t hm_short_lived_slots, hm_short_lived_used;
 
 static size_t hm_hash(uint64_t address, size_t slots) {
-    return (size_t)((address >> 4) * 0x9E3779B97F4A7C15ull >> 20) & (slots - 1);
+    return hm_address_hash((uintptr_t)address) & (slots - 1);
 }
 
 static void hm_index_rebuild(size_t slots) {
@@ -293,7 +293,8 @@ size_t hm_drain_short_lived(hm_short_lived *out, size_t capacity) {
     size_t rows = 0;
     for (size_t i = 0; i < hm_short_lived_slots && rows < capacity; i++) {
         if (!hm_short_lived_table[i].metadata) continue;
-        out[rows++] = (hm_short_lived){hm_short_lived_table[i].metadata, hm_short_lived_table[i].count, hm_short_lived_table[i].lifetime};
+        const hm_short_lived_slot *row = &hm_short_lived_table[i];
+        out[rows++] = (hm_short_lived){row->metadata, row->count, row->lifetime};
     }
     if (hm_short_lived_slots) memset(hm_short_lived_table, 0, hm_short_lived_slots * sizeof(hm_short_lived_slot));
     hm_short_lived_used = 0;

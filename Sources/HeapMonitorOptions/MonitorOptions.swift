@@ -16,17 +16,26 @@ import HeapMonitor
 ///
 /// The `HEAPMONITOR` environment variable adds to what is given here.
 public struct MonitorOptions: ParsableArguments {
-    @Option(name: .customLong("debug"),
-            help: ArgumentHelp("HeapMonitor: heapmonitor (track and report objects), memory (snapshots), garbage (leaked cycles); comma-separated, repeatable.",
-                               valueName: "what"))
+    @Option(
+        name: .customLong("debug"),
+        help: ArgumentHelp(
+            "HeapMonitor: heapmonitor (track and report objects), memory (snapshots), "
+                + "garbage (leaked cycles); comma-separated, repeatable.",
+            valueName: "what"))
     public var debug: [String] = []
 
-    @Option(name: .customLong("heapprofile"), help: ArgumentHelp("HeapMonitor: write the profile here (an HTML report if it ends in .html).",
-                                                                  valueName: "file"))
+    @Option(
+        name: .customLong("heapprofile"),
+        help: ArgumentHelp(
+            "HeapMonitor: write the profile here (an HTML report if it ends in .html).",
+            valueName: "file"))
     public var heapProfile: String?
 
-    @Option(name: .customLong("garbage"), help: ArgumentHelp("HeapMonitor: write leaked reference cycles here as graphviz DOT.",
-                                                              valueName: "file"))
+    @Option(
+        name: .customLong("garbage"),
+        help: ArgumentHelp(
+            "HeapMonitor: write leaked reference cycles here as graphviz DOT.",
+            valueName: "file"))
     public var garbageGraph: String?
 
     public init() {}
@@ -38,7 +47,7 @@ public struct MonitorOptions: ParsableArguments {
     /// The switches given, with those of the environment variable.
     public func switches() throws -> MonitorSwitches {
         do {
-            var switches = try MonitorSwitches.fromEnvironment()
+            var switches = try MonitorSwitches(environment: nil)
             for value in debug { try switches.apply("--debug", value) }
             if let heapProfile { try switches.apply("--heapprofile", heapProfile) }
             if let garbageGraph { try switches.apply("--garbage", garbageGraph) }

@@ -17,12 +17,15 @@ import Testing
 /// Objects are watched from the call on; cycles leaked before it are not
 /// reported again. Other threads should not be changing objects meanwhile.
 @discardableResult
-public func expectNoLeaks<Result>(_ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
-                                  _ body: () throws -> Result) rethrows -> Result {
+public func expectNoLeaks<Result>(
+    _ comment: Comment? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> Result
+) rethrows -> Result {
     let (result, leaks) = try LeakCheck.run(body)
     for cycle in leaks {
-        Issue.record(Comment(rawValue: LeakCheck.message(for: cycle) + (comment.map { " — \($0.rawValue)" } ?? "")),
-                     sourceLocation: sourceLocation)
+        Issue.record(
+            Comment(rawValue: LeakCheck.message(for: cycle) + (comment.map { " — \($0.rawValue)" } ?? "")),
+            sourceLocation: sourceLocation)
     }
     return result
 }
@@ -74,7 +77,8 @@ enum LeakCheck {
     }
 
     static func message(for cycle: LeakedCycle) -> String {
-        "leaked reference cycle of \(counted(cycle.objects.count, "object")) (\(ByteCount.format(cycle.bytes))): \(cycle.path)"
+        "leaked reference cycle of \(counted(cycle.objects.count, "object")) "
+            + "(\(ByteCount.format(cycle.bytes))): \(cycle.path)"
     }
 
     static func countMessage(_ live: Int, _ type: AnyClass, _ limit: Int) -> String {

@@ -33,8 +33,9 @@ func attach(_ child: GraphNode, to parent: GraphNode, shape: Int) {
 /// with live cycles among them, plus 1,000 leaked cycles of the same shapes;
 /// one full leak scan.
 struct GarbageBenchmark: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "garbage",
-                                                    abstract: "Leak scan over N live objects with 1,000 injected cycles.")
+    static let configuration = CommandConfiguration(
+        commandName: "garbage",
+        abstract: "Leak scan over N live objects with 1,000 injected cycles.")
 
     @Option(help: "Live objects.")
     var objects = 1_000_000
@@ -87,9 +88,16 @@ struct GarbageBenchmark: ParsableCommand {
         tracker.clear()
 
         print("scanned \(report.objectsScanned) objects (\(report.graphNodes) heap objects in the graph)")
-        print("injected \(injected) cycles; found \(found); false positives \(falsePositives); leaked \(ByteCount.format(report.leakedBytes))")
+        print(
+            "injected \(injected) cycles; found \(found); false positives \(falsePositives); "
+                + "leaked \(ByteCount.format(report.leakedBytes))"
+        )
         print("scan: \(rounded(time / 1e6)) ms")
-        printResult(bench: "garbage", ["objects": Double(objects), "injected": Double(injected), "found": Double(found),
-                                       "false_positives": Double(falsePositives), "scan_ms": time / 1e6])
+        printResult(
+            bench: "garbage",
+            [
+                "objects": Double(objects), "injected": Double(injected), "found": Double(found),
+                "false_positives": Double(falsePositives), "scan_ms": time / 1e6,
+            ])
     }
 }

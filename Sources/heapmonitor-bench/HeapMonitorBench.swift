@@ -8,7 +8,9 @@ struct HeapMonitorBench: ParsableCommand {
         commandName: "heapmonitor-bench",
         abstract: "Benchmarks of HeapMonitor, as specified in BENCHMARKS.md.",
         discussion: "Build in release mode: swift run -c release heapmonitor-bench NAME",
-        subcommands: [SizingBenchmark.self, TrackingBenchmark.self, SnapshotBenchmark.self, ProfileBenchmark.self,
-                      GarbageBenchmark.self, LiveBenchmark.self]
+        subcommands: [
+            SizingBenchmark.self, TrackingBenchmark.self, SnapshotBenchmark.self, ProfileBenchmark.self,
+            GarbageBenchmark.self, LiveBenchmark.self,
+        ]
     )
 }

@@ -63,7 +63,9 @@ struct LiveBenchmark: ParsableCommand {
             forks.append(fork)
             stalls.append(window.longestGapMs)
             pauses.append(max(fork, window.longestGapMs))
-            guard snapshot.objects.count == nodes else { throw ValidationError("sized \(snapshot.objects.count) of \(nodes)") }
+            guard snapshot.objects.count == nodes else {
+                throw ValidationError("sized \(snapshot.objects.count) of \(nodes)")
+            }
             tracker.discardSnapshots()
         }
         withExtendedLifetime(root) {}
@@ -72,16 +74,25 @@ struct LiveBenchmark: ParsableCommand {
 
         print("heap: \(nodes) tracked nodes, RSS \(ByteCount.format(residentBytes))")
         print("in-process snapshot: \(rounded(median(inProcess))) ms (the calling thread is busy throughout)")
-        print("isolated snapshot:   \(rounded(median(isolated))) ms "
-              + "(\(rounded(median(isolated) / median(inProcess)))x the in-process one)")
-        print("host pause per isolated snapshot: \(rounded(median(pauses))) ms "
-              + "(\(rounded(median(pauses) / (Double(residentBytes) / 1e9))) ms per GB of RSS; fork(2) held the "
-              + "calling thread \(rounded(median(forks))) ms, the loop thread's longest stall \(rounded(median(stalls))) ms)")
-        print("loop throughput during isolated snapshots: \(rounded(ratio * 100)) % of alone "
-              + "(\(Int(during.rate)) vs \(Int(alone.rate)) allocations per second)")
-        printResult(bench: "live", ["heap_mb": Double(heapMb), "rss_bytes": Double(residentBytes),
-                                    "pause_ms": median(pauses), "isolated_ms": median(isolated),
-                                    "inprocess_ms": median(inProcess), "throughput_ratio": ratio])
+        print(
+            "isolated snapshot:   \(rounded(median(isolated))) ms "
+                + "(\(rounded(median(isolated) / median(inProcess)))x the in-process one)")
+        print(
+            "host pause per isolated snapshot: \(rounded(median(pauses))) ms "
+                + "(\(rounded(median(pauses) / (Double(residentBytes) / 1e9))) ms per GB of RSS; fork(2) held the "
+                + "calling thread \(rounded(median(forks))) ms, "
+                    + "the loop thread's longest stall \(rounded(median(stalls))) ms)"
+        )
+        print(
+            "loop throughput during isolated snapshots: \(rounded(ratio * 100)) % of alone "
+                + "(\(Int(during.rate)) vs \(Int(alone.rate)) allocations per second)")
+        printResult(
+            bench: "live",
+            [
+                "heap_mb": Double(heapMb), "rss_bytes": Double(residentBytes),
+                "pause_ms": median(pauses), "isolated_ms": median(isolated),
+                "inprocess_ms": median(inProcess), "throughput_ratio": ratio,
+            ])
     }
 }
 
@@ -142,9 +153,10 @@ final class AllocationLoop: @unchecked Sendable {
         let now = ContinuousClock.now
         let total = operations.load(ordering: .relaxed)
         let elapsed = now - windowStart
-        let window = LoopWindow(operations: total - windowOperations,
-                                seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                                longestGapMs: Double(longestGap.exchange(0, ordering: .relaxed)) / 1e6)
+        let window = LoopWindow(
+            operations: total - windowOperations,
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            longestGapMs: Double(longestGap.exchange(0, ordering: .relaxed)) / 1e6)
         windowStart = now
         windowOperations = total
         return window

@@ -11,7 +11,8 @@ func medianNanoseconds(repetitions: Int = 5, _ bodies: [() -> Void]) -> [Double]
             let start = ContinuousClock.now
             body()
             let elapsed = ContinuousClock.now - start
-            samples[index].append(Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9)
+            samples[index].append(
+                Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9)
         }
     }
     return samples.map(median)

@@ -11,8 +11,9 @@ final class Blob {
 /// `profile`: N tracked objects, S snapshots streamed to a profile file, then
 /// the file loaded off-line and its ten largest objects printed.
 struct ProfileBenchmark: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "profile",
-                                                    abstract: "Write, load and query a profile of N objects × S snapshots.")
+    static let configuration = CommandConfiguration(
+        commandName: "profile",
+        abstract: "Write, load and query a profile of N objects × S snapshots.")
 
     @Option(help: "Tracked objects.")
     var objects = 1_000_000
@@ -43,7 +44,9 @@ struct ProfileBenchmark: ParsableCommand {
         let writeStart = ContinuousClock.now
         for index in 0..<snapshots {
             // Grow a tenth of the objects between snapshots, so sizes change.
-            if index > 0 { for blob in blobs[(index * objects / 10 % objects)...].prefix(objects / 10) { blob.payload.append(1) } }
+            if index > 0 {
+                for blob in blobs[(index * objects / 10 % objects)...].prefix(objects / 10) { blob.payload.append(1) }
+            }
             try! tracker.takeSnapshot(named: "snapshot \(index)")
             if let killAfter, index + 1 == killAfter { kill(getpid(), SIGKILL) }
         }
@@ -65,10 +68,15 @@ struct ProfileBenchmark: ParsableCommand {
         if keep == nil { unlink(path) }
 
         print(report)
-        print("objects: \(objects), snapshots: \(snapshots); profile \(ByteCount.format(fileBytes)) (\(fileBytes) bytes)")
+        print(
+            "objects: \(objects), snapshots: \(snapshots); profile \(ByteCount.format(fileBytes)) (\(fileBytes) bytes)")
         print("snapshots and writing: \(writeMs) ms; load: \(loadMs) ms; sort and print ten: \(statsMs) ms")
-        printResult(bench: "profile", ["objects": Double(objects), "snapshots": Double(snapshots), "write_ms": writeMs,
-                                       "file_bytes": Double(fileBytes), "load_ms": loadMs, "stats_ms": statsMs])
+        printResult(
+            bench: "profile",
+            [
+                "objects": Double(objects), "snapshots": Double(snapshots), "write_ms": writeMs,
+                "file_bytes": Double(fileBytes), "load_ms": loadMs, "stats_ms": statsMs,
+            ])
     }
 
     private func milliseconds(_ duration: Duration) -> Double {

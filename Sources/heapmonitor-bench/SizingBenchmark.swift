@@ -6,8 +6,9 @@ import HeapMonitorSamples
 /// `sizing`: deep size of the node tree against a hand-written traversal that
 /// knows the layout, and against the allocator's in-use delta.
 struct SizingBenchmark: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sizing",
-                                                    abstract: "Deep size of an N-node tree.")
+    static let configuration = CommandConfiguration(
+        commandName: "sizing",
+        abstract: "Deep size of an N-node tree.")
 
     @Option(help: "Nodes in the tree.")
     var nodes = 100_000
@@ -25,20 +26,29 @@ struct SizingBenchmark: ParsableCommand {
         let allocatorBytes = allocatorInUse() - before
 
         var total = 0, floorTotal = 0
-        let times = medianNanoseconds(repetitions: repetitions, [
-            { total = deepSize(of: root) },
-            { floorTotal = handWrittenSize(of: root) },
-        ])
+        let times = medianNanoseconds(
+            repetitions: repetitions,
+            [
+                { total = deepSize(of: root) },
+                { floorTotal = handWrittenSize(of: root) },
+            ])
         let library = times[0], floor = times[1]
         withExtendedLifetime(root) {}
 
         let perNode = library / Double(nodes), floorPerNode = floor / Double(nodes)
         print("nodes: \(nodes)")
-        print("deep size: \(total) bytes; allocator delta: \(allocatorBytes) bytes (\(percent(total, of: allocatorBytes)))")
+        print(
+            "deep size: \(total) bytes; "
+                + "allocator delta: \(allocatorBytes) bytes (\(percent(total, of: allocatorBytes)))"
+        )
         print("hand-written floor: \(floorTotal) bytes")
         print("library: \(perNode) ns/node; floor: \(floorPerNode) ns/node (\(perNode / floorPerNode)x)")
-        printResult(bench: "sizing", ["nodes": Double(nodes), "ns_per_node": perNode, "floor_ns_per_node": floorPerNode,
-                                      "total_bytes": Double(total), "allocator_bytes": Double(allocatorBytes)])
+        printResult(
+            bench: "sizing",
+            [
+                "nodes": Double(nodes), "ns_per_node": perNode, "floor_ns_per_node": floorPerNode,
+                "total_bytes": Double(total), "allocator_bytes": Double(allocatorBytes),
+            ])
     }
 
     private func percent(_ part: Int, of whole: Int) -> String {
@@ -55,7 +65,9 @@ func handWrittenSize(of root: Node) -> Int {
     func blockAndSideTable(_ object: UnsafeRawPointer) -> Int {
         var bytes = hm_block_size(object)
         let bits = object.load(fromByteOffset: 8, as: UInt64.self)
-        if bits >> 62 == 0b11 { bytes += hm_block_size(UnsafeRawPointer(bitPattern: UInt((bits & ((1 << 62) - 1)) << 3))!) }
+        if bits >> 62 == 0b11 {
+            bytes += hm_block_size(UnsafeRawPointer(bitPattern: UInt((bits & ((1 << 62) - 1)) << 3))!)
+        }
         return bytes
     }
     func isImmortal(_ object: UnsafeRawPointer) -> Bool {
@@ -71,11 +83,12 @@ func handWrittenSize(of root: Node) -> Int {
         if !isImmortal(children) {
             total += hm_block_size(children)
             let count = children.load(fromByteOffset: 16, as: Int.self)
-            for index in 0..<count { stack.append(children.load(fromByteOffset: 32 + 8 * index, as: UnsafeRawPointer.self)) }
+            for index in 0..<count {
+                stack.append(children.load(fromByteOffset: 32 + 8 * index, as: UnsafeRawPointer.self))
+            }
         }
         let attrs = node.load(fromByteOffset: attrsOffset, as: UnsafeRawPointer.self)
         if !isImmortal(attrs) { total += hm_block_size(attrs) }
     }
     return total
 }
-

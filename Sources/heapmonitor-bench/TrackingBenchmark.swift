@@ -19,8 +19,9 @@ final class Other {
 /// with hooks but `Small` untracked, tracked, and tracked with traces; then
 /// the monitor's memory per live tracked object.
 struct TrackingBenchmark: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tracking",
-                                                    abstract: "Allocation cost under the hooks, and memory per tracked object.")
+    static let configuration = CommandConfiguration(
+        commandName: "tracking",
+        abstract: "Allocation cost under the hooks, and memory per tracked object.")
 
     @Option(help: "Allocations per timed loop.")
     var ops = 10_000_000
@@ -51,12 +52,21 @@ struct TrackingBenchmark: ParsableCommand {
                 _ = tracker.liveObjectCount
             }
         }
-        let times = medianNanoseconds(repetitions: repetitions, [
-            mode { tracker.uninstallHooks() },
-            mode { try tracker.installHooks(); try tracker.track(class: Other.self) },
-            mode { try tracker.installHooks(); try tracker.track(class: Small.self) },
-            mode { try tracker.installHooks(); try tracker.track(class: Small.self, trace: true) },
-        ]).map { $0 / Double(ops) }
+        let times = medianNanoseconds(
+            repetitions: repetitions,
+            [
+                mode { tracker.uninstallHooks() },
+                mode {
+                    try tracker.installHooks(); try tracker.track(class: Other.self)
+                },
+                mode {
+                    try tracker.installHooks(); try tracker.track(class: Small.self)
+                },
+                mode {
+                    try tracker.installHooks(); try tracker.track(class: Small.self, trace: true)
+                },
+            ]
+        ).map { $0 / Double(ops) }
         tracker.clear()
         let bytesPerTracked = try memoryPerTrackedObject(tracker)
 
@@ -66,8 +76,12 @@ struct TrackingBenchmark: ParsableCommand {
         print("class tracked:          \(rounded(times[2])) ns (\(rounded(times[2] / times[0]))x)")
         print("tracked with traces:    \(rounded(times[3])) ns (\(rounded(times[3] / times[0]))x)")
         print("monitor memory: \(rounded(bytesPerTracked)) bytes per live tracked object (\(liveObjects) objects)")
-        printResult(bench: "tracking", ["ops": Double(ops), "baseline_ns": times[0], "untracked_ns": times[1],
-                                        "tracked_ns": times[2], "traced_ns": times[3], "bytes_per_tracked": bytesPerTracked])
+        printResult(
+            bench: "tracking",
+            [
+                "ops": Double(ops), "baseline_ns": times[0], "untracked_ns": times[1],
+                "tracked_ns": times[2], "traced_ns": times[3], "bytes_per_tracked": bytesPerTracked,
+            ])
     }
 
     /// The allocator's growth while `liveObjects` tracked objects are created

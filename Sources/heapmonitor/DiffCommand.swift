@@ -16,7 +16,8 @@ struct DiffCommand: ParsableCommand {
 
     @OptionGroup var options: ProfileOptions
 
-    @Option(help: "The earlier snapshot (default: the sized one before --to; with two files, the first file's last sized one).")
+    @Option(help: ArgumentHelp("The earlier snapshot (default: the sized one before --to; "
+                               + "with two files, the first file's last sized one)."))
     var from: String?
 
     @Option(help: "The later snapshot (default: the last sized one).")
@@ -35,10 +36,15 @@ struct DiffCommand: ParsableCommand {
         let after = stats.profiles[last].snapshots
         let to = try index(of: self.to, in: after, default: SnapshotChoice.lastSized(in: after))
         let before = stats.profiles[0].snapshots
-        let from = try index(of: self.from, in: before,
-                             default: SnapshotChoice.lastSized(in: before, before: last == 0 ? to ?? 0 : nil))
-        guard let from, let to else { throw ValidationError("there are not two snapshots that sized objects to compare") }
-        guard let diff = stats.diff(from: from, in: 0, to: to, in: last) else { throw ValidationError("no snapshot \(from)") }
+        let from = try index(
+            of: self.from, in: before,
+            default: SnapshotChoice.lastSized(in: before, before: last == 0 ? to ?? 0 : nil))
+        guard let from, let to else {
+            throw ValidationError("there are not two snapshots that sized objects to compare")
+        }
+        guard let diff = stats.diff(from: from, in: 0, to: to, in: last) else {
+            throw ValidationError("no snapshot \(from)")
+        }
         try options.emit(diff) { StatsReport.diff(diff, in: stats, limit: limit) }
     }
 

@@ -13,6 +13,9 @@ struct HeapMonitorCommand: ParsableCommand {
             profile files.
             """,
         version: HeapMonitorVersion.current,
-        subcommands: [SampleCommand.self, StatsCommand.self, SummaryCommand.self, DiffCommand.self, ObjectCommand.self, HTMLCommand.self, MemoryCommand.self]
+        subcommands: [
+            SampleCommand.self, StatsCommand.self, SummaryCommand.self, DiffCommand.self, ObjectCommand.self,
+            HTMLCommand.self, MemoryCommand.self,
+        ]
     )
 }

@@ -17,7 +17,8 @@ struct MemoryCommand: ParsableCommand {
     }
 
     private struct MemoryRow: Encodable {
-        var time: Double, description: String, virtualBytes: Int, residentBytes: Int, allocatorBytes: Int, trackedBytes: Int
+        var time: Double, description: String, virtualBytes: Int, residentBytes: Int, allocatorBytes: Int,
+            trackedBytes: Int
 
         init(snapshot: Profile.Snapshot) {
             time = snapshot.time

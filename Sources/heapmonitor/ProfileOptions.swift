@@ -29,7 +29,9 @@ struct ProfileOptions: ParsableArguments {
         }
         for profile in stats.profiles where !profile.isComplete {
             let tail = profile.unreadBytes > 0 ? "; its last \(profile.unreadBytes) bytes hold no complete record" : ""
-            FileHandle.standardError.write(Data("heapmonitor: note: \(profile.path) was not closed (the program ended early?)\(tail); read up to its last complete record\n".utf8))
+            let note = "heapmonitor: note: \(profile.path) was not closed (the program ended early?)\(tail); "
+                + "read up to its last complete record\n"
+            FileHandle.standardError.write(Data(note.utf8))
         }
         return filter.map { stats.filtered(className: $0) } ?? stats
     }

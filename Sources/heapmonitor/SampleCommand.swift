@@ -48,8 +48,9 @@ struct SampleCommand: ParsableCommand {
         let tree = sizedTree(of: value, name: graph.rawValue, resolutionLevel: resolutionLevel)
         print(TreeReport(referentLimit: limit).render(tree))
         print()
-        print("deep size \(ByteCount.format(tree.size)) (\(tree.size) bytes); "
-              + "allocator in-use delta while building \(ByteCount.format(allocated)) (\(allocated) bytes)")
+        print(
+            "deep size \(ByteCount.format(tree.size)) (\(tree.size) bytes); "
+                + "allocator in-use delta while building \(ByteCount.format(allocated)) (\(allocated) bytes)")
         withExtendedLifetime(value) {}
     }
 }

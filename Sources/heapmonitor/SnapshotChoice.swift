@@ -5,7 +5,9 @@ import HeapMonitor
 /// first, -1 the last), its description, `last` (the last that sized
 /// objects) or `peak` (the one with the most tracked bytes).
 enum SnapshotChoice {
-    static let help = "index (0 the first, -1 the last), description, last (the last that sized objects) or peak (the most tracked bytes)"
+    static let help =
+        "index (0 the first, -1 the last), description, "
+            + "last (the last that sized objects) or peak (the most tracked bytes)"
 
     /// The last snapshot that sized objects, before `end` if given.
     static func lastSized(in snapshots: [Profile.Snapshot], before end: Int? = nil) -> Int? {
@@ -21,8 +23,10 @@ enum SnapshotChoice {
             }
             return index
         case "peak":
-            guard let index = snapshots.indices.filter({ snapshots[$0].sizedObjects })
-                .max(by: { snapshots[$0].trackedBytes < snapshots[$1].trackedBytes }) else {
+            guard
+                let index = snapshots.indices.filter({ snapshots[$0].sizedObjects })
+                    .max(by: { snapshots[$0].trackedBytes < snapshots[$1].trackedBytes })
+            else {
                 throw ValidationError("no snapshot sized any object")
             }
             return index

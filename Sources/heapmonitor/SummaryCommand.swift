@@ -10,7 +10,9 @@ struct SummaryCommand: ParsableCommand {
 
     @OptionGroup var options: ProfileOptions
 
-    @Option(help: ArgumentHelp("Only this snapshot of each file (repeatable): \(SnapshotChoice.help).", valueName: "snapshot"))
+    @Option(
+        help: ArgumentHelp(
+            "Only this snapshot of each file (repeatable): \(SnapshotChoice.help).", valueName: "snapshot"))
     var snapshot: [String] = []
 
     func run() throws {

@@ -34,7 +34,9 @@ final class DependencyGraph {
     }
 
     private func variableChanged(_ name: String) {
-        for target in targets where target.builder?.command.contains("$" + name) == true { outdated.insert(target.path) }
+        for target in targets where target.builder?.command.contains("$" + name) == true {
+            outdated.insert(target.path)
+        }
     }
 
     /// The node for `path`, created in its directory on first use.
@@ -72,7 +74,9 @@ final class DependencyGraph {
             var signature = ContentSignature()
             for source in target.sources.compactMap({ $0 as? FileNode }) {
                 signature.add(self.signature(of: source))
-                for header in source.includes.compactMap({ $0 as? FileNode }) { signature.add(self.signature(of: header)) }
+                for header in source.includes.compactMap({ $0 as? FileNode }) {
+                    signature.add(self.signature(of: header))
+                }
             }
             target.signature = signature
             write(Array("object \(signature.hex)\n".utf8), to: target.path)

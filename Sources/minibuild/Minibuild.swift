@@ -12,7 +12,8 @@ struct Minibuild: ParsableCommand {
         abstract: "Build a project of C-like files (a built-in one by default), with HeapMonitor's switches.",
         discussion: """
             Without a project, minibuild generates one in a temporary directory and builds it.
-            Try: minibuild --debug=heapmonitor --debug=memory --heapprofile=heap.html --debug=garbage --garbage=leaks.dot
+            Try: minibuild --debug=heapmonitor --debug=memory --heapprofile=heap.html \
+            --debug=garbage --garbage=leaks.dot
             """
     )
 
@@ -34,7 +35,8 @@ struct Minibuild: ParsableCommand {
     @Flag(help: "Let the environment hold its listener weakly (fixes the leak the garbage tutorial finds).")
     var weakListener = false
 
-    @Flag(help: "Do not keep file contents: read them whole when needed, then drop them (the lazy-initialisation tutorial's fix).")
+    @Flag(help: ArgumentHelp("Do not keep file contents: read them whole when needed, "
+                             + "then drop them (the lazy-initialisation tutorial's fix)."))
     var releaseContents = false
 
     @Flag(help: "Hash files in 64 KiB blocks instead of reading them whole (the block-wise hashing tutorial).")
@@ -47,8 +49,9 @@ struct Minibuild: ParsableCommand {
             print(makeDefaultProject(modules: modules, filesPerModule: files, minimumKiB: fileKib))
             return
         }
-        let host = try HostMonitor(switches: try monitor.switches(),
-                                   classes: [Node.self, Environment.self, Action.self])
+        let host = try HostMonitor(
+            switches: try monitor.switches(),
+            classes: [Node.self, Environment.self, Action.self])
         try host.instant("startup")
         let root = project ?? makeDefaultProject(modules: modules, filesPerModule: files, minimumKiB: fileKib)
         do {
@@ -59,8 +62,9 @@ struct Minibuild: ParsableCommand {
             let commands = graph.build()
             graph.environment.set("CFLAGS", "-O3")
             try host.instant("after building")
-            print("minibuild: built \(commands.count) targets in \(project ?? "a generated project"); "
-                  + "\(graph.outdated.count) outdated by the new CFLAGS")
+            print(
+                "minibuild: built \(commands.count) targets in \(project ?? "a generated project"); "
+                    + "\(graph.outdated.count) outdated by the new CFLAGS")
         }
         try host.instant("after releasing the graph")
         if project == nil { removeProject(root) }

@@ -66,10 +66,12 @@ private final class ThreadJob {
 
     func runOnFreshThread() {
         var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { context in
-            Unmanaged<ThreadJob>.fromOpaque(context!).takeUnretainedValue().body()
-            return nil
-        }, Unmanaged.passUnretained(self).toOpaque())
+        let created = pthread_create(
+            &thread, nil,
+            { context in
+                Unmanaged<ThreadJob>.fromOpaque(context!).takeUnretainedValue().body()
+                return nil
+            }, Unmanaged.passUnretained(self).toOpaque())
         precondition(created == 0, "pthread_create failed")
         pthread_join(thread, nil)
     }

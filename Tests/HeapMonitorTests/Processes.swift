@@ -39,8 +39,10 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     let out = output.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, reason: process.terminationReason, output: String(decoding: out, as: UTF8.self),
-                         error: String(decoding: err.data, as: UTF8.self))
+    return ProcessResult(
+        status: process.terminationStatus, reason: process.terminationReason,
+        output: String(decoding: out, as: UTF8.self),
+        error: String(decoding: err.data, as: UTF8.self))
 }
 
 /// Runs the built product `name` (minibuild, heapmonitor, …).

@@ -4,6 +4,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/// The hash of a heap address for the open-addressing tables, in C and in
+/// Swift: the low four bits are alignment, and a Fibonacci multiply mixes
+/// the rest best in the product's middle bits. Mask it to a power-of-two
+/// table size.
+static inline size_t hm_address_hash(uintptr_t address) {
+    return (size_t)(((uint64_t)address >> 4) * 0x9E3779B97F4A7C15ull >> 20);
+}
+
 // Allocation hooks: the runtime's allocation entry points are observed by
 // patching the GOT entries of every loaded image (never the runtime's own
 // `_swift_allocObject` slot, which crashes string handling on Swift 6.3 Linux).

@@ -32,9 +32,11 @@ public final class HostMonitor {
     /// `finish()` reads back for its reports; the tracker keeps only the last
     /// snapshot in memory, so a long run does not grow the host. `output`
     /// receives the printed reports (standard output by default).
-    public init(switches: MonitorSwitches, classes: [AnyClass], resolutionLevel: Int = 1, trace: Bool = true,
-                backgroundInterval: Duration = .milliseconds(20),
-                output: @escaping (String) -> Void = { print($0) }) throws {
+    public init(
+        switches: MonitorSwitches, classes: [AnyClass], resolutionLevel: Int = 1, trace: Bool = true,
+        backgroundInterval: Duration = .milliseconds(20),
+        output: @escaping (String) -> Void = { print($0) }
+    ) throws {
         self.switches = switches
         self.backgroundInterval = backgroundInterval
         standardOutput = output
@@ -58,7 +60,9 @@ public final class HostMonitor {
             try tracker.startProfile(at: profilePath)
             tracker.snapshotLimit = 1
         }
-        if switches.takesSnapshots { tracker.startPeriodicSnapshots(every: backgroundInterval, description: "background") }
+        if switches.takesSnapshots {
+            tracker.startPeriodicSnapshots(every: backgroundInterval, description: "background")
+        }
     }
 
     /// How often background snapshots record process memory with `--debug=memory`.
@@ -99,7 +103,7 @@ public final class HostMonitor {
                 let report = try tracker.findLeaks()
                 if switches.printsGarbage { standardOutput(report.description) }
                 if let path = switches.garbageGraphPath {
-                    do { try report.writeDOT(to: path) } catch { failure.files.append(error.description) }
+                    do { try report.writeDOT(to: path) } catch { failure.files.append(error) }
                 }
             } catch {
                 failure.analyses.append(error)
@@ -116,12 +120,12 @@ public final class HostMonitor {
                     standardOutput("HeapMonitor: process memory\n" + StatsReport.memory(profile, background: false))
                 }
             } catch {
-                failure.files.append(error.description)
+                failure.files.append(error)
                 if switches.tracksObjects { standardOutput(Self.statistics(fromTracker: tracker)) }
             }
         }
         if let profilePath {
-            do { try tracker.stopProfile() } catch { failure.files.append(error.description) }
+            do { try tracker.stopProfile() } catch { failure.files.append(error) }
             if let htmlPath { writeHTMLReport(from: profilePath, to: htmlPath, failure: &failure) }
             if temporaryProfile { unlink(profilePath) }
         }
@@ -143,7 +147,7 @@ public final class HostMonitor {
             try HTMLReport(profile: try Profile.load(from: profile)).write(to: page)
             unlink(profile)
         } catch {
-            failure.files.append(error.description)
+            failure.files.append(error)
         }
     }
 
@@ -151,11 +155,12 @@ public final class HostMonitor {
     public struct FinishError: Error, Hashable, Sendable, CustomStringConvertible {
         /// Analyses that have no result: the last snapshot, the leak scan.
         public var analyses: [AnalysisError] = []
-        /// Files that could not be written or read back, each a sentence.
-        public var files: [String] = []
+        /// Files that could not be written or read back: the profile, the
+        /// HTML report, the leak graph.
+        public var files: [ProfileError] = []
 
         /// Every problem as a sentence, analyses first.
-        public var problems: [String] { analyses.map(\.description) + files }
+        public var problems: [String] { analyses.map(\.description) + files.map(\.description) }
 
         public var description: String { problems.joined(separator: "; ") }
     }
@@ -163,7 +168,8 @@ public final class HostMonitor {
     private static func statistics(_ stats: MemStats) -> String {
         var sorted = stats
         sorted.sort(by: [.size])
-        return "HeapMonitor: tracked objects, the 20 largest of \(stats.count)\n" + StatsReport.objects(sorted.limited(to: 20))
+        return "HeapMonitor: tracked objects, the 20 largest of \(stats.count)\n"
+            + StatsReport.objects(sorted.limited(to: 20))
             + "\n\n" + StatsReport.summary(stats)
     }
 
@@ -171,10 +177,14 @@ public final class HostMonitor {
         let objects = tracker.objects
         let last = tracker.snapshots.last
         var table = TextTable(headers: ["id", "class", "name", "born s", "died s", "size"], numeric: [0, 3, 4, 5])
-        let rows = objects.map { ($0, last?.size(of: $0.id)?.size ?? 0) }.sorted { $0.1 > $1.1 }.prefix(20)
+        let rows = objects.map { ($0, last?.size(of: $0.id)?.size ?? 0) }
+            .sortedLargestFirst(by: \.1, thenBy: \.0.id).prefix(20)
         for (object, size) in rows {
-            table.rows.append(["\(object.id)", shortClassName(object.className), object.name ?? "",
-                               StatsReport.seconds(object.birth), object.death.map(StatsReport.seconds) ?? "alive", ByteCount.format(size)])
+            table.rows.append([
+                "\(object.id)", shortClassName(object.className), object.name ?? "",
+                StatsReport.seconds(object.birth), object.death.map(StatsReport.seconds) ?? "alive",
+                ByteCount.format(size),
+            ])
         }
         return "HeapMonitor: tracked objects, the 20 largest of \(objects.count)\n" + table.render()
     }

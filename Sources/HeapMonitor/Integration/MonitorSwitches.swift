@@ -36,7 +36,7 @@ public struct MonitorSwitches: Hashable, Sendable {
     /// Whether objects are watched for leaks.
     public var findsGarbage: Bool { printsGarbage || garbageGraphPath != nil }
 
-    /// The environment variable read by `fromEnvironment` and `parse(_:environment:)`.
+    /// The environment variable read by `init(environment:)` and `parse(_:environment:)`.
     public static let environmentVariable = "HEAPMONITOR"
 
     /// Takes the monitor's switches out of `arguments` and returns the rest,
@@ -71,26 +71,38 @@ public struct MonitorSwitches: Hashable, Sendable {
     /// The switches in `arguments` (program name first, as in
     /// `CommandLine.arguments`) and in the environment variable, and the
     /// arguments left for the program.
-    public static func parse(_ arguments: [String] = CommandLine.arguments,
-                             environment: [String: String]? = nil) throws(MonitorSwitchError) -> (MonitorSwitches, [String]) {
-        var switches = try fromEnvironment(environment)
+    ///
+    /// ```swift
+    /// let (switches, arguments) = try MonitorSwitches.parse()
+    /// ```
+    public static func parse(
+        _ arguments: [String] = CommandLine.arguments,
+        environment: [String: String]? = nil
+    )
+        throws(MonitorSwitchError) -> (switches: MonitorSwitches, arguments: [String])
+    {
+        var switches = try MonitorSwitches(environment: environment)
         guard let program = arguments.first else { return (switches, []) }
         let rest = try switches.take(from: Array(arguments.dropFirst()))
         return (switches, [program] + rest)
     }
 
-    /// The switches in the `HEAPMONITOR` environment variable (split at spaces).
-    public static func fromEnvironment(_ environment: [String: String]? = nil) throws(MonitorSwitchError) -> MonitorSwitches {
-        var switches = MonitorSwitches()
-        let value = environment.map { $0[environmentVariable] } ?? Self.getenv(environmentVariable)
-        guard let value, !value.isEmpty else { return switches }
-        let words = value.split(separator: " ").map(String.init)
-        let unknown = try switches.take(from: words)
+    /// The switches in the `HEAPMONITOR` environment variable (split at
+    /// spaces) of `environment`, or of the process when it is nil.
+    ///
+    /// ```swift
+    /// let monitor = try HostMonitor(switches: MonitorSwitches(environment: nil), classes: [])
+    /// ```
+    public init(environment: [String: String]?) throws(MonitorSwitchError) {
+        self.init()
+        let variable = Self.environmentVariable
+        let value = environment.map { $0[variable] } ?? Self.getenv(variable)
+        guard let value, !value.isEmpty else { return }
+        let unknown = try take(from: value.split(separator: " ").map(String.init))
         guard unknown.isEmpty else {
-            throw MonitorSwitchError("\(environmentVariable) holds \(unknown.map { "'\($0)'" }.joined(separator: ", ")), "
-                                     + "which is not a HeapMonitor switch")
+            let words = unknown.map { "'\($0)'" }.joined(separator: ", ")
+            throw MonitorSwitchError("\(variable) holds \(words), which is not a HeapMonitor switch")
         }
-        return switches
     }
 
     /// Applies one switch (`name` without its value, as `--debug`).
@@ -118,8 +130,10 @@ public struct MonitorSwitches: Hashable, Sendable {
     }
 
     static let names: Set<String> = ["--debug", "--heapprofile", "--garbage"]
-    static let usage = ["--debug": "--debug=heapmonitor,memory,garbage", "--heapprofile": "--heapprofile=FILE",
-                        "--garbage": "--garbage=FILE"]
+    static let usage = [
+        "--debug": "--debug=heapmonitor,memory,garbage", "--heapprofile": "--heapprofile=FILE",
+        "--garbage": "--garbage=FILE",
+    ]
 
     private static func split(_ argument: String) -> (String, String?)? {
         guard argument.hasPrefix("--") else { return nil }

@@ -23,8 +23,10 @@ extension Profile {
     /// `verifyingChecksums`, damaged records are read as far as they make
     /// sense — to salvage a damaged file, and so that a fuzzer reaches past
     /// the checksums into the parser.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, path: String,
-                             verifyingChecksums: Bool = true) throws(ProfileError) -> Profile {
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer, path: String,
+        verifyingChecksums: Bool = true
+    ) throws(ProfileError) -> Profile {
         var reader = ProfileReader(bytes: bytes, profile: Profile(path: path), verifyingChecksums: verifyingChecksums)
         do {
             try reader.readHeader()
@@ -37,13 +39,17 @@ extension Profile {
 
     private static func readFile(_ path: String) throws(ProfileError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ProfileError(path: path, problem: .unreadable(String(cString: strerror(errno)))) }
+        guard descriptor >= 0 else {
+            throw ProfileError(path: path, problem: .unreadable(String(cString: strerror(errno))))
+        }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             throw ProfileError(path: path, problem: .unreadable(String(cString: strerror(errno))))
         }
-        guard status.st_mode & S_IFMT == S_IFREG else { throw ProfileError(path: path, problem: .unreadable("not a regular file")) }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            throw ProfileError(path: path, problem: .unreadable("not a regular file"))
+        }
         var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
         var filled = 0
         while filled < bytes.count {
@@ -166,8 +172,10 @@ private struct ProfileReader {
         let death = flags & 2 != 0 ? Self.seconds(try body.varint()) : nil
         let level = try body.int(max: 1 << 16, "resolution level")
         let trace = try body.int(max: profile.traces.count, "trace id")
-        profile.objects.append(Profile.Object(classID: classID, name: name, birth: birth, death: death,
-                                              resolutionLevel: level, traceID: trace == 0 ? nil : trace - 1))
+        profile.objects.append(
+            Profile.Object(
+                classID: classID, name: name, birth: birth, death: death,
+                resolutionLevel: level, traceID: trace == 0 ? nil : trace - 1))
     }
 
     private mutating func readDeath(_ body: inout ByteDecoder) throws(ProfileError.Problem) {
@@ -178,10 +186,12 @@ private struct ProfileReader {
     private mutating func readSnapshot(_ body: inout ByteDecoder) throws(ProfileError.Problem) {
         let time = Self.seconds(try body.varint())
         let description = try body.string()
-        let memory = ProcessMemory(virtualBytes: try body.int("virtual size"), residentBytes: try body.int("resident size"),
-                                   allocatorBytes: try body.int("allocator bytes"))
-        var snapshot = Profile.Snapshot(time: time, description: description, memory: memory,
-                                        monitorBytes: try body.int("monitor bytes"), liveObjectCount: try body.int("live count"))
+        let memory = ProcessMemory(
+            virtualBytes: try body.int("virtual size"), residentBytes: try body.int("resident size"),
+            allocatorBytes: try body.int("allocator bytes"))
+        var snapshot = Profile.Snapshot(
+            time: time, description: description, memory: memory,
+            monitorBytes: try body.int("monitor bytes"), liveObjectCount: try body.int("live count"))
         try body.objectSizes(idLimit: profile.objects.count) { object in
             snapshot.objectIDs.append(Int32(object.object))
             snapshot.sizes.append(object.size)
@@ -191,14 +201,18 @@ private struct ProfileReader {
         let count = snapshot.objectIDs.count
         let censusCount = try body.count(of: "census rows", minimumBytes: 4)
         for _ in 0..<censusCount {
-            snapshot.census.append(CensusEntry(className: try body.string(), liveCount: try body.int("live count"),
-                                               liveBytes: try body.int("live bytes"), allocations: try body.int("allocations")))
+            snapshot.census.append(
+                CensusEntry(
+                    className: try body.string(), liveCount: try body.int("live count"),
+                    liveBytes: try body.int("live bytes"), allocations: try body.int("allocations")))
         }
         let shortLivedCount = try body.count(of: "short-lived rows", minimumBytes: 3)
         for _ in 0..<shortLivedCount {
-            snapshot.shortLived.append(Profile.ShortLivedRow(classID: try body.int(max: profile.classNames.count - 1, "class id"),
-                                                             count: try body.int("count"),
-                                                             totalLifetime: Self.seconds(try body.varint())))
+            snapshot.shortLived.append(
+                Profile.ShortLivedRow(
+                    classID: try body.int(max: profile.classNames.count - 1, "class id"),
+                    count: try body.int("count"),
+                    totalLifetime: Self.seconds(try body.varint())))
         }
         if version >= 2 {
             let flags = try body.int("snapshot flags")

@@ -1,24 +1,5 @@
 import HeapMonitorModel
 
-/// Escaping for HTML text and attribute values.
-enum HTML {
-    static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default: result.append(character)
-            }
-        }
-        return result
-    }
-}
-
 /// A profile as one self-contained HTML page: inline SVG charts and CSS, no
 /// script, nothing fetched — it opens from `file://`.
 ///
@@ -46,29 +27,42 @@ public struct HTMLReport {
     /// The page.
     public func render() -> String {
         let stats = MemStats(profiles: [profile])
-        let perClass = classTotals()
-        let sized = sizedSnapshots()
+        let totals = ProfileTotals(profile)
+        let perClass = totals.perClass, sized = totals.sizedSnapshots
         var body: [String] = []
         body.append("<h1>HeapMonitor report</h1>")
-        body.append("<p class=\"meta\">\(HTML.escape(profile.path)) — \(profile.snapshots.count) snapshots, "
-                    + "\(profile.objects.count) tracked objects, \(profile.classNames.count) classes"
-                    + (profile.isComplete ? "" : " — <strong>the profile was not closed; read up to its last complete record</strong>") + "</p>")
-        body.append(nav(perClass))
+        body.append(
+            "<p class=\"meta\">\(HTML.escape(profile.path)) — \(profile.snapshots.count) snapshots, "
+                + "\(profile.objects.count) tracked objects, \(profile.classNames.count) classes"
+                + (profile.isComplete
+                    ? "" : " — <strong>the profile was not closed; read up to its last complete record</strong>")
+                + "</p>")
+        body.append(nav(totals))
         body.append("<h2 id=\"memory\">Memory over time</h2>")
-        body.append(profile.snapshots.isEmpty ? "<p>No snapshots.</p>" : memoryChart(perClass, sized: sized))
+        body.append(profile.snapshots.isEmpty ? "<p>No snapshots.</p>" : memoryChart(totals))
         if let peaks = StatsReport.memoryPeaks(profile) { body.append("<p>\(HTML.escape(peaks)).</p>") }
         body.append("<h2 id=\"snapshots\">Snapshots</h2>")
         body.append(snapshotTable())
         body.append("<h2 id=\"classes\">Classes</h2>")
-        body.append(perClass.isEmpty ? "<p>No objects were tracked: this profile records process memory only.</p>" : classTable(perClass))
-        if let peak = peakSnapshot {
+        body.append(
+            perClass.isEmpty
+                ? "<p>No objects were tracked: this profile records process memory only.</p>" : classTable(totals))
+        if let peak = totals.peakSnapshot {
             body.append("<h2 id=\"distribution\">Distribution at the largest snapshot</h2>")
             let total = max(1, profile.snapshots[peak].trackedBytes)
-            let rows = perClass.sorted { $0.value[peak] > $1.value[peak] }.prefix(15).map {
-                (label: shortClassName(profile.classNames[$0.key]), value: $0.value[peak], share: Double($0.value[peak]) / Double(total))
+            let rows = perClass.sortedLargestFirst(by: { $0.value[peak] }, thenBy: \.key).prefix(15).map {
+                (
+                    label: shortClassName(profile.classNames[$0.key]), value: $0.value[peak],
+                    share: Double($0.value[peak]) / Double(total)
+                )
             }
-            body.append(SVGChart.bars(title: "\"\(profile.snapshots[peak].description)\" at \(StatsReport.seconds(profile.snapshots[peak].time)) s: "
-                                      + "\(ByteCount.format(profile.snapshots[peak].trackedBytes)) tracked", rows.filter { $0.value > 0 }))
+            body.append(
+                SVGChart.bars(
+                    title:
+                        "\"\(profile.snapshots[peak].description)\" "
+                            + "at \(StatsReport.seconds(profile.snapshots[peak].time)) s: "
+                        + "\(ByteCount.format(profile.snapshots[peak].trackedBytes)) tracked",
+                    rows.filter { $0.value > 0 }))
         }
         if let census = profile.snapshots.last(where: { !$0.census.isEmpty }) {
             body.append("<h2 id=\"census\">Census</h2>")
@@ -78,7 +72,7 @@ public struct HTMLReport {
             body.append("<h2 id=\"garbage\">Leaked reference cycles</h2>")
             body.append(garbageSection())
         }
-        for classID in perClass.keys.sorted(by: { (perClass[$0]!.max() ?? 0, $1) > (perClass[$1]!.max() ?? 0, $0) }) {
+        for classID in totals.classesByLargestTotal {
             body.append(classSection(classID, stats: stats, sized: sized))
         }
         return """
@@ -98,27 +92,6 @@ public struct HTMLReport {
         try writeFile(render(), to: path)
     }
 
-    // MARK: Data
-
-    /// Per class, its instances' summed sizes in each snapshot.
-    private func classTotals() -> [Int: [Int]] {
-        var totals: [Int: [Int]] = [:]
-        for (index, snapshot) in profile.snapshots.enumerated() {
-            for (position, id) in snapshot.objectIDs.enumerated() {
-                let classID = profile.objects[Int(id)].classID
-                totals[classID, default: [Int](repeating: 0, count: profile.snapshots.count)][index] += snapshot.sizes[position]
-            }
-        }
-        for classID in Set(profile.objects.map(\.classID)) where totals[classID] == nil {
-            totals[classID] = [Int](repeating: 0, count: profile.snapshots.count)
-        }
-        return totals
-    }
-
-    /// Snapshots that sized the tracked objects; the others (background
-    /// ones) only add points to the memory lines.
-    private func sizedSnapshots() -> [Int] { profile.snapshots.indices.filter { profile.snapshots[$0].sizedObjects } }
-
     /// Snapshots are listed one per row up to this many; beyond it the
     /// background ones are left to the chart and `heapmonitor memory`.
     static let snapshotRowLimit = 40
@@ -134,49 +107,58 @@ public struct HTMLReport {
     }
 
     private static func spreadNote(_ shown: Int, of count: Int) -> String {
-        shown < count ? "<p>\(shown) of \(count) snapshots are shown, evenly spread from the first to the last.</p>" : ""
-    }
-
-    /// The snapshot with the most tracked bytes, if any were tracked.
-    private var peakSnapshot: Int? {
-        profile.snapshots.indices.filter { profile.snapshots[$0].trackedBytes > 0 }
-            .max { profile.snapshots[$0].trackedBytes < profile.snapshots[$1].trackedBytes }
+        shown < count
+            ? "<p>\(shown) of \(count) snapshots are shown, evenly spread from the first to the last.</p>" : ""
     }
 
     // MARK: Index
 
-    private func nav(_ perClass: [Int: [Int]]) -> String {
-        "<nav><a href=\"#memory\">Memory</a> · <a href=\"#snapshots\">Snapshots</a> · <a href=\"#classes\">Classes</a>"
-            + (peakSnapshot != nil ? " · <a href=\"#distribution\">Distribution</a>" : "")
+    private func nav(_ totals: ProfileTotals) -> String {
+        "<nav><a href=\"#memory\">Memory</a> · <a href=\"#snapshots\">Snapshots</a> · "
+            + "<a href=\"#classes\">Classes</a>"
+            + (totals.peakSnapshot != nil ? " · <a href=\"#distribution\">Distribution</a>" : "")
             + (profile.snapshots.contains { !$0.census.isEmpty } ? " · <a href=\"#census\">Census</a>" : "")
             + (profile.leakScans.isEmpty ? "" : " · <a href=\"#garbage\">Garbage</a>") + "</nav>"
     }
 
     /// Stacked areas over the snapshots that sized objects; the RSS line
     /// over every snapshot (background ones record memory only).
-    private func memoryChart(_ perClass: [Int: [Int]], sized: [Int]) -> String {
-        let peak = peakSnapshot ?? 0
+    private func memoryChart(_ totals: ProfileTotals) -> String {
+        let perClass = totals.perClass, sized = totals.sizedSnapshots
+        let peak = totals.peakSnapshot ?? 0
         let sizedX = sized.map { profile.snapshots[$0].time }
-        let ordered = perClass.keys.sorted { (perClass[$0]![peak], $1) > (perClass[$1]![peak], $0) }
+        let ordered = perClass.keys.sortedLargestFirst(by: { perClass[$0]![peak] }, thenBy: { $0 })
         let shown = Array(ordered.prefix(chartClasses))
         var series = shown.map { classID in
-            SVGChart.Series(name: shortClassName(profile.classNames[classID]),
-                            values: sized.map { Double(perClass[classID]![$0]) }, isLine: false, xValues: sizedX)
+            SVGChart.Series(
+                name: shortClassName(profile.classNames[classID]),
+                values: sized.map { Double(perClass[classID]![$0]) }, isLine: false, xValues: sizedX)
         }
         let rest = ordered.dropFirst(chartClasses)
         if !rest.isEmpty {
             let other = sized.map { index in rest.reduce(0.0) { $0 + Double(perClass[$1]![index]) } }
-            series.append(SVGChart.Series(name: "other (\(rest.count) classes)", values: other, isLine: false, xValues: sizedX))
+            series.append(
+                SVGChart.Series(name: "other (\(rest.count) classes)", values: other, isLine: false, xValues: sizedX))
         }
         if !perClass.isEmpty {
-            series.append(SVGChart.Series(name: "tracked total", values: sized.map { Double(profile.snapshots[$0].trackedBytes) },
-                                          isLine: true, xValues: sizedX))
+            series.append(
+                SVGChart.Series(
+                    name: "tracked total", values: sized.map { Double(profile.snapshots[$0].trackedBytes) },
+                    isLine: true, xValues: sizedX))
         }
-        series.append(SVGChart.Series(name: "process RSS", values: profile.snapshots.map { Double($0.memory.residentBytes) }, isLine: true))
-        series.append(SVGChart.Series(name: "allocator in use", values: profile.snapshots.map { Double($0.memory.allocatorBytes) }, isLine: true))
-        let title = perClass.isEmpty ? "Resident set and allocator in use" : "Bytes by class, tracked total, resident set and allocator in use"
-        var chart = SVGChart(title: title, xValues: profile.snapshots.map(\.time),
-                             xUnit: "time (s)", series: series, yIsBytes: true)
+        series.append(
+            SVGChart.Series(
+                name: "process RSS", values: profile.snapshots.map { Double($0.memory.residentBytes) }, isLine: true))
+        series.append(
+            SVGChart.Series(
+                name: "allocator in use", values: profile.snapshots.map { Double($0.memory.allocatorBytes) },
+                isLine: true))
+        let title =
+            perClass.isEmpty
+            ? "Resident set and allocator in use" : "Bytes by class, tracked total, resident set and allocator in use"
+        var chart = SVGChart(
+            title: title, xValues: profile.snapshots.map(\.time),
+            xUnit: "time (s)", series: series, yIsBytes: true)
         // Among background snapshots, the program's own are marked with
         // their number in the snapshot table.
         if profile.snapshots.contains(where: \.isBackground) {
@@ -188,56 +170,88 @@ public struct HTMLReport {
     }
 
     private func snapshotTable() -> String {
-        let listed = profile.snapshots.indices.filter { profile.snapshots.count <= Self.snapshotRowLimit || !profile.snapshots[$0].isBackground }
+        let listed = profile.snapshots.indices.filter {
+            profile.snapshots.count <= Self.snapshotRowLimit || !profile.snapshots[$0].isBackground
+        }
         let rows = listed.map { index in
             let snapshot = profile.snapshots[index]
-            return ["\(index)", StatsReport.seconds(snapshot.time), HTML.escape(snapshot.description),
-                    ByteCount.format(snapshot.memory.virtualBytes), ByteCount.format(snapshot.memory.residentBytes),
-                    ByteCount.format(snapshot.memory.allocatorBytes), ByteCount.format(snapshot.trackedBytes),
-                    "\(snapshot.liveObjectCount)", ByteCount.format(snapshot.monitorBytes)]
+            return [
+                "\(index)", StatsReport.seconds(snapshot.time), HTML.escape(snapshot.description),
+                ByteCount.format(snapshot.memory.virtualBytes), ByteCount.format(snapshot.memory.residentBytes),
+                ByteCount.format(snapshot.memory.allocatorBytes), ByteCount.format(snapshot.trackedBytes),
+                "\(snapshot.liveObjectCount)", ByteCount.format(snapshot.monitorBytes),
+            ]
         }
         let omitted = profile.snapshots.count - listed.count
-        return table(["#", "time s", "description", "virtual", "RSS", "allocator in use", "tracked", "objects", "monitor"],
-                     numeric: [0, 1, 3, 4, 5, 6, 7, 8], rows)
-            + (omitted > 0 ? "<p>\(omitted) background snapshots are drawn in the chart above and not listed; "
-                             + "<code>heapmonitor memory FILE</code> lists them.</p>" : "")
+        return HTML.table(
+            ["#", "time s", "description", "virtual", "RSS", "allocator in use", "tracked", "objects", "monitor"],
+            numeric: [0, 1, 3, 4, 5, 6, 7, 8], rows)
+            + (omitted > 0
+                ? "<p>\(omitted) background snapshots are drawn in the chart above and not listed; "
+                    + "<code>heapmonitor memory FILE</code> lists them.</p>" : "")
     }
 
-    private func classTable(_ perClass: [Int: [Int]]) -> String {
-        let peak = peakSnapshot
+    private func classTable(_ totals: ProfileTotals) -> String {
+        let perClass = totals.perClass
+        let peak = totals.peakSnapshot
         let total = peak.map { max(1, profile.snapshots[$0].trackedBytes) } ?? 1
         var instances: [Int: (count: Int, atPeak: Int)] = [:]
         for object in profile.objects { instances[object.classID, default: (0, 0)].count += 1 }
-        if let peak { for id in profile.snapshots[peak].objectIDs { instances[profile.objects[Int(id)].classID, default: (0, 0)].atPeak += 1 } }
-        let rows = perClass.keys.sorted { (perClass[$0]!.max() ?? 0, $1) > (perClass[$1]!.max() ?? 0, $0) }.map { classID -> [String] in
+        if let peak {
+            for id in profile.snapshots[peak].objectIDs {
+                instances[profile.objects[Int(id)].classID, default: (0, 0)].atPeak += 1
+            }
+        }
+        let rows = totals.classesByLargestTotal.map {
+            classID -> [String] in
             let atPeak = peak.map { perClass[classID]![$0] } ?? 0
             let count = instances[classID]?.atPeak ?? 0
-            return ["<a href=\"#class-\(classID)\">\(HTML.escape(profile.classNames[classID]))</a>", "\(instances[classID]?.count ?? 0)",
-                    "\(count)", ByteCount.format(atPeak), ByteCount.format(count > 0 ? atPeak / count : 0),
-                    StatsReport.percent(Double(atPeak) / Double(total))]
+            return [
+                "<a href=\"#class-\(classID)\">\(HTML.escape(profile.classNames[classID]))</a>",
+                "\(instances[classID]?.count ?? 0)",
+                "\(count)", ByteCount.format(atPeak), ByteCount.format(count > 0 ? atPeak / count : 0),
+                StatsReport.percent(Double(atPeak) / Double(total)),
+            ]
         }
-        return table(["class", "instances", "at peak", "total at peak", "average", "share"], numeric: [1, 2, 3, 4, 5], rows)
+        return HTML.table(
+            ["class", "instances", "at peak", "total at peak", "average", "share"], numeric: [1, 2, 3, 4, 5], rows)
     }
 
     private func censusTable(_ snapshot: Profile.Snapshot) -> String {
-        "<p>Live instances of every class at \"\(HTML.escape(snapshot.description))\" (\(StatsReport.seconds(snapshot.time)) s).</p>"
-            + table(["class", "live", "bytes", "allocated"], numeric: [1, 2, 3],
-                    snapshot.census.prefix(50).map { [HTML.escape($0.className), "\($0.liveCount)", ByteCount.format($0.liveBytes), "\($0.allocations)"] })
+        "<p>Live instances of every class at \"\(HTML.escape(snapshot.description))\" "
+            + "(\(StatsReport.seconds(snapshot.time)) s).</p>"
+            + HTML.table(
+                ["class", "live", "bytes", "allocated"], numeric: [1, 2, 3],
+                snapshot.census.prefix(50).map {
+                    [HTML.escape($0.className), "\($0.liveCount)", ByteCount.format($0.liveBytes), "\($0.allocations)"]
+                })
     }
 
     private func garbageSection() -> String {
-        var parts = [table(["scan at s", "objects scanned", "cycles", "leaked"], numeric: [0, 1, 2, 3],
-                           profile.leakScans.map { scan in
-                               [StatsReport.seconds(scan.time), "\(scan.report.objectsScanned)", "\(scan.report.cycles.count)",
-                                ByteCount.format(scan.report.leakedBytes)]
-                           })]
+        var parts = [
+            HTML.table(
+                ["scan at s", "objects scanned", "cycles", "leaked"], numeric: [0, 1, 2, 3],
+                profile.leakScans.map { scan in
+                    [
+                        StatsReport.seconds(scan.time), "\(scan.report.objectsScanned)", "\(scan.report.cycles.count)",
+                        ByteCount.format(scan.report.leakedBytes),
+                    ]
+                })
+        ]
         if let last = profile.leakScans.last, !last.report.cycles.isEmpty {
             parts.append("<p>The cycles of the last scan, the most bytes first:</p>")
-            parts.append(table(["cycle", "objects", "bytes", "path"], numeric: [0, 1, 2],
-                               last.report.cycles.prefix(50).enumerated().map { index, cycle in
-                                   ["\(index + 1)", "\(cycle.objects.count)", ByteCount.format(cycle.bytes), "<code>\(HTML.escape(cycle.path))</code>"]
-                               }))
-            if last.report.cycles.count > 50 { parts.append("<p>\(last.report.cycles.count - 50) more cycles are not listed.</p>") }
+            parts.append(
+                HTML.table(
+                    ["cycle", "objects", "bytes", "path"], numeric: [0, 1, 2],
+                    last.report.cycles.prefix(50).enumerated().map { index, cycle in
+                        [
+                            "\(index + 1)", "\(cycle.objects.count)", ByteCount.format(cycle.bytes),
+                            "<code>\(HTML.escape(cycle.path))</code>",
+                        ]
+                    }))
+            if last.report.cycles.count > 50 {
+                parts.append("<p>\(last.report.cycles.count - 50) more cycles are not listed.</p>")
+            }
         }
         return parts.joined(separator: "\n")
     }
@@ -255,36 +269,53 @@ public struct HTMLReport {
             for (position, id) in snapshot.objectIDs.enumerated() where profile.objects[Int(id)].classID == classID {
                 sizes.append(snapshot.sizes[position])
                 for referent in snapshot.referents[Int(id)] ?? [] {
-                    referentTotals[referent.name, default: [Int](repeating: 0, count: sized.count)][column] += referent.size
+                    referentTotals[referent.name, default: [Int](repeating: 0, count: sized.count)][column] +=
+                        referent.size
                 }
             }
             counts.append(Double(sizes.count))
             let total = sizes.reduce(0, +)
-            rows.append([HTML.escape(snapshot.description), StatsReport.seconds(snapshot.time), "\(sizes.count)",
-                         ByteCount.format(sizes.min() ?? 0), ByteCount.format(sizes.isEmpty ? 0 : total / sizes.count),
-                         ByteCount.format(sizes.max() ?? 0), ByteCount.format(total)])
+            rows.append([
+                HTML.escape(snapshot.description), StatsReport.seconds(snapshot.time), "\(sizes.count)",
+                ByteCount.format(sizes.min() ?? 0), ByteCount.format(sizes.isEmpty ? 0 : total / sizes.count),
+                ByteCount.format(sizes.max() ?? 0), ByteCount.format(total),
+            ])
         }
         if sized.count > 1 {
-            parts.append(SVGChart(title: "Instances sized per snapshot", xValues: sized.map { profile.snapshots[$0].time }, xUnit: "time (s)",
-                                  series: [SVGChart.Series(name: "instances", values: counts, isLine: true)],
-                                  yIsBytes: false, height: 220).render())
+            parts.append(
+                SVGChart(
+                    title: "Instances sized per snapshot", xValues: sized.map { profile.snapshots[$0].time },
+                    xUnit: "time (s)",
+                    series: [SVGChart.Series(name: "instances", values: counts, isLine: true)],
+                    yIsBytes: false, height: 220
+                ).render())
         }
         let shownRows = Self.spread(rows.count, limit: Self.snapshotRowLimit)
-        parts.append(table(["snapshot", "time s", "instances", "min", "average", "max", "total"], numeric: [1, 2, 3, 4, 5, 6],
-                           shownRows.map { rows[$0] }) + Self.spreadNote(shownRows.count, of: rows.count))
+        parts.append(
+            HTML.table(
+                ["snapshot", "time s", "instances", "min", "average", "max", "total"], numeric: [1, 2, 3, 4, 5, 6],
+                shownRows.map { rows[$0] }) + Self.spreadNote(shownRows.count, of: rows.count))
         if !referentTotals.isEmpty {
             parts.append("<h3>Referents holding the memory (summed over instances)</h3>")
-            let names = referentTotals.keys.sorted { (referentTotals[$0]!.max() ?? 0, $1) > (referentTotals[$1]!.max() ?? 0, $0) }
+            let names = referentTotals.keys.sorted {
+                (referentTotals[$0]!.max() ?? 0, $1) > (referentTotals[$1]!.max() ?? 0, $0)
+            }
             let columns = Self.spread(sized.count, limit: Self.referentColumnLimit)
-            parts.append(table(["referent"] + columns.map { HTML.escape(profile.snapshots[sized[$0]].description) },
-                               numeric: Set(1...columns.count),
-                               names.prefix(30).map { name in [HTML.escape(name)] + columns.map { ByteCount.format(referentTotals[name]![$0]) } })
-                         + Self.spreadNote(columns.count, of: sized.count))
+            parts.append(
+                HTML.table(
+                    ["referent"] + columns.map { HTML.escape(profile.snapshots[sized[$0]].description) },
+                    numeric: Set(1...columns.count),
+                    names.prefix(30).map { name in
+                        [HTML.escape(name)] + columns.map { ByteCount.format(referentTotals[name]![$0]) }
+                    })
+                    + Self.spreadNote(columns.count, of: sized.count))
         }
         var instances = stats.filtered(exactClassName: name)
         instances.sort(by: [.size])
         let total = instances.count
-        parts.append("<h3>Instances</h3><p>\(total) tracked" + (total > instanceLimit ? "; the \(instanceLimit) largest are listed" : "") + ".</p>")
+        parts.append(
+            "<h3>Instances</h3><p>\(total) tracked"
+                + (total > instanceLimit ? "; the \(instanceLimit) largest are listed" : "") + ".</p>")
         parts.append(instances.limited(to: instanceLimit).rows.map(instanceDetails).joined(separator: "\n"))
         parts.append("</section>")
         return parts.joined(separator: "\n")
@@ -293,41 +324,28 @@ public struct HTMLReport {
     private func instanceDetails(_ row: MemStats.ObjectRow) -> String {
         let object = profile.objects[row.id]
         var summary = "#\(row.id)" + (row.name.map { " “\(HTML.escape($0))”" } ?? "")
-        summary += " — max \(ByteCount.format(row.maxSize)), born \(StatsReport.seconds(row.birth)) s, "
+        summary +=
+            " — max \(ByteCount.format(row.maxSize)), born \(StatsReport.seconds(row.birth)) s, "
             + (row.death.map { "died \(StatsReport.seconds($0)) s" } ?? "alive")
         var inner: [String] = []
         if let trace = object.traceID.map({ profile.traces[$0] }) {
             inner.append("<p>Allocated at:</p><pre>\(HTML.escape(trace.joined(separator: "\n")))</pre>")
         }
-        if let last = profile.snapshots.last(where: { $0.referents[row.id] != nil }), let referents = last.referents[row.id],
-           let position = last.index(of: row.id) {
-            let root = SizedNode(name: "at “\(last.description)”", typeName: row.className, size: last.sizes[position],
-                                 flatSize: last.flatSizes[position], referents: referents)
+        if let last = profile.snapshots.last(where: { $0.referents[row.id] != nil }),
+            let referents = last.referents[row.id],
+            let position = last.index(of: row.id)
+        {
+            let root = SizedNode(
+                name: "at “\(last.description)”", typeName: row.className, size: last.sizes[position],
+                flatSize: last.flatSizes[position], referents: referents)
             inner.append("<pre>\(HTML.escape(TreeReport(referentLimit: 10).render(root)))</pre>")
         }
-        return "<details><summary>\(summary)</summary>\(inner.isEmpty ? "<p>No trace or referents recorded.</p>" : inner.joined())</details>"
+        return
+            "<details><summary>\(summary)</summary>"
+                + "\(inner.isEmpty ? "<p>No trace or referents recorded.</p>" : inner.joined())</details>"
     }
 
     // MARK: Pieces
 
     /// A table; cells are HTML already.
-    private func table(_ headers: [String], numeric: Set<Int>, _ rows: [[String]]) -> String {
-        let head = headers.enumerated().map { "<th\(numeric.contains($0) ? " class=\"n\"" : "")>\($1)</th>" }.joined()
-        let body = rows.map { row in
-            "<tr>" + row.enumerated().map { "<td\(numeric.contains($0) ? " class=\"n\"" : "")>\($1)</td>" }.joined() + "</tr>"
-        }.joined(separator: "\n")
-        return "<table><thead><tr>\(head)</tr></thead><tbody>\n\(body)\n</tbody></table>"
-    }
-
-    static let style = """
-        body{font:14px/1.45 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;color:#222;margin:24px auto;max-width:1100px;padding:0 16px}
-        h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-        h3{font-size:15px;margin:16px 0 6px}.meta{color:#555;margin:0 0 8px}nav{margin:8px 0 16px}
-        table{border-collapse:collapse;margin:6px 0 12px;font-size:13px}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}
-        th{background:#f6f6f6}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
-        svg{display:block;margin:8px 0;max-width:100%;height:auto}.chart-title{font-size:13px;font-weight:600;fill:#222}
-        .axis{font-size:11px;fill:#555}.marker{stroke:#999;stroke-dasharray:2 3}.legend{font-size:12px;fill:#222}.grid{stroke:#e6e6e6}.frame{stroke:#888}
-        details{margin:2px 0}summary{cursor:pointer}pre{background:#f8f8f8;padding:8px;overflow-x:auto;font-size:12px}
-        a{color:#2a5db0}
-        """
 }

@@ -7,16 +7,21 @@ extension LeakReport {
     public var dot: String {
         // Spaced nodes and padded edge labels: a two-object cycle's labels
         // otherwise run into each other.
-        var lines = ["digraph leaks {", "  graph [nodesep=0.9];", "  node [shape=box, fontname=\"Helvetica\"];", "  edge [fontname=\"Helvetica\", fontsize=10];"]
+        var lines = [
+            "digraph leaks {", "  graph [nodesep=0.9];", "  node [shape=box, fontname=\"Helvetica\"];",
+            "  edge [fontname=\"Helvetica\", fontsize=10];",
+        ]
         for (number, cycle) in cycles.enumerated() {
             lines.append("  subgraph cluster_\(number) {")
             lines.append("    label=\(Self.quoted("cycle \(number + 1): \(ByteCount.format(cycle.bytes))"));")
             for (index, object) in cycle.objects.enumerated() {
-                let label = "\(object.typeName)\n0x\(String(object.address, radix: 16)), \(ByteCount.format(object.size))"
+                let label =
+                    "\(object.typeName)\n0x\(String(object.address, radix: 16)), \(ByteCount.format(object.size))"
                 lines.append("    n\(number)_\(index) [label=\(Self.quoted(label))];")
             }
             for edge in cycle.edges {
-                lines.append("    n\(number)_\(edge.from) -> n\(number)_\(edge.to) [label=\(Self.quoted(" \(edge.path) "))];")
+                lines.append(
+                    "    n\(number)_\(edge.from) -> n\(number)_\(edge.to) [label=\(Self.quoted(" \(edge.path) "))];")
             }
             lines.append("  }")
         }

@@ -25,7 +25,9 @@ struct SVGChart {
     /// to the previous one is left to the line's tooltip.
     var markers: [(x: Double, label: String, tooltip: String)] = []
 
-    static let palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#bab0ac"]
+    static let palette = [
+        "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#bab0ac",
+    ]
     static let lineColors = ["#222222", "#d62728", "#1f77b4"]
 
     func render() -> String {
@@ -35,7 +37,9 @@ struct SVGChart {
         let areaX = areas.first?.xValues ?? xValues
         var stacked = [[Double]](repeating: [Double](repeating: 0, count: areaX.count), count: areas.count + 1)
         for (index, area) in areas.enumerated() {
-            for point in areaX.indices { stacked[index + 1][point] = stacked[index][point] + (area.values[safe: point] ?? 0) }
+            for point in areaX.indices {
+                stacked[index + 1][point] = stacked[index][point] + (area.values[safe: point] ?? 0)
+            }
         }
         let maxY = max(1, ([stacked.last ?? []] + lines.map(\.values)).flatMap { $0 }.max() ?? 1)
         let (scale, unit) = yIsBytes ? Self.byteAxis(maximum: maxY) : (1, "")
@@ -46,57 +50,78 @@ struct SVGChart {
         func x(_ value: Double) -> Double { left + (value - minX) / (maxX - minX) * plotWidth }
         func y(_ value: Double) -> Double { top + plotHeight - value / yTop * plotHeight }
 
-        var svg = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
-                   + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\">",
-                   "<text x=\"\(Int(left))\" y=\"18\" class=\"chart-title\">\(HTML.escape(title))</text>"]
+        var svg = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" "
+                + "viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\">",
+            "<text x=\"\(Int(left))\" y=\"18\" class=\"chart-title\">\(HTML.escape(title))</text>",
+        ]
         for tick in yTicks {
-            svg.append("<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(y(tick)))\" y2=\"\(f(y(tick)))\" class=\"grid\"/>")
+            let tickY = f(y(tick))
+            svg.append(svgElement("line", ["x1": f(left), "x2": f(left + plotWidth), "y1": tickY, "y2": tickY,
+                                           "class": "grid"]))
             let label = Self.number(tick / scale, step: yStep) + (unit.isEmpty ? "" : " " + unit)
-            svg.append("<text x=\"\(f(left - 6))\" y=\"\(f(y(tick) + 4))\" text-anchor=\"end\" class=\"axis\">\(label)</text>")
+            svg.append(svgElement("text", ["x": f(left - 6), "y": f(y(tick) + 4), "text-anchor": "end",
+                                           "class": "axis"], content: label))
         }
         let xStep = Self.niceStep((maxX - minX) / 6)
         for tick in Self.ticks(from: minX, upTo: maxX) {
-            svg.append("<line x1=\"\(f(x(tick)))\" x2=\"\(f(x(tick)))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight + 4))\" class=\"frame\"/>")
-            svg.append("<text x=\"\(f(x(tick)))\" y=\"\(f(top + plotHeight + 16))\" text-anchor=\"middle\" class=\"axis\">\(Self.number(tick, step: xStep))</text>")
+            let tickX = f(x(tick))
+            svg.append(svgElement("line", ["x1": tickX, "x2": tickX, "y1": f(top + plotHeight),
+                                           "y2": f(top + plotHeight + 4), "class": "frame"]))
+            svg.append(svgElement("text", ["x": tickX, "y": f(top + plotHeight + 16), "text-anchor": "middle",
+                                           "class": "axis"], content: Self.number(tick, step: xStep)))
         }
-        svg.append("<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 6))\" text-anchor=\"middle\" class=\"axis\">\(HTML.escape(xUnit))</text>")
-        svg.append("<line x1=\"\(f(left))\" x2=\"\(f(left))\" y1=\"\(f(top))\" y2=\"\(f(top + plotHeight))\" class=\"frame\"/>")
-        svg.append("<line x1=\"\(f(left))\" x2=\"\(f(left + plotWidth))\" y1=\"\(f(top + plotHeight))\" y2=\"\(f(top + plotHeight))\" class=\"frame\"/>")
+        svg.append(svgElement("text", ["x": f(left + plotWidth / 2), "y": f(height - 6), "text-anchor": "middle",
+                                       "class": "axis"], content: HTML.escape(xUnit)))
+        svg.append(svgElement("line", ["x1": f(left), "x2": f(left), "y1": f(top), "y2": f(top + plotHeight),
+                                       "class": "frame"]))
+        svg.append(svgElement("line", ["x1": f(left), "x2": f(left + plotWidth), "y1": f(top + plotHeight),
+                                       "y2": f(top + plotHeight), "class": "frame"]))
         var lastLabelX = -Double.infinity
         for marker in markers {
             let markerX = x(marker.x)
-            svg.append("<line x1=\"\(f(markerX))\" x2=\"\(f(markerX))\" y1=\"\(f(top))\" y2=\"\(f(top + plotHeight))\" class=\"marker\">"
-                       + "<title>\(HTML.escape(marker.tooltip))</title></line>")
+            svg.append(svgElement("line", ["x1": f(markerX), "x2": f(markerX), "y1": f(top), "y2": f(top + plotHeight),
+                                           "class": "marker"],
+                                  content: "<title>\(HTML.escape(marker.tooltip))</title>"))
             if markerX - lastLabelX >= 14 {
                 // Right of the line, or left of it at the plot's right edge.
                 let atEdge = markerX > left + plotWidth - 20
-                svg.append("<text x=\"\(f(atEdge ? markerX - 2 : markerX + 2))\" y=\"\(f(top + 10))\" "
-                           + "text-anchor=\"\(atEdge ? "end" : "start")\" class=\"axis\">\(HTML.escape(marker.label))</text>")
+                svg.append(svgElement("text", ["x": f(atEdge ? markerX - 2 : markerX + 2), "y": f(top + 10),
+                                               "text-anchor": atEdge ? "end" : "start", "class": "axis"],
+                                      content: HTML.escape(marker.label)))
                 lastLabelX = markerX
             }
         }
         for index in areas.indices.reversed() {
             let upper = areaX.indices.map { "\(f(x(areaX[$0]))),\(f(y(stacked[index + 1][$0])))" }
             let lower = areaX.indices.reversed().map { "\(f(x(areaX[$0]))),\(f(y(stacked[index][$0])))" }
-            svg.append("<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(Self.palette[index % Self.palette.count])\" "
-                       + "fill-opacity=\"0.85\"><title>\(HTML.escape(areas[index].name))</title></polygon>")
+            svg.append(svgElement("polygon", ["points": (upper + lower).joined(separator: " "),
+                                              "fill": Self.palette[index % Self.palette.count],
+                                              "fill-opacity": "0.85"],
+                                  content: "<title>\(HTML.escape(areas[index].name))</title>"))
         }
         for (index, line) in lines.enumerated() {
             let (lineX, lineY) = Self.thinned(line.xValues ?? xValues, line.values, toAtMost: Self.maximumLinePoints)
             let points = lineX.indices.map { "\(f(x(lineX[$0]))),\(f(y(lineY[safe: $0] ?? 0)))" }
-            svg.append("<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(Self.lineColors[index % Self.lineColors.count])\" "
-                       + "stroke-width=\"2\"\(index > 0 ? " stroke-dasharray=\"6 3\"" : "")><title>\(HTML.escape(line.name))</title></polyline>")
+            let color = Self.lineColors[index % Self.lineColors.count]
+            let title = "<title>\(HTML.escape(line.name))</title>"
+            // The first line solid, the others dashed.
+            svg.append(svgElement("polyline", ["points": points.joined(separator: " "), "fill": "none", "stroke": color,
+                                               "stroke-width": "2", "stroke-dasharray": index == 0 ? "none" : "6 3"],
+                                  content: title))
         }
         var legendY = top + 4
         for (index, line) in lines.enumerated() {
-            svg.append("<line x1=\"\(f(width - right + 14))\" x2=\"\(f(width - right + 34))\" y1=\"\(f(legendY))\" y2=\"\(f(legendY))\" "
-                       + "stroke=\"\(Self.lineColors[index % Self.lineColors.count])\" stroke-width=\"2\"/>")
-            svg.append("<text x=\"\(f(width - right + 40))\" y=\"\(f(legendY + 4))\" class=\"legend\">\(HTML.escape(Self.clip(line.name)))</text>")
+            svg.append(svgElement("line", ["x1": f(width - right + 14), "x2": f(width - right + 34), "y1": f(legendY),
+                                           "y2": f(legendY), "stroke": Self.lineColors[index % Self.lineColors.count],
+                                           "stroke-width": "2"]))
+            svg.append(legendLabel(line.name, x: width - right + 40, y: legendY + 4))
             legendY += 18
         }
         for (index, area) in areas.enumerated() {
-            svg.append("<rect x=\"\(f(width - right + 14))\" y=\"\(f(legendY - 6))\" width=\"20\" height=\"11\" fill=\"\(Self.palette[index % Self.palette.count])\"/>")
-            svg.append("<text x=\"\(f(width - right + 40))\" y=\"\(f(legendY + 4))\" class=\"legend\">\(HTML.escape(Self.clip(area.name)))</text>")
+            svg.append(svgElement("rect", ["x": f(width - right + 14), "y": f(legendY - 6), "width": "20",
+                                           "height": "11", "fill": Self.palette[index % Self.palette.count]]))
+            svg.append(legendLabel(area.name, x: width - right + 40, y: legendY + 4))
             legendY += 18
         }
         svg.append("</svg>")
@@ -108,18 +133,29 @@ struct SVGChart {
         let rowHeight = 22.0, labelWidth = 260.0, barWidth = 420.0
         let height = 30 + Double(rows.count) * rowHeight + 10
         let maximum = Double(max(1, rows.map(\.value).max() ?? 1))
-        var svg = ["<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"860\" height=\"\(Int(height))\" role=\"img\" aria-label=\"\(HTML.escape(title))\">",
-                   "<text x=\"0\" y=\"18\" class=\"chart-title\">\(HTML.escape(title))</text>"]
+        var svg = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"860\" height=\"\(Int(height))\" role=\"img\" "
+                + "aria-label=\"\(HTML.escape(title))\">",
+            "<text x=\"0\" y=\"18\" class=\"chart-title\">\(HTML.escape(title))</text>",
+        ]
         for (index, row) in rows.enumerated() {
             let y = 30 + Double(index) * rowHeight
             let length = max(1, Double(row.value) / maximum * barWidth)
-            svg.append("<text x=\"\(f(labelWidth - 8))\" y=\"\(f(y + 15))\" text-anchor=\"end\" class=\"legend\">\(HTML.escape(clip(row.label, 36)))</text>")
-            svg.append("<rect x=\"\(f(labelWidth))\" y=\"\(f(y + 3))\" width=\"\(f(length))\" height=\"16\" fill=\"\(palette[index % palette.count])\"/>")
-            svg.append("<text x=\"\(f(labelWidth + length + 6))\" y=\"\(f(y + 15))\" class=\"legend\">"
-                       + "\(HTML.escape(ByteCount.format(row.value))) (\(StatsReport.percent(row.share)))</text>")
+            svg.append(svgElement("text", ["x": f(labelWidth - 8), "y": f(y + 15), "text-anchor": "end",
+                                           "class": "legend"], content: HTML.escape(clip(row.label, 36))))
+            svg.append(svgElement("rect", ["x": f(labelWidth), "y": f(y + 3), "width": f(length), "height": "16",
+                                           "fill": palette[index % palette.count]]))
+            svg.append(
+                "<text x=\"\(f(labelWidth + length + 6))\" y=\"\(f(y + 15))\" class=\"legend\">"
+                    + "\(HTML.escape(ByteCount.format(row.value))) (\(StatsReport.percent(row.share)))</text>")
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n")
+    }
+
+    /// A legend entry's text, clipped to the legend's width.
+    private func legendLabel(_ name: String, x: Double, y: Double) -> String {
+        svgElement("text", ["x": f(x), "y": f(y), "class": "legend"], content: HTML.escape(Self.clip(name)))
     }
 
     /// Points drawn per line at most: an hour of background snapshots every
@@ -136,7 +172,11 @@ struct SVGChart {
         var outX: [Double] = [], outY: [Double] = []
         var start = 0
         for span in 0..<spans {
-            let end = span == spans - 1 ? count : (xs[start..<count].firstIndex { $0 >= first + (last - first) * Double(span + 1) / Double(spans) } ?? count)
+            let end =
+                span == spans - 1
+                ? count
+                : (xs[start..<count].firstIndex { $0 >= first + (last - first) * Double(span + 1) / Double(spans) }
+                    ?? count)
             guard start < end else { continue }
             let slice = start..<end
             let low = slice.min { ys[$0] < ys[$1] }!, high = slice.max { ys[$0] < ys[$1] }!
@@ -196,7 +236,8 @@ struct SVGChart {
         for _ in 0..<decimals { factor *= 10 }
         let whole = Int((abs(value) * Double(factor)).rounded())
         let fraction = String(whole % factor)
-        return (value < 0 ? "-" : "") + "\(whole / factor).\(String(repeating: "0", count: decimals - fraction.count))\(fraction)"
+        return (value < 0 ? "-" : "")
+            + "\(whole / factor).\(String(repeating: "0", count: decimals - fraction.count))\(fraction)"
     }
 
     static func clip(_ text: String, _ length: Int = 24) -> String {

@@ -4,8 +4,9 @@ import HeapMonitorModel
 public enum StatsReport {
     /// One line per row: class, name, birth, death, largest, at peak and last size.
     public static func objects(_ stats: MemStats) -> String {
-        var table = TextTable(headers: ["id", "class", "name", "born s", "died s", "max", "at peak", "last"],
-                              numeric: [0, 3, 4, 5, 6, 7])
+        var table = TextTable(
+            headers: ["id", "class", "name", "born s", "died s", "max", "at peak", "last"],
+            numeric: [0, 3, 4, 5, 6, 7])
         for row in stats.rows {
             table.rows.append([
                 stats.profiles.count > 1 ? "\(row.profile):\(row.id)" : "\(row.id)",
@@ -33,15 +34,19 @@ public enum StatsReport {
                 close()
                 current = (row.profile, row.snapshot)
                 let snapshot = stats.profiles[row.profile].snapshots[row.snapshot]
-                let title = (stats.profiles.count > 1 ? "\(stats.profiles[row.profile].path): " : "")
+                let title =
+                    (stats.profiles.count > 1 ? "\(stats.profiles[row.profile].path): " : "")
                     + "snapshot \(row.snapshot) \"\(snapshot.description)\" at \(seconds(snapshot.time)) s: "
-                    + "tracked \(ByteCount.format(snapshot.trackedBytes)), RSS \(ByteCount.format(snapshot.memory.residentBytes)), "
+                    + "tracked \(ByteCount.format(snapshot.trackedBytes)), "
+                        + "RSS \(ByteCount.format(snapshot.memory.residentBytes)), "
                     + "allocator \(ByteCount.format(snapshot.memory.allocatorBytes))"
                 table = TextTable(headers: ["class", "count", "total", "average", "share"], numeric: [1, 2, 3, 4])
                 sections.append(title)
             }
-            table.rows.append([shortClassName(row.className), "\(row.count)", ByteCount.format(row.totalBytes),
-                               ByteCount.format(row.averageBytes), percent(row.share)])
+            table.rows.append([
+                shortClassName(row.className), "\(row.count)", ByteCount.format(row.totalBytes),
+                ByteCount.format(row.averageBytes), percent(row.share),
+            ])
         }
         close()
         return sections.isEmpty ? "no snapshots sized any object" : sections.joined(separator: "\n")
@@ -52,18 +57,23 @@ public enum StatsReport {
     public static func object(_ row: MemStats.ObjectRow, in stats: MemStats) -> String {
         let profile = stats.profiles[row.profile]
         let object = profile.objects[row.id]
-        var lines = ["object \(row.id): \(row.className)" + (row.name.map { " \"\($0)\"" } ?? ""),
-                     "born \(seconds(row.birth)) s, " + (row.death.map { "died \(seconds($0)) s" } ?? "alive at the end")
-                        + ", resolution level \(object.resolutionLevel)"]
+        var lines = [
+            "object \(row.id): \(row.className)" + (row.name.map { " \"\($0)\"" } ?? ""),
+            "born \(seconds(row.birth)) s, " + (row.death.map { "died \(seconds($0)) s" } ?? "alive at the end")
+                + ", resolution level \(object.resolutionLevel)",
+        ]
         var table = TextTable(headers: ["snapshot", "time s", "size", "flat"], numeric: [1, 2, 3])
         var tree: SizedNode?
         for snapshot in profile.snapshots {
             guard let position = snapshot.index(of: row.id) else { continue }
-            table.rows.append([snapshot.description, seconds(snapshot.time), ByteCount.format(snapshot.sizes[position]),
-                               ByteCount.format(snapshot.flatSizes[position])])
+            table.rows.append([
+                snapshot.description, seconds(snapshot.time), ByteCount.format(snapshot.sizes[position]),
+                ByteCount.format(snapshot.flatSizes[position]),
+            ])
             if let referents = snapshot.referents[row.id], !referents.isEmpty {
-                tree = SizedNode(name: "at \"\(snapshot.description)\"", typeName: row.className, size: snapshot.sizes[position],
-                                 flatSize: snapshot.flatSizes[position], referents: referents)
+                tree = SizedNode(
+                    name: "at \"\(snapshot.description)\"", typeName: row.className, size: snapshot.sizes[position],
+                    flatSize: snapshot.flatSizes[position], referents: referents)
             }
         }
         lines.append(table.rows.isEmpty ? "never sized" : table.render())
@@ -78,23 +88,31 @@ public enum StatsReport {
     /// The process's memory at every snapshot (or, without `background`,
     /// at the program's own), then the peaks over all of them.
     public static func memory(_ profile: Profile, background: Bool = true) -> String {
-        var table = TextTable(headers: ["time s", "description", "virtual", "RSS", "allocator", "tracked"], numeric: [0, 2, 3, 4, 5])
+        var table = TextTable(
+            headers: ["time s", "description", "virtual", "RSS", "allocator", "tracked"], numeric: [0, 2, 3, 4, 5])
         for snapshot in profile.snapshots where background || !snapshot.isBackground {
-            table.rows.append([seconds(snapshot.time), snapshot.description, ByteCount.format(snapshot.memory.virtualBytes),
-                               ByteCount.format(snapshot.memory.residentBytes), ByteCount.format(snapshot.memory.allocatorBytes),
-                               ByteCount.format(snapshot.trackedBytes)])
+            table.rows.append([
+                seconds(snapshot.time), snapshot.description, ByteCount.format(snapshot.memory.virtualBytes),
+                ByteCount.format(snapshot.memory.residentBytes), ByteCount.format(snapshot.memory.allocatorBytes),
+                ByteCount.format(snapshot.trackedBytes),
+            ])
         }
         let hidden = profile.snapshots.count - table.rows.count
-        return ([table.render()] + [hidden > 0 ? "\(counted(hidden, "background snapshot")) not listed" : nil, memoryPeaks(profile)]
+        return
+            ([table.render()]
+            + [hidden > 0 ? "\(counted(hidden, "background snapshot")) not listed" : nil, memoryPeaks(profile)]
             .compactMap { $0 }).joined(separator: "\n")
     }
 
     /// Where the resident set and the allocator's bytes in use peaked.
     public static func memoryPeaks(_ profile: Profile) -> String? {
         guard let rss = profile.snapshots.max(by: { $0.memory.residentBytes < $1.memory.residentBytes }),
-              let allocator = profile.snapshots.max(by: { $0.memory.allocatorBytes < $1.memory.allocatorBytes }) else { return nil }
+            let allocator = profile.snapshots.max(by: { $0.memory.allocatorBytes < $1.memory.allocatorBytes })
+        else { return nil }
         return "peak RSS \(ByteCount.format(rss.memory.residentBytes)) at \(seconds(rss.time)) s (\(rss.description)); "
-            + "peak allocator in use \(ByteCount.format(allocator.memory.allocatorBytes)) at \(seconds(allocator.time)) s (\(allocator.description))"
+            + "peak allocator in use \(ByteCount.format(allocator.memory.allocatorBytes)) "
+            + "at \(seconds(allocator.time)) s "
+            + "(\(allocator.description))"
     }
 
     /// Growth per class, then the largest new and freed objects.
@@ -106,20 +124,30 @@ public enum StatsReport {
         func place(_ profile: Profile, _ index: Int) -> String {
             (acrossRuns ? "\(profile.path) " : "") + "snapshot \(index) \"\(profile.snapshots[index].description)\""
         }
-        var lines = ["from \(place(before, diff.from)) to \(place(after, diff.to)): tracked objects \(signedBytes(diff.growth))"]
-        var classes = TextTable(headers: ["class", "count", "Δ count", "bytes", "Δ bytes"] + (acrossRuns ? [] : ["new", "freed"]),
-                                numeric: acrossRuns ? [1, 2, 3, 4] : [1, 2, 3, 4, 5, 6])
+        var lines = [
+            "from \(place(before, diff.from)) to \(place(after, diff.to)): tracked objects \(signedBytes(diff.growth))"
+        ]
+        var classes = TextTable(
+            headers: ["class", "count", "Δ count", "bytes", "Δ bytes"] + (acrossRuns ? [] : ["new", "freed"]),
+            numeric: acrossRuns ? [1, 2, 3, 4] : [1, 2, 3, 4, 5, 6])
         for change in diff.classes {
-            classes.rows.append([shortClassName(change.className), "\(change.countAfter)", signed(change.countAfter - change.countBefore),
-                                 ByteCount.format(change.bytesAfter), signedBytes(change.bytesAfter - change.bytesBefore)]
-                                + (acrossRuns ? [] : ["\(change.new)", "\(change.freed)"]))
+            classes.rows.append(
+                [
+                    shortClassName(change.className), "\(change.countAfter)",
+                    signed(change.countAfter - change.countBefore),
+                    ByteCount.format(change.bytesAfter), signedBytes(change.bytesAfter - change.bytesBefore),
+                ]
+                    + (acrossRuns ? [] : ["\(change.new)", "\(change.freed)"]))
         }
         lines.append(classes.render())
-        for (title, objects) in [("new objects", diff.newObjects), ("freed objects", diff.freedObjects)] where !objects.isEmpty {
+        for (title, objects) in [("new objects", diff.newObjects), ("freed objects", diff.freedObjects)]
+        where !objects.isEmpty {
             lines.append("\(title) (\(objects.count)), largest first:")
             var table = TextTable(headers: ["id", "class", "name", "size"], numeric: [0, 3])
             for object in objects.prefix(limit) {
-                table.rows.append(["\(object.id)", shortClassName(object.className), object.name ?? "", ByteCount.format(object.size)])
+                table.rows.append([
+                    "\(object.id)", shortClassName(object.className), object.name ?? "", ByteCount.format(object.size),
+                ])
             }
             lines.append(table.render())
         }

@@ -29,23 +29,29 @@ public struct TreeReport {
         }.joined(separator: "\n")
     }
 
-    private func collect(_ node: SizedNode, prefix: String, childPrefix: String, depth: Int,
-                         into rows: inout [(label: String, size: String, flat: String)]) {
+    private func collect(
+        _ node: SizedNode, prefix: String, childPrefix: String, depth: Int,
+        into rows: inout [(label: String, size: String, flat: String)]
+    ) {
         let opaque = node.isOpaque ? " [not introspectable: sized flat]" : ""
-        rows.append((prefix + node.name + ": " + Self.shortTypeName(node.typeName) + opaque,
-                     ByteCount.format(node.size),
-                     node.flatSize != node.size ? "flat " + ByteCount.format(node.flatSize) : ""))
+        rows.append(
+            (
+                prefix + node.name + ": " + Self.shortTypeName(node.typeName) + opaque,
+                ByteCount.format(node.size),
+                node.flatSize != node.size ? "flat " + ByteCount.format(node.flatSize) : ""
+            ))
         guard depth < depthLimit else { return }
         // Largest first; equal sizes keep their order ([0] before [1]).
         let referents = node.referents.enumerated()
-            .sorted { ($0.element.size, $1.offset) > ($1.element.size, $0.offset) }
+            .sortedLargestFirst(by: \.element.size, thenBy: \.offset)
             .map(\.element)
         let shown = referents.prefix(referentLimit)
         let hidden = referents.dropFirst(referentLimit)
         for (index, referent) in shown.enumerated() {
             let isLast = index == shown.count - 1 && hidden.isEmpty
-            collect(referent, prefix: childPrefix + (isLast ? "└─ " : "├─ "),
-                    childPrefix: childPrefix + (isLast ? "   " : "│  "), depth: depth + 1, into: &rows)
+            collect(
+                referent, prefix: childPrefix + (isLast ? "└─ " : "├─ "),
+                childPrefix: childPrefix + (isLast ? "   " : "│  "), depth: depth + 1, into: &rows)
         }
         if !hidden.isEmpty {
             let bytes = hidden.reduce(0) { $0 + $1.size }

@@ -7,7 +7,9 @@ import HeapMonitorModel
 /// naming the file.
 func writeFile(_ text: String, to path: String) throws(ProfileError) {
     let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard descriptor >= 0 else { throw ProfileError(path: path, problem: .unwritable(String(cString: strerror(errno)))) }
+    guard descriptor >= 0 else {
+        throw ProfileError(path: path, problem: .unwritable(String(cString: strerror(errno))))
+    }
     defer { close(descriptor) }
     let bytes = Array(text.utf8)
     var written = 0

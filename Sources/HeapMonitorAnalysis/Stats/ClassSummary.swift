@@ -31,9 +31,10 @@ extension MemStats {
                 }
                 let total = max(1, snapshot.trackedBytes)
                 result += byClass.map { classID, entry in
-                    ClassSummary(profile: profileIndex, snapshot: snapshotIndex, snapshotDescription: snapshot.description,
-                                 className: profile.classNames[classID], count: entry.count, totalBytes: entry.bytes,
-                                 averageBytes: entry.bytes / max(1, entry.count), share: Double(entry.bytes) / Double(total))
+                    ClassSummary(
+                        profile: profileIndex, snapshot: snapshotIndex, snapshotDescription: snapshot.description,
+                        className: profile.classNames[classID], count: entry.count, totalBytes: entry.bytes,
+                        averageBytes: entry.bytes / max(1, entry.count), share: Double(entry.bytes) / Double(total))
                 }.sorted { ($1.totalBytes, $0.className) < ($0.totalBytes, $1.className) }
             }
         }

@@ -23,7 +23,9 @@ public struct MemStats: Sendable {
         entries = profiles.enumerated().flatMap { index, profile in Self.entries(of: profile, index: index) }
         classRanks = profiles.map { profile in
             var ranks = [Int32](repeating: 0, count: profile.classNames.count)
-            for (rank, classID) in profile.classNames.indices.sorted(by: { profile.classNames[$0] < profile.classNames[$1] }).enumerated() {
+            for (rank, classID) in profile.classNames.indices.sorted(by: {
+                profile.classNames[$0] < profile.classNames[$1]
+            }).enumerated() {
                 ranks[classID] = Int32(rank)
             }
             return ranks
@@ -150,17 +152,21 @@ public struct MemStats: Sendable {
 
     private func row(_ entry: Entry) -> ObjectRow {
         let profile = profiles[Int(entry.profile)], object = profile.objects[Int(entry.id)]
-        return ObjectRow(profile: Int(entry.profile), id: Int(entry.id), className: profile.classNames[object.classID],
-                         name: object.name, birth: entry.birth, death: object.death, maxSize: entry.maxSize,
-                         peakSize: entry.peakSize, lastSize: entry.lastSize, snapshotCount: Int(entry.snapshotCount))
+        return ObjectRow(
+            profile: Int(entry.profile), id: Int(entry.id), className: profile.classNames[object.classID],
+            name: object.name, birth: entry.birth, death: object.death, maxSize: entry.maxSize,
+            peakSize: entry.peakSize, lastSize: entry.lastSize, snapshotCount: Int(entry.snapshotCount))
     }
 
     private static func entries(of profile: Profile, index: Int) -> [Entry] {
         var entries = profile.objects.enumerated().map { id, object in
-            Entry(profile: Int32(index), id: Int32(id), classID: Int32(object.classID), snapshotCount: 0, maxSize: 0,
-                  peakSize: 0, lastSize: 0, birth: object.birth, death: object.death ?? .infinity)
+            Entry(
+                profile: Int32(index), id: Int32(id), classID: Int32(object.classID), snapshotCount: 0, maxSize: 0,
+                peakSize: 0, lastSize: 0, birth: object.birth, death: object.death ?? .infinity)
         }
-        let peak = profile.snapshots.indices.max { profile.snapshots[$0].trackedBytes < profile.snapshots[$1].trackedBytes }
+        let peak = profile.snapshots.indices.max {
+            profile.snapshots[$0].trackedBytes < profile.snapshots[$1].trackedBytes
+        }
         for (snapshotIndex, snapshot) in profile.snapshots.enumerated() {
             for (position, id) in snapshot.objectIDs.enumerated() {
                 let size = snapshot.sizes[position]
@@ -174,7 +180,9 @@ public struct MemStats: Sendable {
     }
 
     /// -1, 0 or 1 for `a` before, level with or after `b` in `key`'s natural order.
-    private static func compare(_ a: Entry, _ b: Entry, by key: SortKey, _ profiles: [Profile], _ ranks: [[Int32]]) -> Int {
+    private static func compare(
+        _ a: Entry, _ b: Entry, by key: SortKey, _ profiles: [Profile], _ ranks: [[Int32]]
+    ) -> Int {
         func order<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : x > y ? 1 : 0 }
         switch key {
         case .size: return order(b.maxSize, a.maxSize)
@@ -182,10 +190,16 @@ public struct MemStats: Sendable {
         case .birth: return order(a.birth, b.birth)
         case .death: return order(a.death, b.death)
         case .className:
-            if a.profile == b.profile { return order(ranks[Int(a.profile)][Int(a.classID)], ranks[Int(b.profile)][Int(b.classID)]) }
-            return order(profiles[Int(a.profile)].classNames[Int(a.classID)], profiles[Int(b.profile)].classNames[Int(b.classID)])
+            if a.profile == b.profile {
+                return order(ranks[Int(a.profile)][Int(a.classID)], ranks[Int(b.profile)][Int(b.classID)])
+            }
+            return order(
+                profiles[Int(a.profile)].classNames[Int(a.classID)], profiles[Int(b.profile)].classNames[Int(b.classID)]
+            )
         case .name:
-            return order(profiles[Int(a.profile)].objects[Int(a.id)].name ?? "", profiles[Int(b.profile)].objects[Int(b.id)].name ?? "")
+            return order(
+                profiles[Int(a.profile)].objects[Int(a.id)].name ?? "",
+                profiles[Int(b.profile)].objects[Int(b.id)].name ?? "")
         }
     }
 }

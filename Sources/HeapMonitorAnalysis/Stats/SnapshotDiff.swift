@@ -60,24 +60,35 @@ extension MemStats {
         var classes: [Int: ClassChange] = [:]
         func change(_ id: Int, _ body: (inout ClassChange) -> Void) {
             let classID = profile.objects[id].classID
-            body(&classes[classID, default: ClassChange(className: profile.classNames[classID], countBefore: 0, countAfter: 0,
-                                                         bytesBefore: 0, bytesAfter: 0, new: 0, freed: 0)])
+            body(
+                &classes[
+                    classID,
+                    default: ClassChange(
+                        className: profile.classNames[classID], countBefore: 0, countAfter: 0,
+                        bytesBefore: 0, bytesAfter: 0, new: 0, freed: 0)])
         }
         func object(_ id: Int, _ size: Int) -> ObjectChange {
-            ObjectChange(id: id, className: profile.classNames[profile.objects[id].classID], name: profile.objects[id].name, size: size)
+            ObjectChange(
+                id: id, className: profile.classNames[profile.objects[id].classID], name: profile.objects[id].name,
+                size: size)
         }
         var newObjects: [ObjectChange] = [], freedObjects: [ObjectChange] = []
         for (id, size) in before {
-            change(id) { $0.countBefore += 1; $0.bytesBefore += size }
+            change(id) {
+                $0.countBefore += 1; $0.bytesBefore += size
+            }
             if after[id] == nil { change(id) { $0.freed += 1 }; freedObjects.append(object(id, size)) }
         }
         for (id, size) in after {
-            change(id) { $0.countAfter += 1; $0.bytesAfter += size }
+            change(id) {
+                $0.countAfter += 1; $0.bytesAfter += size
+            }
             if before[id] == nil { change(id) { $0.new += 1 }; newObjects.append(object(id, size)) }
         }
         let bySize: (ObjectChange, ObjectChange) -> Bool = { ($1.size, $0.id) < ($0.size, $1.id) }
-        return SnapshotDiff(profile: profileIndex, toProfile: profileIndex, from: from, to: to, classes: Self.byGrowth(classes.values),
-                            newObjects: newObjects.sorted(by: bySize), freedObjects: freedObjects.sorted(by: bySize))
+        return SnapshotDiff(
+            profile: profileIndex, toProfile: profileIndex, from: from, to: to, classes: Self.byGrowth(classes.values),
+            newObjects: newObjects.sorted(by: bySize), freedObjects: freedObjects.sorted(by: bySize))
     }
 
     /// The difference between snapshot `from` of the profile at `profile`
@@ -86,7 +97,8 @@ extension MemStats {
     public func diff(from: Int, in profileIndex: Int, to: Int, in toProfile: Int) -> SnapshotDiff? {
         guard profileIndex != toProfile else { return diff(from: from, to: to, profile: profileIndex) }
         guard profiles.indices.contains(profileIndex), profiles.indices.contains(toProfile),
-              profiles[profileIndex].snapshots.indices.contains(from), profiles[toProfile].snapshots.indices.contains(to) else { return nil }
+            profiles[profileIndex].snapshots.indices.contains(from), profiles[toProfile].snapshots.indices.contains(to)
+        else { return nil }
         var classes: [String: ClassChange] = [:]
         for (index, snapshot, isAfter) in [(profileIndex, from, false), (toProfile, to, true)] {
             let profile = profiles[index]
@@ -94,18 +106,27 @@ extension MemStats {
             let taken = profile.snapshots[snapshot]
             for (position, id) in taken.objectIDs.enumerated() where kept.contains(Int(id)) {
                 let name = profile.classNames[profile.objects[Int(id)].classID]
-                var change = classes[name] ?? ClassChange(className: name, countBefore: 0, countAfter: 0, bytesBefore: 0,
-                                                          bytesAfter: 0, new: 0, freed: 0)
-                if isAfter { change.countAfter += 1; change.bytesAfter += taken.sizes[position] }
-                else { change.countBefore += 1; change.bytesBefore += taken.sizes[position] }
+                var change =
+                    classes[name]
+                    ?? ClassChange(
+                        className: name, countBefore: 0, countAfter: 0, bytesBefore: 0,
+                        bytesAfter: 0, new: 0, freed: 0)
+                if isAfter {
+                    change.countAfter += 1; change.bytesAfter += taken.sizes[position]
+                } else {
+                    change.countBefore += 1; change.bytesBefore += taken.sizes[position]
+                }
                 classes[name] = change
             }
         }
-        return SnapshotDiff(profile: profileIndex, toProfile: toProfile, from: from, to: to, classes: Self.byGrowth(classes.values),
-                            newObjects: [], freedObjects: [])
+        return SnapshotDiff(
+            profile: profileIndex, toProfile: toProfile, from: from, to: to, classes: Self.byGrowth(classes.values),
+            newObjects: [], freedObjects: [])
     }
 
     private static func byGrowth(_ classes: some Sequence<ClassChange>) -> [ClassChange] {
-        classes.sorted { ($1.bytesAfter - $1.bytesBefore, $0.className) < ($0.bytesAfter - $0.bytesBefore, $1.className) }
+        classes.sorted {
+            ($1.bytesAfter - $1.bytesBefore, $0.className) < ($0.bytesAfter - $0.bytesBefore, $1.className)
+        }
     }
 }

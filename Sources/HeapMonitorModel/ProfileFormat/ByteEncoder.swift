@@ -65,14 +65,18 @@ package struct ByteDecoder {
     }
 
     /// A varint that must fit `limit` (counts, ids, sizes).
-    package mutating func int(max limit: Int = Int.max, _ what: @autoclosure () -> String) throws(ProfileError.Problem) -> Int {
+    package mutating func int(
+        max limit: Int = Int.max, _ what: @autoclosure () -> String
+    ) throws(ProfileError.Problem) -> Int {
         let value = try varint()
         guard limit >= 0, value <= UInt64(limit) else { throw .malformed("\(what()) \(value) is out of range") }
         return Int(value)
     }
 
     /// A count of items each at least `minimumBytes` long: bounded by what is left.
-    package mutating func count(of what: @autoclosure () -> String, minimumBytes: Int) throws(ProfileError.Problem) -> Int {
+    package mutating func count(
+        of what: @autoclosure () -> String, minimumBytes: Int
+    ) throws(ProfileError.Problem) -> Int {
         try int(max: remaining / max(1, minimumBytes), "count of \(what())")
     }
 

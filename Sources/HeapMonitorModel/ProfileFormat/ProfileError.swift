@@ -1,5 +1,5 @@
 /// Why a profile file could not be read: the file and what is wrong, in one line.
-public struct ProfileError: Error, Equatable, CustomStringConvertible {
+public struct ProfileError: Error, Hashable, CustomStringConvertible {
     /// The file.
     public var path: String
     /// Where in it, when the problem is in its contents.
@@ -15,7 +15,7 @@ public struct ProfileError: Error, Equatable, CustomStringConvertible {
     }
 
     /// What can be wrong with a profile file.
-    public enum Problem: Error, Equatable {
+    public enum Problem: Error, Hashable {
         /// The file cannot be opened or read.
         case unreadable(String)
         /// The file cannot be created or written.
@@ -42,8 +42,10 @@ public struct ProfileError: Error, Equatable, CustomStringConvertible {
         case .unwritable(let reason): what = "cannot be written: \(reason)"
         case .empty: what = "is empty"
         case .notAProfile:
-            what = "is not a HeapMonitor profile" + (path.hasSuffix(".html")
-                ? " (an HTML report is written from one: while the program ran it was \(path).hmprof)" : "")
+            what =
+                "is not a HeapMonitor profile"
+                + (path.hasSuffix(".html")
+                    ? " (an HTML report is written from one: while the program ran it was \(path).hmprof)" : "")
         case .unsupportedVersion(let version):
             what = "has format version \(version); this HeapMonitor reads version \(ProfileFormat.version) and older"
         case .truncated: what = "ends in the middle of its header"

@@ -60,15 +60,19 @@ extension ByteDecoder {
         let count = try count(of: "referents", minimumBytes: 6)
         var referents: [SizedNode] = []
         for _ in 0..<count { referents.append(try node(depth: depth + 1)) }
-        return SizedNode(name: name, typeName: typeName, size: size, flatSize: flat, referents: referents,
-                         isOpaque: opaque)
+        return SizedNode(
+            name: name, typeName: typeName, size: size, flatSize: flat, referents: referents,
+            isOpaque: opaque)
     }
 
     /// What `ByteEncoder.objectSizes` wrote, one object at a time; ids are
     /// below `idLimit`.
-    package mutating func objectSizes(idLimit: Int,
-                              _ body: (Snapshot.ObjectSize) throws(ProfileError.Problem) -> Void)
-        throws(ProfileError.Problem) {
+    package mutating func objectSizes(
+        idLimit: Int,
+        _ body: (Snapshot.ObjectSize) throws(ProfileError.Problem) -> Void
+    )
+        throws(ProfileError.Problem)
+    {
         let objects = try count(of: "sized objects", minimumBytes: 4)
         var previous = -1
         for _ in 0..<objects {

@@ -23,12 +23,17 @@ public struct LeakReport: Hashable, Sendable, Codable, CustomStringConvertible {
     /// A line per object of every cycle, its edges as field paths.
     public var description: String {
         guard !cycles.isEmpty else { return "no leaked cycles (\(counted(objectsScanned, "object")) scanned)" }
-        var lines = ["\(counted(cycles.count, "leaked cycle")), \(ByteCount.format(leakedBytes)) (\(counted(objectsScanned, "object")) scanned)"]
+        var lines = [
+            "\(counted(cycles.count, "leaked cycle")), \(ByteCount.format(leakedBytes)) "
+                + "(\(counted(objectsScanned, "object")) scanned)"
+        ]
         for (number, cycle) in cycles.enumerated() {
-            lines.append("cycle \(number + 1): \(counted(cycle.objects.count, "object")), \(ByteCount.format(cycle.bytes))")
+            lines.append(
+                "cycle \(number + 1): \(counted(cycle.objects.count, "object")), \(ByteCount.format(cycle.bytes))")
             lines.append("  " + cycle.path)
             for object in cycle.objects {
-                lines.append("  \(object.typeName) at 0x\(String(object.address, radix: 16)), \(ByteCount.format(object.size))")
+                lines.append(
+                    "  \(object.typeName) at 0x\(String(object.address, radix: 16)), \(ByteCount.format(object.size))")
             }
         }
         return lines.joined(separator: "\n")
@@ -60,7 +65,9 @@ public struct LeakedCycle: Hashable, Sendable, Codable {
         var current = first.from
         var used = Set<Int>()
         for _ in 0..<edges.count {
-            guard let index = edges.indices.first(where: { !used.contains($0) && edges[$0].from == current }) else { break }
+            guard let index = edges.indices.first(where: { !used.contains($0) && edges[$0].from == current }) else {
+                break
+            }
             used.insert(index)
             let edge = edges[index]
             text += "." + edge.path + " → " + shortClassName(objects[edge.to].typeName)

@@ -22,8 +22,10 @@ public struct SizedNode: Hashable, Sendable, Codable {
     public var isOpaque: Bool
 
     /// Creates a node; `size` defaults to the flat size plus the referents'.
-    public init(name: String, typeName: String, size: Int? = nil, flatSize: Int,
-                referents: [SizedNode] = [], isOpaque: Bool = false) {
+    public init(
+        name: String, typeName: String, size: Int? = nil, flatSize: Int,
+        referents: [SizedNode] = [], isOpaque: Bool = false
+    ) {
         self.name = name
         self.typeName = typeName
         self.flatSize = flatSize

@@ -23,9 +23,11 @@ public struct Snapshot: Hashable, Sendable, Codable {
     public var isBackground: Bool
 
     /// Creates a snapshot record.
-    public init(description: String, time: Double, memory: ProcessMemory, monitorBytes: Int,
-                liveObjectCount: Int, objects: [ObjectSize], census: [CensusEntry] = [], sizedObjects: Bool = true,
-                isBackground: Bool = false) {
+    public init(
+        description: String, time: Double, memory: ProcessMemory, monitorBytes: Int,
+        liveObjectCount: Int, objects: [ObjectSize], census: [CensusEntry] = [], sizedObjects: Bool = true,
+        isBackground: Bool = false
+    ) {
         self.description = description
         self.time = time
         self.memory = memory

@@ -19,8 +19,11 @@ enum IsolatedRun {
     private static let endMarker: UInt32 = 0x484D_4952  // "HMIR"
 
     /// `body`'s bytes as computed in a child, and how the run went.
-    static func run(timeout: Duration, _ body: () -> [UInt8])
-        throws(AnalysisError) -> (bytes: [UInt8], run: IsolatedAnalysis) {
+    static func run(
+        timeout: Duration, _ body: () -> [UInt8]
+    )
+        throws(AnalysisError) -> (bytes: [UInt8], run: IsolatedAnalysis)
+    {
         let start = hm_clock_ns()
         var readEnd: Int32 = -1, writeEnd: Int32 = -1
         var forkNanoseconds: UInt64 = 0
@@ -43,8 +46,9 @@ enum IsolatedRun {
             if waited == 1, (status >> 8) & 0xFF != 0 { throw .childFailed(status: (status >> 8) & 0xFF) }
             throw .malformedResult("\(length) bytes without a whole result")
         }
-        let run = IsolatedAnalysis(pause: .nanoseconds(Int64(forkNanoseconds)),
-                                   latency: .nanoseconds(Int64(hm_clock_ns() - start)), resultBytes: payload.count)
+        let run = IsolatedAnalysis(
+            pause: .nanoseconds(Int64(forkNanoseconds)),
+            latency: .nanoseconds(Int64(hm_clock_ns() - start)), resultBytes: payload.count)
         return (Array(payload), run)
     }
 
@@ -61,8 +65,11 @@ enum IsolatedRun {
     }
 
     /// Reads a child's result with `read`, which must take all of it.
-    static func decode<Value>(_ bytes: [UInt8], _ read: (inout ByteDecoder) throws(ProfileError.Problem) -> Value)
-        throws(AnalysisError) -> Value {
+    static func decode<Value>(
+        _ bytes: [UInt8], _ read: (inout ByteDecoder) throws(ProfileError.Problem) -> Value
+    )
+        throws(AnalysisError) -> Value
+    {
         let result: Result<Value, ProfileError.Problem> = bytes.withUnsafeBytes { raw in
             var decoder = ByteDecoder(raw)
             do throws(ProfileError.Problem) {
@@ -81,7 +88,8 @@ enum IsolatedRun {
     private static func unframe(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         var decoder = ByteDecoder(bytes)
         guard let length = try? decoder.int(max: decoder.remaining, "result length"),
-              decoder.remaining == length + 4 else { return nil }
+            decoder.remaining == length + 4
+        else { return nil }
         let start = decoder.offset
         try? decoder.skip(length)
         guard (try? decoder.fixed32()) == endMarker else { return nil }

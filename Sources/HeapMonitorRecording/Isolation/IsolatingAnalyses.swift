@@ -39,10 +39,13 @@ extension TrackerState {
     /// `decode` to read, keeping how the run went. The caller holds the
     /// tracker's lock across the fork, so no other thread of the tracker is
     /// inside the state the child copies.
-    mutating func analyse<Value>(isolation: AnalysisIsolation, _ compute: (inout TrackerState) -> Value,
-                                 encode: (inout ByteEncoder, Value) -> Void,
-                                 decode: (inout ByteDecoder) throws(ProfileError.Problem) -> Value)
-        throws(AnalysisError) -> Value {
+    mutating func analyse<Value>(
+        isolation: AnalysisIsolation, _ compute: (inout TrackerState) -> Value,
+        encode: (inout ByteEncoder, Value) -> Void,
+        decode: (inout ByteDecoder) throws(ProfileError.Problem) -> Value
+    )
+        throws(AnalysisError) -> Value
+    {
         guard let timeout = isolation.timeout else { return compute(&self) }
         warmLayouts()
         let (bytes, run) = try IsolatedRun.run(timeout: timeout) {

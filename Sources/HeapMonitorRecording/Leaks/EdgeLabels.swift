@@ -21,7 +21,9 @@ struct EdgeLabeler: ~Copyable {
             let type = element.takeUnretainedValue()
             var found: String?
             indexing.forEachSlot(in: object) { slot, position in
-                if found == nil, Self.holds(&engine, object + elementsOffset + slot * type.metadata.stride, type, target) {
+                if found == nil,
+                    Self.holds(&engine, object + elementsOffset + slot * type.metadata.stride, type, target)
+                {
                     found = "[\(position)]"
                 }
             }
@@ -35,8 +37,11 @@ struct EdgeLabeler: ~Copyable {
                 guard found == nil else { return }
                 let keyAddress = keys + bucket * keyType.metadata.stride
                 let name = "[\(SizingEngine.describeKey(keyAddress, keyType.metadata, bucket))]"
-                if Self.holds(&engine, values + bucket * valueType.metadata.stride, valueType, target) { found = name }
-                else if Self.holds(&engine, keyAddress, keyType, target) { found = name + ".key" }
+                if Self.holds(&engine, values + bucket * valueType.metadata.stride, valueType, target) {
+                    found = name
+                } else if Self.holds(&engine, keyAddress, keyType, target) {
+                    found = name + ".key"
+                }
             }
             if let found { return found }
         case .setStorage(let element, let fields, let bitmapOffset):
@@ -56,8 +61,10 @@ struct EdgeLabeler: ~Copyable {
     }
 
     /// Whether the value of `layout` at `address` references `target` directly.
-    private static func holds(_ engine: inout SizingEngine, _ address: UnsafeRawPointer, _ layout: TypeLayout,
-                              _ target: UInt) -> Bool {
+    private static func holds(
+        _ engine: inout SizingEngine, _ address: UnsafeRawPointer, _ layout: TypeLayout,
+        _ target: UInt
+    ) -> Bool {
         var references: [UInt] = []
         engine.directReferences(inValueAt: address, layout: layout, into: &references)
         return references.contains(target)

@@ -6,7 +6,7 @@ extension Tracker {
     /// so that `findLeaks()` can look at all of them. It costs what tracking
     /// a class costs, for every class: meant for debugging runs and tests.
     /// Objects allocated before are not known to the scan.
-    public func startWatchingForLeaks() throws {
+    public func startWatchingForLeaks() throws(HookError) {
         try AllocationHooks.install()
         state.withLock { state in
             state.drain()
@@ -69,10 +69,11 @@ extension Tracker {
             for record in state.records.liveRecords {
                 candidates.append(state.records.addresses[record])
             }
-            let report = try state.analyse(isolation: state.isolation,
-                                           { LeakFinder.report(candidates: candidates, layouts: $0.layouts) },
-                                           encode: { $0.leakReport($1) },
-                                           decode: { (decoder) throws(ProfileError.Problem) in try decoder.leakReport() })
+            let report = try state.analyse(
+                isolation: state.isolation,
+                { LeakFinder.report(candidates: candidates, layouts: $0.layouts) },
+                encode: { $0.leakReport($1) },
+                decode: { (decoder) throws(ProfileError.Problem) in try decoder.leakReport() })
             state.writeLeaks(report)
             return report
         }
@@ -93,7 +94,9 @@ enum LeakFinder {
         // What garbage references but is alive belongs to someone else.
         var sizer = SizingEngine(checkingAddresses: true, layouts: engine.layouts)
         for node in 0..<graph.count where garbage[node] {
-            for target in graph.edges(of: node) where !garbage[Int(target)] { sizer.exclude(graph.addresses[Int(target)]) }
+            for target in graph.edges(of: node) where !garbage[Int(target)] {
+                sizer.exclude(graph.addresses[Int(target)])
+            }
         }
         var labeler = EdgeLabeler()
         var cycles = components.map { members in
@@ -103,18 +106,26 @@ enum LeakFinder {
         return LeakReport(cycles: cycles, objectsScanned: graph.candidateCount, graphNodes: graph.count)
     }
 
-    private static func cycle(_ members: [Int], graph: ObjectGraph, sizer: inout SizingEngine,
-                              labeler: inout EdgeLabeler) -> LeakedCycle {
+    private static func cycle(
+        _ members: [Int], graph: ObjectGraph, sizer: inout SizingEngine,
+        labeler: inout EdgeLabeler
+    ) -> LeakedCycle {
         let memberSet = Set(members)
         // Instances of classes are the objects; storage, contexts and boxes
         // between them become parts of paths (unless the cycle has nothing else).
-        let candidates = members.filter { $0 < graph.candidateCount }.isEmpty ? members : members.filter { $0 < graph.candidateCount }
+        let candidates =
+            members.filter { $0 < graph.candidateCount }.isEmpty
+            ? members : members.filter { $0 < graph.candidateCount }
         // Ordered by class name, then address, so that a cycle reads the same
         // from run to run (its walk starts at the first object).
         let objects = candidates.map { node in
             let object = HeapObject(UnsafeRawPointer(bitPattern: graph.addresses[node])!)
-            return (node, LeakedObject(typeName: sizer.displayName(of: sizer.objectLayout(object.metadata)),
-                                       address: graph.addresses[node], size: object.allocatedBytes))
+            return (
+                node,
+                LeakedObject(
+                    typeName: sizer.displayName(of: sizer.objectLayout(object.metadata)),
+                    address: graph.addresses[node], size: object.allocatedBytes)
+            )
         }.sorted { ($0.1.typeName, $0.1.address) < ($1.1.typeName, $1.1.address) }
         let objectNodes = objects.map(\.0)
         let objectIndex = Dictionary(uniqueKeysWithValues: objectNodes.enumerated().map { ($1, $0) })
@@ -136,7 +147,8 @@ enum LeakFinder {
         }
         // Every member reaches the others: sizing one counts the cycle once.
         let bytes = sizer.heapSize(ofObject: graph.addresses[members[0]])
-        return LeakedCycle(objects: objects.map(\.1), edges: edges.sorted { ($0.from, $0.to, $0.path) < ($1.from, $1.to, $1.path) },
-                           bytes: bytes)
+        return LeakedCycle(
+            objects: objects.map(\.1), edges: edges.sorted { ($0.from, $0.to, $0.path) < ($1.from, $1.to, $1.path) },
+            bytes: bytes)
     }
 }

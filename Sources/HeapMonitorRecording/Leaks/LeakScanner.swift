@@ -84,7 +84,9 @@ struct LeakScanner {
                         if member == frame.node { break }
                     }
                     let node = component[0]
-                    if component.count > 1 || graph.edges(of: node).contains(Int32(node)) { components.append(component.reversed()) }
+                    if component.count > 1 || graph.edges(of: node).contains(Int32(node)) {
+                        components.append(component.reversed())
+                    }
                 }
                 if let parent = work.last?.node { lowlink[parent] = min(lowlink[parent], lowlink[frame.node]) }
             }

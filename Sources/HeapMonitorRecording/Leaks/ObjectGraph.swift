@@ -89,7 +89,7 @@ struct AddressMap {
     }
 
     private static func start(_ address: UInt, _ capacity: Int) -> Int {
-        Int(truncatingIfNeeded: (address >> 4) &* 0x9E37_79B9_7F4A_7C15 >> 20) & (capacity - 1)
+        hm_address_hash(address) & (capacity - 1)
     }
 
     private mutating func grow() {

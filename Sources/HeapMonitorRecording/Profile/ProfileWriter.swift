@@ -73,7 +73,9 @@ extension TrackerState {
         while writer.writtenClasses < classMetadata.count {
             let id = writer.writtenClasses
             let name = className(UInt32(id))
-            writer.record(.classInfo) { $0.varint(id); $0.string(name) }
+            writer.record(.classInfo) {
+                $0.varint(id); $0.string(name)
+            }
             writer.writtenClasses += 1
         }
         while writer.writtenTraces < traces.count {
@@ -88,7 +90,9 @@ extension TrackerState {
         }
         for record in writer.pendingDeaths where records.deaths[record] != 0 {
             let death = ProfileWriter.nanoseconds(MonitorClock.seconds(records.deaths[record]))
-            writer.record(.death) { $0.varint(record); $0.varint(death) }
+            writer.record(.death) {
+                $0.varint(record); $0.varint(death)
+            }
         }
         writer.pendingDeaths.removeAll()
         while writer.writtenRecords < records.count {
@@ -130,8 +134,9 @@ extension TrackerState {
                 encoder.varint(entry.count)
                 encoder.varint(UInt64(Double(entry.lifetime) * secondsPerTick * 1e9))
             }
-            encoder.varint((snapshot.sizedObjects ? ProfileFormat.SnapshotFlags.sizedObjects : 0)
-                           | (snapshot.isBackground ? ProfileFormat.SnapshotFlags.background : 0))
+            encoder.varint(
+                (snapshot.sizedObjects ? ProfileFormat.SnapshotFlags.sizedObjects : 0)
+                    | (snapshot.isBackground ? ProfileFormat.SnapshotFlags.background : 0))
         }
         writer.flush()
         profile = consume writer

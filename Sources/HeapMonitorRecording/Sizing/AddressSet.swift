@@ -1,3 +1,5 @@
+import CHeapMonitor
+
 /// A set of addresses with open addressing and linear probing: the sizer
 /// inserts every heap block it meets, so this must be cheap and compact.
 struct AddressSet: ~Copyable {
@@ -17,8 +19,7 @@ struct AddressSet: ~Copyable {
 
     @inline(__always)
     private static func hash(_ address: UInt) -> Int {
-        // Heap blocks are 16-byte aligned: drop the zero bits, then mix.
-        Int(truncatingIfNeeded: ((address >> 4) &* 0x9E37_79B9_7F4A_7C15) >> 20)
+        hm_address_hash(address)
     }
 
     /// Inserts `address` (non-zero); returns false when it was already present.

@@ -14,10 +14,11 @@ enum KnownTypes {
 
     /// Descriptors of the standard collections whose single reference is their
     /// storage object.
-    private static let collections: Set<ContextDescriptor> = Set([
-        Metadata([Int].self), Metadata(ContiguousArray<Int>.self), Metadata(ArraySlice<Int>.self),
-        Metadata([Int: Int].self), Metadata(Set<Int>.self),
-    ].compactMap { $0.descriptor })
+    private static let collections: Set<ContextDescriptor> = Set(
+        [
+            Metadata([Int].self), Metadata(ContiguousArray<Int>.self), Metadata(ArraySlice<Int>.self),
+            Metadata([Int: Int].self), Metadata(Set<Int>.self),
+        ].compactMap { $0.descriptor })
 
     static func isCollection(_ type: Metadata) -> Bool {
         type.descriptor.map(collections.contains) ?? false

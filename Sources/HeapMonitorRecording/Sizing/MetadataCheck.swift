@@ -93,12 +93,14 @@ struct MetadataCheck {
         guard isReadable(address, length: 56) else { return false }
         let descriptor = metadata.load(fromByteOffset: 40, as: UInt.self)
         guard Self.isAligned(descriptor, 4), map().isInImage(descriptor, length: 44),
-              UnsafeRawPointer(bitPattern: descriptor)!.load(as: UInt32.self) & 0x1F == 16 else { return false }
+            UnsafeRawPointer(bitPattern: descriptor)!.load(as: UInt32.self) & 0x1F == 16
+        else { return false }
         let instanceSize = metadata.load(fromByteOffset: 24, as: UInt32.self)
         guard instanceSize >= 16, instanceSize < 1 << 28 else { return false }
         let superclass = metadata.load(fromByteOffset: 8, as: UInt.self)
-        return superclass == 0 || (Self.isAligned(superclass)
-            && isHeapMetadata(UnsafeRawPointer(bitPattern: superclass)!, depth: depth + 1))
+        return superclass == 0
+            || (Self.isAligned(superclass)
+                && isHeapMetadata(UnsafeRawPointer(bitPattern: superclass)!, depth: depth + 1))
     }
 
     /// Any type's metadata: its value witnesses readable, and for nominal
@@ -113,7 +115,8 @@ struct MetadataCheck {
         case 0x200, 0x201, 0x202:
             let descriptor = metadata.load(fromByteOffset: 8, as: UInt.self)
             guard Self.isAligned(witnesses), isReadable(witnesses, length: 88),
-                  Self.isAligned(descriptor, 4), map().isInImage(descriptor, length: 28) else { return false }
+                Self.isAligned(descriptor, 4), map().isInImage(descriptor, length: 28)
+            else { return false }
             let kind = UnsafeRawPointer(bitPattern: descriptor)!.load(as: UInt32.self) & 0x1F
             return kind == 17 || kind == 18
         case 0x300...0x308:

@@ -5,7 +5,7 @@
 enum OwnedBuffers {
     /// SwiftNIO's `ByteBuffer` keeps its bytes this way.
     private static let registry = Locked<[String: (pointer: String, capacity: String)]>([
-        "NIOCore.ByteBuffer._Storage": ("bytes", "capacity"),
+        "NIOCore.ByteBuffer._Storage": ("bytes", "capacity")
     ])
 
     static func register(className: String, pointer: String, capacity: String) {

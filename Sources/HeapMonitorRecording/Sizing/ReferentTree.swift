@@ -50,13 +50,16 @@ extension SizingEngine {
     // MARK: Objects
 
     /// The node for the object at `address`, or nil when it was counted before.
-    mutating func objectNode(_ address: UInt, name: String, typeName: String? = nil, level: Int,
-                             excludedToo: Bool = false) -> SizedNode? {
+    mutating func objectNode(
+        _ address: UInt, name: String, typeName: String? = nil, level: Int,
+        excludedToo: Bool = false
+    ) -> SizedNode? {
         guard let flat = claim(address, excludedToo: excludedToo) else { return nil }
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
         let layout = objectLayout(object.metadata)
-        var node = SizedNode(name: name, typeName: typeName ?? displayName(of: layout),
-                             flatSize: flat, isOpaque: layout.isOpaque)
+        var node = SizedNode(
+            name: name, typeName: typeName ?? displayName(of: layout),
+            flatSize: flat, isOpaque: layout.isOpaque)
         guard flat > 0 else { return node }  // static object: nothing on the heap
         node.flatSize += claimOwnedBuffers(of: object.address, shape: layout.shape)
         if level <= 0 {
@@ -97,7 +100,9 @@ extension SizingEngine {
             let element = elementLayout.takeUnretainedValue().metadata
             guard !elementLayout.slots.isEmpty else { break }
             indexing.forEachSlot(in: object) { slot, position in
-                add(valueNode(object + elementsOffset + slot * element.stride, element, name: "[\(position)]", level: level))
+                add(
+                    valueNode(
+                        object + elementsOffset + slot * element.stride, element, name: "[\(position)]", level: level))
             }
         case .dictionaryStorage(let keyLayout, let valueLayout, let fields, let bitmapOffset):
             let key = keyLayout.takeUnretainedValue().metadata, value = valueLayout.takeUnretainedValue().metadata
@@ -105,10 +110,13 @@ extension SizingEngine {
             let valueBase = object.load(fromByteOffset: fields.values!, as: UnsafeRawPointer.self)
             forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
                 let keyAddress = keyBase + bucket * key.stride
-                var entry = SizedNode(name: "[\(Self.describeKey(keyAddress, key, bucket))]",
-                                      typeName: "(key: \(engine.typeName(key)), value: \(engine.typeName(value)))",
-                                      flatSize: 0)
-                for (part, address, type) in [("key", keyAddress, key), ("value", valueBase + bucket * value.stride, value)] {
+                var entry = SizedNode(
+                    name: "[\(Self.describeKey(keyAddress, key, bucket))]",
+                    typeName: "(key: \(engine.typeName(key)), value: \(engine.typeName(value)))",
+                    flatSize: 0)
+                for (part, address, type) in [
+                    ("key", keyAddress, key), ("value", valueBase + bucket * value.stride, value),
+                ] {
                     if let node = engine.valueNode(address, type, name: part, level: level - 1), node.size > 0 {
                         entry.referents.append(node)
                     }
@@ -122,7 +130,9 @@ extension SizingEngine {
             let base = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
             forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
                 let address = base + bucket * element.stride
-                add(engine.valueNode(address, element, name: "[\(Self.describeKey(address, element, bucket))]", level: level))
+                add(
+                    engine.valueNode(
+                        address, element, name: "[\(Self.describeKey(address, element, bucket))]", level: level))
             }
         }
         return nodes
@@ -153,8 +163,9 @@ extension SizingEngine {
         case .existential:
             return existentialNode(address, type, name: name, level: level)
         case .function:
-            return objectNode(address.load(fromByteOffset: 8, as: UInt.self), name: name,
-                              typeName: typeName(type), level: level)
+            return objectNode(
+                address.load(fromByteOffset: 8, as: UInt.self), name: name,
+                typeName: typeName(type), level: level)
         case .enum, .optional:
             return enumNode(address, layout, name: name, level: level)
         case .struct where type == KnownTypes.string:
@@ -167,11 +178,13 @@ extension SizingEngine {
             var nodes: [SizedNode] = []
             for field in layout.fields {
                 if let node = valueNode(address + field.offset, field.type, name: field.name, level: level - 1),
-                   node.size > 0 {
+                    node.size > 0
+                {
                     nodes.append(node)
                 }
             }
-            return SizedNode(name: name, typeName: typeName(type), flatSize: 0, referents: nodes, isOpaque: layout.isOpaque)
+            return SizedNode(
+                name: name, typeName: typeName(type), flatSize: 0, referents: nodes, isOpaque: layout.isOpaque)
         default:
             break
         }
@@ -181,16 +194,20 @@ extension SizingEngine {
 
     /// Arrays, dictionaries and sets are named for the value but sized as their
     /// storage object, whose elements are the referents.
-    private mutating func collectionNode(_ address: UnsafeRawPointer, _ layout: TypeLayout,
-                                         name: String, level: Int) -> SizedNode? {
+    private mutating func collectionNode(
+        _ address: UnsafeRawPointer, _ layout: TypeLayout,
+        name: String, level: Int
+    ) -> SizedNode? {
         for slot in layout.slots {
             switch slot {
             case .object(let offset), .classExistential(let offset):
-                return objectNode(address.load(fromByteOffset: offset, as: UInt.self), name: name,
-                                  typeName: typeName(layout.metadata), level: level)
+                return objectNode(
+                    address.load(fromByteOffset: offset, as: UInt.self), name: name,
+                    typeName: typeName(layout.metadata), level: level)
             case .bridgeObject(let offset):
-                return objectNode(Self.bridgedReference(address.load(fromByteOffset: offset, as: UInt.self)),
-                                  name: name, typeName: typeName(layout.metadata), level: level)
+                return objectNode(
+                    Self.bridgedReference(address.load(fromByteOffset: offset, as: UInt.self)),
+                    name: name, typeName: typeName(layout.metadata), level: level)
             default:
                 continue
             }
@@ -198,8 +215,10 @@ extension SizingEngine {
         return nil
     }
 
-    private mutating func existentialNode(_ address: UnsafeRawPointer, _ type: Metadata,
-                                          name: String, level: Int) -> SizedNode? {
+    private mutating func existentialNode(
+        _ address: UnsafeRawPointer, _ type: Metadata,
+        name: String, level: Int
+    ) -> SizedNode? {
         switch type.existentialRepresentation {
         case .classBound, .error: return objectNode(address.load(as: UInt.self), name: name, level: level)
         case .metatype, .unknown: return nil
@@ -218,19 +237,23 @@ extension SizingEngine {
     private mutating func boxNode(_ box: UInt, _ contents: Metadata, name: String, level: Int) -> SizedNode? {
         guard let flat = claim(box) else { return nil }
         let value = Self.boxedValue(UnsafeRawPointer(bitPattern: box)!, contents)
-        var node = valueNode(value, contents, name: name, level: level)
+        var node =
+            valueNode(value, contents, name: name, level: level)
             ?? SizedNode(name: name, typeName: typeName(contents), flatSize: 0)
         node.flatSize += flat
         node.size += flat
         return node
     }
 
-    private mutating func enumNode(_ address: UnsafeRawPointer, _ layout: TypeLayout,
-                                   name: String, level: Int) -> SizedNode? {
+    private mutating func enumNode(
+        _ address: UnsafeRawPointer, _ layout: TypeLayout,
+        name: String, level: Int
+    ) -> SizedNode? {
         guard let (payload, isIndirect) = enumPayload(address, layout) else { return nil }
         func payloadNode(_ at: UnsafeRawPointer) -> SizedNode? {
-            isIndirect ? boxNode(at.load(as: UInt.self), payload, name: name, level: level)
-                       : valueNode(at, payload, name: name, level: level)
+            isIndirect
+                ? boxNode(at.load(as: UInt.self), payload, name: name, level: level)
+                : valueNode(at, payload, name: name, level: level)
         }
         guard layout.needsProjection else { return payloadNode(address) }
         return withUnsafeTemporaryAllocation(byteCount: max(layout.size, 8), alignment: 16) { copy in

@@ -155,8 +155,10 @@ struct Metadata: Hashable, @unchecked Sendable {
         return (0..<count).map { index in
             let element = pointer + 24 + 16 * index
             let label = index < labels.count && !labels[index].isEmpty ? String(labels[index]) : nil
-            return (label, Metadata(element.load(as: UnsafeRawPointer.self)),
-                    Int(element.load(fromByteOffset: 8, as: UInt32.self)))
+            return (
+                label, Metadata(element.load(as: UnsafeRawPointer.self)),
+                Int(element.load(fromByteOffset: 8, as: UInt32.self))
+            )
         }
     }
 
@@ -201,22 +203,29 @@ struct Metadata: Hashable, @unchecked Sendable {
 
     /// A fixed array's element count and type (after the kind word).
     var fixedArray: (count: Int, element: Metadata) {
-        (pointer.load(fromByteOffset: 8, as: Int.self), Metadata(pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self)))
+        (
+            pointer.load(fromByteOffset: 8, as: Int.self),
+            Metadata(pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self))
+        )
     }
 
     // MARK: Boxes
 
     /// For a generic box: the offset of its value and the value's type.
     var genericBoxContents: (offset: Int, type: Metadata) {
-        (Int(pointer.load(fromByteOffset: 8, as: UInt32.self)),
-         Metadata(pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self)))
+        (
+            Int(pointer.load(fromByteOffset: 8, as: UInt32.self)),
+            Metadata(pointer.load(fromByteOffset: 16, as: UnsafeRawPointer.self))
+        )
     }
 
     /// For a closure context or compiler-emitted box: where captures start and
     /// the capture descriptor that names their types.
     var captureLayout: (firstCapture: Int, descriptor: UnsafeRawPointer?) {
-        (Int(pointer.load(fromByteOffset: 8, as: UInt32.self)),
-         pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self))
+        (
+            Int(pointer.load(fromByteOffset: 8, as: UInt32.self)),
+            pointer.load(fromByteOffset: 16, as: UnsafeRawPointer?.self)
+        )
     }
 }
 
@@ -286,8 +295,9 @@ struct FieldDescriptor {
         let record = pointer + 16 + index * recordSize
         let flags = record.load(as: UInt32.self)
         let name = relativePointer(at: record + 8).map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
-        return Record(name: name, typeName: relativePointer(at: record + 4).map(MangledName.init),
-                      isIndirectCase: flags & 1 != 0)
+        return Record(
+            name: name, typeName: relativePointer(at: record + 4).map(MangledName.init),
+            isIndirectCase: flags & 1 != 0)
     }
 }
 
@@ -345,9 +355,11 @@ struct MangledName {
     func resolve(in context: ContextDescriptor? = nil, genericArguments: UnsafeRawPointer? = nil) -> Metadata? {
         if mentionsPack && genericArguments == nil { return nil }
         if let context, context.hasTypePacks { return nil }
-        return hm_type_by_mangled_name(UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), length,
-                                context.map { $0.pointer },
-                                genericArguments?.assumingMemoryBound(to: UnsafeRawPointer?.self))
-            .map(Metadata.init)
+        return hm_type_by_mangled_name(
+            UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), length,
+            context.map { $0.pointer },
+            genericArguments?.assumingMemoryBound(to: UnsafeRawPointer?.self)
+        )
+        .map(Metadata.init)
     }
 }

@@ -55,7 +55,8 @@ public final class Sizer {
                 return engine.objectNode(address, name: name, level: level)
                     ?? SizedNode(name: name, typeName: Self.dynamicTypeName(value), flatSize: 0)
             case .value(let address, let type):
-                var node = engine.valueNode(address, type, name: name, level: level)
+                var node =
+                    engine.valueNode(address, type, name: name, level: level)
                     ?? SizedNode(name: name, typeName: type.name, flatSize: 0)
                 node.typeName = type.name
                 node.flatSize += type.size

@@ -40,8 +40,10 @@ struct SizingEngine: ~Copyable {
 
     /// An engine; `layouts` built earlier are reused (their checks start
     /// afresh, against memory as it is now).
-    init(checkingAddresses: Bool = false, layouts: LayoutBuilder? = nil,
-         blockHeader: UInt = SizingEngine.allocatorBlockHeader) {
+    init(
+        checkingAddresses: Bool = false, layouts: LayoutBuilder? = nil,
+        blockHeader: UInt = SizingEngine.allocatorBlockHeader
+    ) {
         memory = checkingAddresses ? MemoryMap() : nil
         self.blockHeader = blockHeader
         map = memory?.map
@@ -280,7 +282,8 @@ struct SizingEngine: ~Copyable {
     @discardableResult
     mutating func claimOwnedBuffers(of object: UnsafeRawPointer, shape: ObjectShape) -> Int {
         guard case .ownedBuffer(let pointerOffset, let ownership) = shape,
-              let buffer = object.load(fromByteOffset: pointerOffset, as: UnsafeRawPointer?.self) else { return 0 }
+            let buffer = object.load(fromByteOffset: pointerOffset, as: UnsafeRawPointer?.self)
+        else { return 0 }
         let size: Int
         switch ownership {
         case .unlessDeallocator(let offset):
@@ -288,7 +291,10 @@ struct SizingEngine: ~Copyable {
             guard object.load(fromByteOffset: offset, as: UInt.self) == 0 else { return 0 }
             size = hm_block_size(buffer)
         case .mallocBlock(let offset, let width):
-            let capacity = width == 4 ? Int(object.load(fromByteOffset: offset, as: UInt32.self)) : object.load(fromByteOffset: offset, as: Int.self)
+            let capacity =
+                width == 4
+                ? Int(object.load(fromByteOffset: offset, as: UInt32.self))
+                : object.load(fromByteOffset: offset, as: Int.self)
             size = hm_plausible_block_size(buffer, max(0, capacity))
         }
         guard size > 0, seen.insert(UInt(bitPattern: buffer)) else { return 0 }
@@ -332,8 +338,10 @@ struct SizingEngine: ~Copyable {
             guard !elements.isEmpty else { return }
             let stride = element._withUnsafeGuaranteedRef { $0.stride }
             let (first, second) = indexing.runs(in: object)
-            walkElements(object + elementsOffset + first.lowerBound * stride, count: first.count, stride: stride, elements)
-            walkElements(object + elementsOffset + second.lowerBound * stride, count: second.count, stride: stride, elements)
+            walkElements(
+                object + elementsOffset + first.lowerBound * stride, count: first.count, stride: stride, elements)
+            walkElements(
+                object + elementsOffset + second.lowerBound * stride, count: second.count, stride: stride, elements)
         case .dictionaryStorage(let key, let value, let fields, let bitmapOffset):
             let keys = key.slots, values = value.slots
             guard !keys.isEmpty || !values.isEmpty else { return }
@@ -374,8 +382,10 @@ struct SizingEngine: ~Copyable {
     mutating func typeName(_ type: Metadata) -> String { layouts.name(of: type) }
 
     /// Calls `body` for each occupied bucket of a native dictionary or set.
-    mutating func forEachOccupiedBucket(_ storage: UnsafeRawPointer, _ fields: HashStorageFields, _ bitmapOffset: Int,
-                                        _ body: (inout SizingEngine, Int) -> Void) {
+    mutating func forEachOccupiedBucket(
+        _ storage: UnsafeRawPointer, _ fields: HashStorageFields, _ bitmapOffset: Int,
+        _ body: (inout SizingEngine, Int) -> Void
+    ) {
         guard storage.load(fromByteOffset: fields.count, as: Int.self) > 0 else { return }
         let scale = Int(storage.load(fromByteOffset: fields.scale, as: Int8.self))
         guard scale >= 0, scale < 48 else { return }
@@ -396,8 +406,10 @@ struct SizingEngine: ~Copyable {
     /// Walks `count` values laid out `stride` apart. Elements that are one
     /// reference or one string (the common case) take a loop with no call.
     @inline(__always)
-    private mutating func walkElements(_ base: UnsafeRawPointer, count: Int, stride: Int,
-                                       _ slots: UnsafeBufferPointer<Slot>) {
+    private mutating func walkElements(
+        _ base: UnsafeRawPointer, count: Int, stride: Int,
+        _ slots: UnsafeBufferPointer<Slot>
+    ) {
         guard count > 0 else { return }
         if slots.count == 1 {
             switch slots[0] {

@@ -15,12 +15,15 @@ extension Tracker {
     ///   - interval: Time between snapshots (at least 1 ms).
     ///   - description: Each snapshot's description.
     ///   - sizingObjects: Size the tracked objects too (see above).
-    public func startPeriodicSnapshots(every interval: Duration, description: String = "periodic",
-                                       sizingObjects: Bool = false) {
+    public func startPeriodicSnapshots(
+        every interval: Duration, description: String = "periodic",
+        sizingObjects: Bool = false
+    ) {
         let nanoseconds = max(1_000_000, Int(interval.nanoseconds))
         let timer = DispatchSource.makeTimerSource(queue: snapshotQueue)
-        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds),
-                       leeway: .nanoseconds(nanoseconds / 10))
+        timer.schedule(
+            deadline: .now() + .nanoseconds(nanoseconds), repeating: .nanoseconds(nanoseconds),
+            leeway: .nanoseconds(nanoseconds / 10))
         timer.setEventHandler { [unowned self] in
             _ = try? recordSnapshot(named: description, sizingObjects: sizingObjects, isBackground: true)
         }

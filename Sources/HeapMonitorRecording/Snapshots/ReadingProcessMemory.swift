@@ -17,7 +17,8 @@ extension ProcessMemory {
     /// allocator's locks).
     static func sampled() -> ProcessMemory {
         let (virtual, resident) = statm()
-        return ProcessMemory(virtualBytes: virtual, residentBytes: resident, allocatorBytes: Int(hm_allocator_in_use_sampled()))
+        return ProcessMemory(
+            virtualBytes: virtual, residentBytes: resident, allocatorBytes: Int(hm_allocator_in_use_sampled()))
     }
 
     private static func statm() -> (Int, Int) {

@@ -23,14 +23,20 @@ extension Tracker {
     /// - Throws: `AnalysisError` when the child crashed, timed out or could
     ///   not be forked; nothing is recorded then.
     @discardableResult
-    public func takeSnapshot(named name: String = "", sizingObjects: Bool = true)
-        throws(AnalysisError) -> Snapshot {
+    public func takeSnapshot(
+        named name: String = "", sizingObjects: Bool = true
+    )
+        throws(AnalysisError) -> Snapshot
+    {
         try recordSnapshot(named: name, sizingObjects: sizingObjects)
     }
 
     /// A snapshot, taken in the background (memory sampled) or not.
-    func recordSnapshot(named description: String, sizingObjects: Bool, isBackground: Bool = false)
-        throws(AnalysisError) -> Snapshot {
+    func recordSnapshot(
+        named description: String, sizingObjects: Bool, isBackground: Bool = false
+    )
+        throws(AnalysisError) -> Snapshot
+    {
         let census = censusIsOn ? census() : []
         return try state.withLock { (state) throws(AnalysisError) -> Snapshot in
             state.drain()
@@ -39,11 +45,12 @@ extension Tracker {
             // otherwise keep a record of every object that outlived one.
             if sizingObjects { state.records.stabilise() }
             let objects = sizingObjects ? try state.sizeLiveObjects(isolation: state.isolation) : []
-            let snapshot = Snapshot(description: description, time: MonitorClock.elapsed,
-                                    memory: isBackground ? .sampled() : .current(),
-                                    monitorBytes: state.monitorBytes, liveObjectCount: state.records.liveCount,
-                                    objects: objects, census: census, sizedObjects: sizingObjects,
-                                    isBackground: isBackground)
+            let snapshot = Snapshot(
+                description: description, time: MonitorClock.elapsed,
+                memory: isBackground ? .sampled() : .current(),
+                monitorBytes: state.monitorBytes, liveObjectCount: state.records.liveCount,
+                objects: objects, census: census, sizedObjects: sizingObjects,
+                isBackground: isBackground)
             state.snapshots.append(snapshot)
             if let limit = state.snapshotLimit, state.snapshots.count > limit {
                 state.snapshots.removeFirst(state.snapshots.count - limit)
@@ -59,13 +66,14 @@ extension TrackerState {
     /// where `isolation` says.
     mutating func sizeLiveObjects(isolation: AnalysisIsolation) throws(AnalysisError) -> [Snapshot.ObjectSize] {
         let idLimit = records.count
-        return try analyse(isolation: isolation, { $0.sizeLiveObjects() },
-                           encode: { $0.objectSizes($1) },
-                           decode: { (decoder) throws(ProfileError.Problem) in
-            var objects: [Snapshot.ObjectSize] = []
-            try decoder.objectSizes(idLimit: idLimit) { objects.append($0) }
-            return objects
-        })
+        return try analyse(
+            isolation: isolation, { $0.sizeLiveObjects() },
+            encode: { $0.objectSizes($1) },
+            decode: { (decoder) throws(ProfileError.Problem) in
+                var objects: [Snapshot.ObjectSize] = []
+                try decoder.objectSizes(idLimit: idLimit) { objects.append($0) }
+                return objects
+            })
     }
 
     /// The sizes of the live tracked objects, in registration order, read here.
@@ -92,8 +100,10 @@ extension TrackerState {
                 let (size, flat) = engine.heapSize(ofExcluded: address)
                 sizes.append(Snapshot.ObjectSize(object: record, size: size, flatSize: flat))
             } else if let node = engine.objectNode(address, name: "", level: level, excludedToo: true) {
-                sizes.append(Snapshot.ObjectSize(object: record, size: node.size, flatSize: node.flatSize,
-                                                 referents: node.referents))
+                sizes.append(
+                    Snapshot.ObjectSize(
+                        object: record, size: node.size, flatSize: node.flatSize,
+                        referents: node.referents))
             }
         }
         return sizes

@@ -39,7 +39,7 @@ public enum HookError: Error, Equatable, CustomStringConvertible {
 /// The process-wide allocation hooks (GOT patches of every loaded image).
 enum AllocationHooks {
     /// Patches every loaded image not patched yet; call again after `dlopen`.
-    static func install() throws {
+    static func install() throws(HookError) {
         switch hm_hooks_install() {
         case Int32(HM_INSTALLED.rawValue): return
         case Int32(HM_STATIC_STDLIB.rawValue): throw HookError.staticStandardLibrary
@@ -54,13 +54,13 @@ enum AllocationHooks {
     static var patchedEntries: Int { hm_hooks_patched_entries() }
 
     /// Throws when instances of the class could die unseen.
-    static func checkObservable(_ metadata: UnsafeRawPointer) throws {
+    static func checkObservable(_ metadata: UnsafeRawPointer) throws(HookError) {
         if hm_is_runtime_class(metadata) != 0 { throw HookError.standardLibraryClass(Metadata(metadata).name) }
     }
 
     /// Sets the hooks' flags for a class (metadata) or for every specialisation
     /// of a generic class (its type descriptor).
-    static func register(_ key: ClassKey, flags: UInt32) throws {
+    static func register(_ key: ClassKey, flags: UInt32) throws(HookError) {
         guard hm_register_class(UnsafeRawPointer(bitPattern: key.pointer), key.byDescriptor ? 1 : 0, flags) == 0 else {
             throw HookError.tooManyClasses
         }

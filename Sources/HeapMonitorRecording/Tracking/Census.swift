@@ -7,7 +7,7 @@ extension Tracker {
     /// Instances allocated before the census started are not counted.
     /// Classes of the standard library are left out (their storage is freed
     /// inside it, where the hooks cannot see).
-    public func startCensus() throws {
+    public func startCensus() throws(HookError) {
         try AllocationHooks.install()
         hm_census_enable(1)
     }
@@ -21,10 +21,11 @@ extension Tracker {
     public func census() -> [CensusEntry] {
         censusRows().compactMap { row in
             guard let metadata = row.metadata else { return nil }
-            return CensusEntry(className: Metadata(metadata).name,
-                               liveCount: max(0, Int(row.allocations - row.deallocations)),
-                               liveBytes: max(0, Int(row.allocated_bytes - row.deallocated_bytes)),
-                               allocations: Int(row.allocations))
+            return CensusEntry(
+                className: Metadata(metadata).name,
+                liveCount: max(0, Int(row.allocations - row.deallocations)),
+                liveBytes: max(0, Int(row.allocated_bytes - row.deallocated_bytes)),
+                allocations: Int(row.allocations))
         }.sorted { ($0.liveBytes, $0.liveCount, $1.className) > ($1.liveBytes, $1.liveCount, $0.className) }
     }
 

@@ -33,7 +33,8 @@ public struct InstantiationTrace: Hashable, Sendable {
             var offset: UInt = 0
             let length = hm_symbolicate(address, &symbol, symbol.count, &offset, &image, image.count)
             self.address = address
-            self.symbol = length > 0 ? String(decoding: symbol.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+            self.symbol =
+                length > 0 ? String(decoding: symbol.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
             self.offset = offset
             self.image = String(decoding: image.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }

@@ -1,3 +1,4 @@
+import CHeapMonitor
 import HeapMonitorModel
 
 /// Every object the tracker knows, in registration order, with an index from
@@ -135,7 +136,7 @@ struct AddressIndex {
 
     @inline(__always)
     private func start(_ address: UInt) -> Int {
-        Int(truncatingIfNeeded: (address >> 4) &* 0x9E37_79B9_7F4A_7C15 >> 20) & (slots.count - 1)
+        hm_address_hash(address) & (slots.count - 1)
     }
 
     func find(_ address: UInt, in addresses: [UInt]) -> Int? {
@@ -193,6 +194,7 @@ struct AddressIndex {
     }
 
     private mutating func grow(_ addresses: [UInt]) {
-        rebuild(liveRecords: slots.filter { $0 != Self.empty && $0 != Self.removed }.map(Int.init), addresses: addresses)
+        rebuild(
+            liveRecords: slots.filter { $0 != Self.empty && $0 != Self.removed }.map(Int.init), addresses: addresses)
     }
 }

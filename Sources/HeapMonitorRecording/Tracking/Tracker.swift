@@ -37,12 +37,12 @@ public final class Tracker: Sendable {
     ///   - object: The object; it is not retained.
     ///   - name: A name for reports.
     ///   - resolutionLevel: How deep snapshots size its referents (0: its total only).
-    public func track(_ object: AnyObject, name: String? = nil, resolutionLevel: Int? = nil) throws {
+    public func track(_ object: AnyObject, name: String? = nil, resolutionLevel: Int? = nil) throws(HookError) {
         try AllocationHooks.install()
         let address = UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())
         let metadata = UnsafeRawPointer(bitPattern: address)!.load(as: UnsafeRawPointer.self)
         try AllocationHooks.checkObservable(metadata)
-        try state.withLock { state in
+        try state.withLock { (state) throws(HookError) in
             state.drain()
             let key = ClassKey(metadata: metadata)
             if state.registrations[key] == nil {
@@ -51,8 +51,10 @@ public final class Tracker: Sendable {
             state.records.stabilise()
             var record = state.records.liveRecord(at: address)
             if record == nil {
-                state.records.append(address: address, birth: MonitorClock.now, classIndex: state.index(ofClass: UInt(bitPattern: metadata)),
-                                     trace: 0)
+                state.records.append(
+                    address: address, birth: MonitorClock.now,
+                    classIndex: state.index(ofClass: UInt(bitPattern: metadata)),
+                    trace: 0)
                 state.records.stabilise()
                 record = state.records.count - 1
             }
@@ -74,14 +76,17 @@ public final class Tracker: Sendable {
     ///   - trace: Record the call stack that allocates each instance.
     ///   - allSpecializations: For a generic class, track every
     ///     specialisation (`Box<Int>`, `Box<String>`, …), not only `type`.
-    public func track(class type: AnyClass, resolutionLevel: Int = 0, trace: Bool = false,
-                      allSpecializations: Bool = false) throws {
+    public func track(
+        class type: AnyClass, resolutionLevel: Int = 0, trace: Bool = false,
+        allSpecializations: Bool = false
+    ) throws(HookError) {
         try AllocationHooks.install()
         try AllocationHooks.checkObservable(Metadata(type).pointer)
-        try state.withLock { state in
+        try state.withLock { (state) throws(HookError) in
             state.drain()
-            try state.register(ClassKey(type, allSpecializations: allSpecializations),
-                               ClassRegistration(resolutionLevel: max(0, resolutionLevel), trace: trace, tracksNewInstances: true))
+            try state.register(
+                ClassKey(type, allSpecializations: allSpecializations),
+                ClassRegistration(resolutionLevel: max(0, resolutionLevel), trace: trace, tracksNewInstances: true))
         }
         startDraining()
     }
@@ -90,7 +95,7 @@ public final class Tracker: Sendable {
     /// `Module.Outer.Type`) like `track(class:)` — also a class the program
     /// cannot name in code, such as an internal class of a package it
     /// depends on (`NIOCore.ByteBuffer._Storage`).
-    public func track(className: String, resolutionLevel: Int = 0, trace: Bool = false) throws {
+    public func track(className: String, resolutionLevel: Int = 0, trace: Bool = false) throws(HookError) {
         guard let type = Self.loadedClass(named: className) else { throw HookError.unknownClass(className) }
         try track(class: type, resolutionLevel: resolutionLevel, trace: trace)
     }
@@ -102,7 +107,8 @@ public final class Tracker: Sendable {
     static func loadedClass(named name: String) -> AnyClass? {
         if let type = _typeByName(name) as? AnyClass { return type }
         let parts = name.split(separator: ".").map(String.init)
-        guard parts.count > 2, parts.count <= 6, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 < 0x80 } }) else { return nil }
+        guard parts.count > 2, parts.count <= 6, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 < 0x80 } })
+        else { return nil }
         func mangled(_ part: String) -> String { "\(part.utf8.count)\(part)" }
         var prefixes = [mangled(parts[0])]
         for part in parts.dropFirst().dropLast() {
@@ -116,8 +122,12 @@ public final class Tracker: Sendable {
 
     /// Changes a tracked object's resolution level, from the next snapshot on.
     /// Returns false when the object is not tracked.
+    ///
+    /// ```swift
+    /// tracker.setResolutionLevel(2, for: cache)   // its referents' referents too
+    /// ```
     @discardableResult
-    public func trackChange(_ object: AnyObject, resolutionLevel: Int) -> Bool {
+    public func setResolutionLevel(_ resolutionLevel: Int, for object: AnyObject) -> Bool {
         let address = UInt(bitPattern: Unmanaged.passUnretained(object).toOpaque())
         return state.withLock { state in
             state.drain()
@@ -130,7 +140,11 @@ public final class Tracker: Sendable {
 
     /// Stops tracking new instances of `type`; instances tracked already stay
     /// tracked until they die.
-    public func detach(class type: AnyClass) {
+    ///
+    /// ```swift
+    /// tracker.stopTracking(class: Node.self)
+    /// ```
+    public func stopTracking(class type: AnyClass) {
         state.withLock { state in
             state.drain()
             for key in [ClassKey(type, allSpecializations: false), ClassKey(type, allSpecializations: true)] {
@@ -141,8 +155,9 @@ public final class Tracker: Sendable {
         }
     }
 
-    /// Stops tracking new instances of every class.
-    public func detachAllClasses() {
+    /// Stops tracking new instances of every class (as `stopTracking(class:)`
+    /// for each).
+    public func stopTrackingAllClasses() {
         state.withLock { state in
             state.drain()
             for (key, var registration) in state.registrations where registration.tracksNewInstances {
@@ -196,8 +211,9 @@ public final class Tracker: Sendable {
             let secondsPerTick = hm_nanoseconds_per_tick() / 1e9
             let counts = state.shortLived
             return counts.filter { !state.isWatchedOnly($0.key) }.map { index, entry in
-                ShortLivedObjects(className: state.className(index), count: entry.count,
-                                  totalLifetime: Double(entry.lifetime) * secondsPerTick)
+                ShortLivedObjects(
+                    className: state.className(index), count: entry.count,
+                    totalLifetime: Double(entry.lifetime) * secondsPerTick)
             }.sorted { $0.className < $1.className }
         }
     }
@@ -229,10 +245,10 @@ public final class Tracker: Sendable {
     public var patchedEntries: Int { AllocationHooks.patchedEntries }
 
     /// Patches images loaded since tracking began (after `dlopen`).
-    public func rescanImages() throws { try AllocationHooks.install() }
+    public func rescanImages() throws(HookError) { try AllocationHooks.install() }
 
     /// Installs the allocation hooks now (tracking installs them when needed).
-    public func installHooks() throws { try AllocationHooks.install() }
+    public func installHooks() throws(HookError) { try AllocationHooks.install() }
 
     /// Restores every patched GOT entry: allocations and deallocations are no
     /// longer seen, so tracked objects freed meanwhile are not known to be
@@ -264,7 +280,8 @@ public final class Tracker: Sendable {
             guard work.drainTimer == nil else { return }
             let timer = DispatchSource.makeTimerSource(queue: queue)
             let holdBack = UInt64(5_000_000 / hm_nanoseconds_per_tick())  // 5 ms
-            timer.schedule(deadline: .now() + .milliseconds(20), repeating: .milliseconds(20), leeway: .milliseconds(10))
+            timer.schedule(
+                deadline: .now() + .milliseconds(20), repeating: .milliseconds(20), leeway: .milliseconds(10))
             timer.setEventHandler { [unowned self] in
                 state.withLock { $0.drain(holdBack: holdBack) }
             }

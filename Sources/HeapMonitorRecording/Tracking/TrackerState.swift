@@ -82,8 +82,10 @@ struct TrackerState: ~Copyable {
                     // The monitor's own objects (layouts, maps) are not the host's.
                 } else if isWatchedOnly(classIndex) {
                     watched[UInt(event.address)] = classIndex
-                } else if let ended = records.append(address: UInt(event.address), birth: event.time,
-                                                     classIndex: classIndex, trace: trace) {
+                } else if let ended = records.append(
+                    address: UInt(event.address), birth: event.time,
+                    classIndex: classIndex, trace: trace)
+                {
                     noteDeath(of: ended)
                 }
                 index += 1 + traceCount
@@ -99,7 +101,8 @@ struct TrackerState: ~Copyable {
         while true {
             let found = hm_drain_short_lived(&rows, rows.count)
             for row in rows[..<found] {
-                countShortLived(self.index(ofClass: UInt(bitPattern: row.metadata)), count: Int(row.count), lifetime: row.lifetime)
+                countShortLived(
+                    self.index(ofClass: UInt(bitPattern: row.metadata)), count: Int(row.count), lifetime: row.lifetime)
             }
             if found < rows.count { break }
         }
@@ -137,12 +140,18 @@ struct TrackerState: ~Copyable {
         }
         var hasher = Hasher()
         var length = 0
-        frames { hasher.combine($0); length += 1 }
+        frames {
+            hasher.combine($0); length += 1
+        }
         let key = hasher.finalize()
         for candidate in traceIndex[key] ?? [] {
             let known = traces[Int(candidate - 1)].addresses
             var position = 0, same = known.count == length
-            if same { frames { same = same && known[position] == $0; position += 1 } }
+            if same {
+                frames {
+                    same = same && known[position] == $0; position += 1
+                }
+            }
             if same { return candidate }
         }
         var addresses: [UInt] = []
@@ -178,9 +187,12 @@ struct TrackerState: ~Copyable {
         if let level = classLevels[index] { return level }
         var level = everyClassLevel ?? 0
         for metadata in Metadata(classMetadata[Int(index)]).ancestry {
-            let byDescriptor = metadata.descriptor.map { ClassKey(pointer: UInt(bitPattern: $0.pointer), byDescriptor: true) }
+            let byDescriptor = metadata.descriptor.map {
+                ClassKey(pointer: UInt(bitPattern: $0.pointer), byDescriptor: true)
+            }
             if let registration = registrations[ClassKey(metadata: metadata.pointer)]
-                ?? byDescriptor.flatMap({ registrations[$0] }), registration.tracksNewInstances {
+                ?? byDescriptor.flatMap({ registrations[$0] }), registration.tracksNewInstances
+            {
                 level = registration.resolutionLevel
                 break
             }
@@ -190,7 +202,7 @@ struct TrackerState: ~Copyable {
     }
 
     /// Sets a class's registration, in the hooks too.
-    mutating func register(_ key: ClassKey, _ registration: ClassRegistration?) throws {
+    mutating func register(_ key: ClassKey, _ registration: ClassRegistration?) throws(HookError) {
         try AllocationHooks.register(key, flags: registration?.hookFlags ?? 0)
         registrations[key] = registration
         classLevels = [:]
@@ -223,7 +235,8 @@ struct TrackerState: ~Copyable {
     /// is watched for leaks (they go to `watched`, not to the tracked records).
     mutating func isWatchedOnly(_ classIndex: UInt32) -> Bool {
         if let known = watchedOnly[classIndex] { return known }
-        let answer = everyClassLevel == nil
+        let answer =
+            everyClassLevel == nil
             && hm_class_flags(classMetadata[Int(classIndex)]) & HM_CLASS_WATCHED.rawValue != 0
         watchedOnly[classIndex] = answer
         return answer
@@ -233,7 +246,8 @@ struct TrackerState: ~Copyable {
     /// because every class is (a class the program tracks by name is kept).
     private mutating func isMonitorClassSeenWholesale(_ classIndex: UInt32) -> Bool {
         if let known = monitorClasses[classIndex] { return known }
-        let answer = hm_class_flags(classMetadata[Int(classIndex)]) & HM_CLASS_WATCHED.rawValue != 0
+        let answer =
+            hm_class_flags(classMetadata[Int(classIndex)]) & HM_CLASS_WATCHED.rawValue != 0
             && className(classIndex).hasPrefix("HeapMonitor.")
         monitorClasses[classIndex] = answer
         return answer
@@ -249,17 +263,20 @@ struct TrackerState: ~Copyable {
     mutating func trackedObject(_ record: Int) -> TrackedObject {
         let death = records.deaths[record]
         let trace = records.traces[record]
-        return TrackedObject(id: record, className: className(records.classes[record]), name: settings[record]?.name,
-                             address: records.addresses[record], birth: MonitorClock.seconds(records.births[record]),
-                             death: death == 0 ? nil : MonitorClock.seconds(death),
-                             resolutionLevel: resolutionLevel(ofRecord: record),
-                             trace: trace == 0 ? nil : traces[Int(trace - 1)])
+        return TrackedObject(
+            id: record, className: className(records.classes[record]), name: settings[record]?.name,
+            address: records.addresses[record], birth: MonitorClock.seconds(records.births[record]),
+            death: death == 0 ? nil : MonitorClock.seconds(death),
+            resolutionLevel: resolutionLevel(ofRecord: record),
+            trace: trace == 0 ? nil : traces[Int(trace - 1)])
     }
 
     /// Bytes the monitor holds: the hooks' logs and tables, the records, and
     /// an estimate for snapshots.
     var monitorBytes: Int {
-        let snapshotBytes = snapshots.reduce(0) { $0 + 64 + $1.objects.capacity * MemoryLayout<Snapshot.ObjectSize>.stride }
+        let snapshotBytes = snapshots.reduce(0) {
+            $0 + 64 + $1.objects.capacity * MemoryLayout<Snapshot.ObjectSize>.stride
+        }
         return Int(hm_hooks_overhead_bytes()) + records.heldBytes + snapshotBytes + traces.count * 64
     }
 

@@ -16,7 +16,7 @@ extension Tracker {
     /// // … serve some requests …
     /// let snapshot = try Tracker.shared.takeSnapshot(named: "everything")
     /// ```
-    public func trackEveryClass(resolutionLevel: Int = 0) throws {
+    public func trackEveryClass(resolutionLevel: Int = 0) throws(HookError) {
         try AllocationHooks.install()
         state.withLock { state in
             state.drain()

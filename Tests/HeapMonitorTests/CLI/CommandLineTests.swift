@@ -37,23 +37,29 @@ extension TrackerSuite {
             let stats = try heapmonitor(["stats", path, "--limit", "3", "--sort", "size"])
             #expect(stats.status == 0)
             let lines = stats.output.split(separator: "\n")
-            #expect(lines.count == 4 && lines[0].hasPrefix("id") && lines[1].contains("Gadget") && lines[1].contains("KiB"))
+            #expect(
+                lines.count == 4 && lines[0].hasPrefix("id") && lines[1].contains("Gadget") && lines[1].contains("KiB"))
 
             let json = try heapmonitor(["stats", path, "--json", "--sort", "size", "--limit", "0.5"])
             let rows = try JSONDecoder().decode([MemStats.ObjectRow].self, from: Data(json.output.utf8))
             #expect(rows.count == 11 && rows.map(\.maxSize) == rows.map(\.maxSize).sorted(by: >))
 
             let summary = try heapmonitor(["summary", path])
-            #expect(summary.status == 0 && summary.output.contains("\"before\"") && summary.output.contains("\"after\""))
+            #expect(
+                summary.status == 0 && summary.output.contains("\"before\"") && summary.output.contains("\"after\""))
             let last = try heapmonitor(["summary", path, "--snapshot", "last"])
             #expect(last.status == 0 && last.output.contains("\"after\"") && !last.output.contains("\"before\""))
             let picked = try heapmonitor(["summary", path, "--snapshot", "0", "--snapshot", "after", "--json"])
             let pickedRows = try JSONDecoder().decode([MemStats.ClassSummary].self, from: Data(picked.output.utf8))
             #expect(Set(pickedRows.map(\.snapshotDescription)) == ["before", "after"])
-            #expect(try heapmonitor(["summary", path, "--snapshot", "peak"]).output.contains("\"before\""), "20 gadgets outweigh 16")
+            #expect(
+                try heapmonitor(["summary", path, "--snapshot", "peak"]).output.contains("\"before\""),
+                "20 gadgets outweigh 16")
             #expect(try heapmonitor(["summary", path, "--snapshot", "no such snapshot"]).status == 64)
             let diff = try heapmonitor(["diff", path])
-            #expect(diff.status == 0 && diff.output.contains("new objects (1)") && diff.output.contains("freed objects (5)"))
+            #expect(
+                diff.status == 0 && diff.output.contains("new objects (1)") && diff.output.contains("freed objects (5)")
+            )
             let object = try heapmonitor(["object", path, "--id", "0"])
             #expect(object.status == 0 && object.output.contains("before") && object.output.contains("after"))
             let secondRun = temporaryPath("cli-second.hmprof")
@@ -63,13 +69,22 @@ extension TrackerSuite {
             try tracker.takeSnapshot(named: "second run")
             try tracker.stopProfile()
             let runs = try heapmonitor(["diff", path, secondRun])
-            #expect(runs.status == 0 && runs.output.contains(path) && runs.output.contains(secondRun) && !runs.output.contains("freed"))
-            let change = try JSONDecoder().decode(MemStats.SnapshotDiff.self, from: Data(try heapmonitor(["diff", path, secondRun, "--json"]).output.utf8))
-            #expect(change.toProfile == 1 && change.classes.first?.countBefore == 16 && change.classes.first?.countAfter == 6)
+            #expect(
+                runs.status == 0 && runs.output.contains(path) && runs.output.contains(secondRun)
+                    && !runs.output.contains("freed"))
+            let change = try JSONDecoder().decode(
+                MemStats.SnapshotDiff.self,
+                from: Data(try heapmonitor(["diff", path, secondRun, "--json"]).output.utf8)
+            )
+            #expect(
+                change.toProfile == 1 && change.classes.first?.countBefore == 16
+                    && change.classes.first?.countAfter == 6)
             #expect(try heapmonitor(["diff", path, secondRun, path]).status == 64)
             let memory = try heapmonitor(["memory", path])
             #expect(memory.status == 0 && memory.output.contains("before") && memory.output.contains("peak RSS"))
-            let memoryRows = try JSONSerialization.jsonObject(with: Data(try heapmonitor(["memory", path, "--json"]).output.utf8)) as? [[String: Any]]
+            let memoryRows =
+                try JSONSerialization.jsonObject(with: Data(try heapmonitor(["memory", path, "--json"]).output.utf8))
+                as? [[String: Any]]
             #expect(memoryRows?.count == 3 && (memoryRows?[0]["residentBytes"] as? Int ?? 0) > 0)
             let filtered = try heapmonitor(["stats", path, "--filter", "nothing-like-this"])
             #expect(filtered.status == 0 && filtered.output.split(separator: "\n").count == 1)

@@ -99,8 +99,11 @@ extension TrackerSuite {
 
         /// README "The switches" and the HostSwitches article.
         @Test func hostSwitchExamples() throws {
-            let (switches, arguments) = try MonitorSwitches.parse(["tool", "--debug=memory", "build", "--verbose"], environment: [:])
-            #expect(switches.takesSnapshots && arguments == ["tool", "build", "--verbose"], "the program's name stays first")
+            let (switches, arguments) = try MonitorSwitches.parse(
+                ["tool", "--debug=memory", "build", "--verbose"], environment: [:])
+            #expect(
+                switches.takesSnapshots && arguments == ["tool", "build", "--verbose"], "the program's name stays first"
+            )
             var printed: [String] = []
             let host = try HostMonitor(switches: switches, classes: [Node.self], output: { printed.append($0) })
             try host.instant("after reading the project")
@@ -123,8 +126,9 @@ struct DocumentedSizingTests {
         #expect(flatSize(of: document) == hm_block_size(Unmanaged.passUnretained(document).toOpaque()))
         let sizes = deepSizes(of: [a, b])
         #expect(sizes[0] == deepSize(of: a), "the first value counts all it holds")
-        #expect(sizes[1] == flatSize(of: b) + deepSize(of: b.title) - MemoryLayout<String>.size,
-                "shared data counts for the first value only")
+        #expect(
+            sizes[1] == flatSize(of: b) + deepSize(of: b.title) - MemoryLayout<String>.size,
+            "shared data counts for the first value only")
         let tree = sizedTree(of: document, resolutionLevel: 2)
         #expect(TreeReport(referentLimit: 10).render(tree).contains("nodes"))
         let sizer = Sizer()

@@ -36,7 +36,9 @@ extension TrackerSuite {
         /// storage is `NIOCore.ByteBuffer._Storage`).
         @Test func nestedClassesAreFoundByName() {
             #expect(Tracker.loadedClass(named: "HeapMonitorTests.LookupOuter.Inner") == LookupOuter.Inner.self)
-            #expect(Tracker.loadedClass(named: "HeapMonitorTests.LookupOuterClass.Middle.Inner") == LookupOuterClass.Middle.Inner.self)
+            #expect(
+                Tracker.loadedClass(named: "HeapMonitorTests.LookupOuterClass.Middle.Inner")
+                    == LookupOuterClass.Middle.Inner.self)
             #expect(Tracker.loadedClass(named: "HeapMonitorTests.LookupOuter.Missing") == nil)
         }
 

@@ -37,8 +37,10 @@ struct IsolatedRunTests {
         #expect(pipe(&ends) == 0)
         defer { close(ends[0]); close(ends[1]) }
         let (bytes, _) = try IsolatedRun.run(timeout: .seconds(30)) {
-            [fcntl(ends[0], F_GETFD) == -1 ? 1 : 0, fcntl(ends[1], F_GETFD) == -1 ? 1 : 0,
-             fcntl(2, F_GETFD) == -1 ? 1 : 0]
+            [
+                fcntl(ends[0], F_GETFD) == -1 ? 1 : 0, fcntl(ends[1], F_GETFD) == -1 ? 1 : 0,
+                fcntl(2, F_GETFD) == -1 ? 1 : 0,
+            ]
         }
         #expect(bytes == [1, 1, 0])
     }

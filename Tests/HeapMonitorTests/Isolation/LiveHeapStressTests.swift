@@ -48,9 +48,9 @@ struct LiveHeapStressTests {
                     step &+= 7919
                     let index = step % mine.count
                     switch step % 4 {
-                    case 0: mine[index] = Churn(step)                          // free one, insert one
-                    case 1: mine[index].child = Churn(step)                    // replace a reference
-                    case 2: mine[index].child?.child = Churn(step)             // grow a chain
+                    case 0: mine[index] = Churn(step)  // free one, insert one
+                    case 1: mine[index].child = Churn(step)  // replace a reference
+                    case 2: mine[index].child?.child = Churn(step)  // grow a chain
                     default: mine[index].items.append(step); mine[index].label += "."  // reallocate storage
                     }
                     operations.add(1, ordering: .relaxed)

@@ -29,16 +29,20 @@ struct MetadataCheckTests {
     }
 
     @Test func realObjectsPass() {
-        let objects: [AnyObject] = [Plain(), Derived<String>(), Derived<[Int]>(), NSObject(), JSONEncoder(),
-                                    [Plain()] as AnyObject]
+        let objects: [AnyObject] = [
+            Plain(), Derived<String>(), Derived<[Int]>(), NSObject(), JSONEncoder(),
+            [Plain()] as AnyObject,
+        ]
         for object in objects {
             #expect(passesAsObject(metadata(of: object)), "\(type(of: object))")
         }
     }
 
     @Test func realValueTypesPass() {
-        for type in [Pair.self, Choice.self, Int.self, String.self, [Int].self, (Int, String).self,
-                     Optional<Plain>.self, Any.self] as [Any.Type] {
+        for type in [
+            Pair.self, Choice.self, Int.self, String.self, [Int].self, (Int, String).self,
+            Optional<Plain>.self, Any.self,
+        ] as [Any.Type] {
             #expect(passesAsType(Metadata(type).pointer), "\(type)")
         }
     }
@@ -87,8 +91,9 @@ struct MetadataCheckTests {
         var engine = SizingEngine(checkingAddresses: true)
         var references: [UInt] = []
         engine.walkExistential(UnsafeRawPointer(container))
-        engine.directReferences(inValueAt: UnsafeRawPointer(container),
-                                layout: engine.valueLayout(Metadata(Any.self)), into: &references)
+        engine.directReferences(
+            inValueAt: UnsafeRawPointer(container),
+            layout: engine.valueLayout(Metadata(Any.self)), into: &references)
         #expect(references.isEmpty)
     }
 

@@ -27,28 +27,84 @@ private final class PeerHolder: Peer { var peer: (any Peer)? }
 /// Injectors: each builds one leaked cycle, drops every outside reference,
 /// and returns the type names the report must show.
 private let injectors: [(name: String, inject: @Sendable () -> [String])] = [
-    ("self", { let node = Node(); node.next = node; return ["Node"] }),
-    ("direct", { let a = Node(), b = Node(); a.next = b; b.next = a; return ["Node"] }),
-    ("array", { let parent = Parent(); parent.children = [Child(nil), Child(parent)]; return ["Parent", "Child"] }),
-    ("dictionary value", { let a = Keyed(), b = Keyed(); a.table["b"] = b; b.table["a"] = a; return ["Keyed"] }),
-    ("set", { let a = Member(), b = Member(); a.group = [b]; b.group = [a]; return ["Member"] }),
-    ("enum payload", { let a = Holder(), b = Holder(); a.link = .to(b); b.link = .pair(3, a); return ["Holder"] }),
-    ("closure capturing self", { let owner = Owner(); owner.handler = { owner.value }; return ["Owner"] }),
-    ("closure capturing two", {
-        let wrapped = Wrapped(), other = Wrapped()
-        wrapped.action = { wrapped.counter += other.counter }
-        return ["Wrapped"]
-    }),
-    ("generic class", { let a = Box<Int>(), b = Box<Int>(); a.other = b; b.other = a; return ["Box<Swift.Int>"] }),
-    ("subclass", { let a = Derived(), b = Base(); a.partner = b; b.partner = a; return ["Derived", "Base"] }),
-    ("existential", { let a = PeerHolder(), b = PeerHolder(); a.peer = b; b.peer = a; return ["PeerHolder"] }),
-    ("ring of 1,000", {
-        let first = Node()
-        var last = first
-        for _ in 1..<1000 { let node = Node(); last.next = node; last = node }
-        last.next = first
-        return ["Node"]
-    }),
+    (
+        "self",
+        {
+            let node = Node(); node.next = node; return ["Node"]
+        }
+    ),
+    (
+        "direct",
+        {
+            let a = Node(), b = Node(); a.next = b; b.next = a; return ["Node"]
+        }
+    ),
+    (
+        "array",
+        {
+            let parent = Parent(); parent.children = [Child(nil), Child(parent)]; return ["Parent", "Child"]
+        }
+    ),
+    (
+        "dictionary value",
+        {
+            let a = Keyed(), b = Keyed(); a.table["b"] = b; b.table["a"] = a; return ["Keyed"]
+        }
+    ),
+    (
+        "set",
+        {
+            let a = Member(), b = Member(); a.group = [b]; b.group = [a]; return ["Member"]
+        }
+    ),
+    (
+        "enum payload",
+        {
+            let a = Holder(), b = Holder(); a.link = .to(b); b.link = .pair(3, a); return ["Holder"]
+        }
+    ),
+    (
+        "closure capturing self",
+        {
+            let owner = Owner(); owner.handler = { owner.value }; return ["Owner"]
+        }
+    ),
+    (
+        "closure capturing two",
+        {
+            let wrapped = Wrapped(), other = Wrapped()
+            wrapped.action = { wrapped.counter += other.counter }
+            return ["Wrapped"]
+        }
+    ),
+    (
+        "generic class",
+        {
+            let a = Box<Int>(), b = Box<Int>(); a.other = b; b.other = a; return ["Box<Swift.Int>"]
+        }
+    ),
+    (
+        "subclass",
+        {
+            let a = Derived(), b = Base(); a.partner = b; b.partner = a; return ["Derived", "Base"]
+        }
+    ),
+    (
+        "existential",
+        {
+            let a = PeerHolder(), b = PeerHolder(); a.peer = b; b.peer = a; return ["PeerHolder"]
+        }
+    ),
+    (
+        "ring of 1,000",
+        {
+            let first = Node()
+            var last = first
+            for _ in 1..<1000 { let node = Node(); last.next = node; last = node }
+            last.next = first
+            return ["Node"]
+        }
+    ),
 ]
 
 extension TrackerSuite {
@@ -64,7 +120,9 @@ extension TrackerSuite {
             #expect(report.cycles.count == 1, "\(injectors[index].name): \(report.description)")
             let cycle = try #require(report.cycles.first)
             for name in names {
-                #expect(cycle.objects.contains { $0.typeName.hasSuffix("." + name) }, "\(injectors[index].name) names \(name)")
+                #expect(
+                    cycle.objects.contains { $0.typeName.hasSuffix("." + name) },
+                    "\(injectors[index].name) names \(name)")
             }
             #expect(!cycle.edges.isEmpty && cycle.edges.allSatisfy { !$0.path.contains("?") }, "\(cycle.edges)")
             #expect(cycle.bytes >= cycle.objects.reduce(0) { $0 + $1.size })
@@ -82,7 +140,9 @@ extension TrackerSuite {
             let report = try tracker.findLeaks()
             let cycle = try #require(report.cycles.first)
             #expect(Set(cycle.edges.map(\.path)) == ["children[3]", "parent"])
-            #expect(cycle.path == "Parent.children[3] → Child.parent → Parent" || cycle.path == "Child.parent → Parent.children[3] → Child")
+            #expect(
+                cycle.path == "Parent.children[3] → Child.parent → Parent"
+                    || cycle.path == "Child.parent → Parent.children[3] → Child")
             #expect(report.description.contains("1 leaked cycle"))
         }
 

@@ -47,7 +47,12 @@ private func loadError(_ bytes: [UInt8]) throws -> ProfileError? {
     }
 }
 
-private let aClass = (ProfileFormat.RecordKind.classInfo.rawValue, payload { $0.varint(0); $0.string("Module.Thing") })
+private let aClass = (
+    ProfileFormat.RecordKind.classInfo.rawValue,
+    payload {
+        $0.varint(0); $0.string("Module.Thing")
+    }
+)
 
 @Suite("Bad profile files")
 struct BadProfileTests {
@@ -89,24 +94,61 @@ struct BadProfileTests {
             encoder.string("")
             encoder.varint(UInt64(1) << 60)  // sized objects
         }
-        let hugeString = payload { $0.varint(0); $0.varint(UInt64(1) << 40) }
+        let hugeString = payload {
+            $0.varint(0); $0.varint(UInt64(1) << 40)
+        }
         let deepTree = payload { encoder in
             encoder.varint(0); encoder.string("")
             for _ in 0..<5 { encoder.varint(1) }
             encoder.varint(1)  // one object
             encoder.varint(0); encoder.varint(10); encoder.varint(10)
-            for _ in 0..<100 { encoder.varint(1); encoder.string("n"); encoder.string("T"); encoder.varint(1); encoder.varint(1); encoder.byte(0) }
+            for _ in 0..<100 {
+                encoder.varint(1); encoder.string("n"); encoder.string("T"); encoder.varint(1); encoder.varint(1);
+                encoder.byte(0)
+            }
         }
-        let object = (ProfileFormat.RecordKind.object.rawValue,
-                      payload { $0.varint(0); $0.varint(0); $0.byte(0); $0.varint(1); $0.varint(0); $0.varint(0) })
+        let object = (
+            ProfileFormat.RecordKind.object.rawValue,
+            payload {
+                $0.varint(0); $0.varint(0); $0.byte(0); $0.varint(1); $0.varint(0); $0.varint(0)
+            }
+        )
         for (records, expected) in [
             ([aClass, (snapshot, hugeCount)], "count of sized objects"),
             ([(ProfileFormat.RecordKind.classInfo.rawValue, hugeString)], "string length"),
             ([aClass, object, (snapshot, deepTree)], "nested too deep"),
-            ([(ProfileFormat.RecordKind.object.rawValue, payload { $0.varint(0); $0.varint(7) })], "class id"),
-            ([aClass, (ProfileFormat.RecordKind.death.rawValue, payload { $0.varint(3); $0.varint(1) })], "object id"),
+            (
+                [
+                    (
+                        ProfileFormat.RecordKind.object.rawValue,
+                        payload {
+                            $0.varint(0); $0.varint(7)
+                        }
+                    )
+                ], "class id"
+            ),
+            (
+                [
+                    aClass,
+                    (
+                        ProfileFormat.RecordKind.death.rawValue,
+                        payload {
+                            $0.varint(3); $0.varint(1)
+                        }
+                    ),
+                ], "object id"
+            ),
             ([(42, [])], "unknown record kind 42"),
-            ([(ProfileFormat.RecordKind.classInfo.rawValue, payload { $0.varint(5); $0.string("x") })], "out of order"),
+            (
+                [
+                    (
+                        ProfileFormat.RecordKind.classInfo.rawValue,
+                        payload {
+                            $0.varint(5); $0.string("x")
+                        }
+                    )
+                ], "out of order"
+            ),
         ] as [([(UInt8, [UInt8])], String)] {
             let error = try loadError(profileBytes(records))
             guard case .malformed(let reason)? = error?.problem else {

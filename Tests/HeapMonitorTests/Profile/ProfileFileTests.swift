@@ -67,11 +67,16 @@ extension TrackerSuite {
         /// A file written by format version 1 (minibuild, before snapshot
         /// flags) still loads whole.
         @Test func version1FilesStillLoad() throws {
-            let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/version1.hmprof").path
+            let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+                "Fixtures/version1.hmprof"
+            ).path
             let profile = try Profile.load(from: path)
             #expect(profile.isComplete && profile.unreadBytes == 0)
-            #expect(profile.snapshots.map(\.description) == ["startup", "after reading the project", "after building",
-                                                             "after releasing the graph", "end"])
+            #expect(
+                profile.snapshots.map(\.description) == [
+                    "startup", "after reading the project", "after building",
+                    "after releasing the graph", "end",
+                ])
             #expect(profile.snapshots.allSatisfy { $0.sizedObjects })
             #expect(profile.objects.count == 15 && profile.leakScans.first?.report.cycles.count == 1)
         }
@@ -103,7 +108,9 @@ extension TrackerSuite {
         @Test func aProgramKilledWithSIGKILLLeavesALoadableProfile() throws {
             let path = temporaryPath("killed.hmprof")
             defer { unlink(path) }
-            let run = try runProduct("heapmonitor-bench", ["profile", "--objects", "2000", "--snapshots", "6", "--kill-after", "3", "--keep", path])
+            let run = try runProduct(
+                "heapmonitor-bench",
+                ["profile", "--objects", "2000", "--snapshots", "6", "--kill-after", "3", "--keep", path])
             #expect(run.reason == .uncaughtSignal && run.status == SIGKILL)
             let profile = try Profile.load(from: path)
             #expect(!profile.isComplete)

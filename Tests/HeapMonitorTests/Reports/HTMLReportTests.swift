@@ -58,11 +58,31 @@ extension TrackerSuite {
             #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"))
             #expect(html.contains("Cache&lt;Swift.String&gt;") && !html.contains("Cache<Swift.String>"))
             #expect(html.contains("step 3 &lt;b&gt;bold?&lt;/b&gt;"))
-            #expect(!html.contains("http://") || html.components(separatedBy: "http://").count == html.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count,
-                    "nothing is fetched: the only URLs are SVG namespaces")
-            #expect(html.components(separatedBy: "<svg").count - 1 >= 4, "memory chart, distribution, a chart per class")
-            #expect(html.contains("id=\"snapshots\"") && html.contains("id=\"classes\"") && html.contains("id=\"census\""))
-            #expect(html.contains("time (s)") && html.contains("KiB") && html.contains("process RSS") && html.contains("tracked total"))
+            // The tables hold the profile's figures, row for row.
+            let profile = try Profile.load(from: path)
+            let snapshotRows = tableRows(in: html, after: "id=\"snapshots\"")
+            #expect(snapshotRows.map { $0[2] } == profile.snapshots.map { HTML.escape($0.description) })
+            #expect(snapshotRows.map { $0[7] } == profile.snapshots.map { "\($0.liveObjectCount)" })
+            #expect(snapshotRows.map { $0[6] } == profile.snapshots.map { ByteCount.format($0.trackedBytes) })
+            let classRows = tableRows(in: html, after: "id=\"classes\"")
+            let instances = Dictionary(grouping: profile.objects) { profile.classNames[$0.classID] }.mapValues(\.count)
+            #expect(Set(classRows.map { $0[0] }) == Set(instances.keys.map(HTML.escape)))
+            for row in classRows {
+                let name = instances.keys.first { HTML.escape($0) == row[0] }
+                #expect(row[1] == "\(name.flatMap { instances[$0] } ?? -1)", "instances of \(row[0])")
+            }
+            #expect(
+                !html.contains("http://")
+                    || html.components(separatedBy: "http://").count
+                        == html.components(separatedBy: "xmlns=\"http://www.w3.org/2000/svg\"").count,
+                "nothing is fetched: the only URLs are SVG namespaces")
+            #expect(
+                html.components(separatedBy: "<svg").count - 1 >= 4, "memory chart, distribution, a chart per class")
+            #expect(
+                html.contains("id=\"snapshots\"") && html.contains("id=\"classes\"") && html.contains("id=\"census\""))
+            #expect(
+                html.contains("time (s)") && html.contains("KiB") && html.contains("process RSS")
+                    && html.contains("tracked total"))
             #expect(html.contains("the 25 largest are listed"), "instances are capped with honest totals")
             #expect(html.contains("makePage"), "traces are shown")
             #expect(html.components(separatedBy: "<section id=\"class-").count - 1 == 2)
@@ -92,9 +112,12 @@ extension TrackerSuite {
             #expect(profile.snapshots.filter(\.isBackground).count == omitted)
             #expect(html.contains("\(omitted) background snapshots are drawn"))
             #expect(html.components(separatedBy: "<td>memory only</td>").count == 1, "no row per background snapshot")
-            #expect(html.components(separatedBy: "<td>first sized</td>").count == 3, "snapshot table and the class's table")
+            #expect(
+                html.components(separatedBy: "<td>first sized</td>").count == 3, "snapshot table and the class's table")
             #expect(html.contains("allocator in use") && html.contains("peak RSS"))
-            #expect(html.components(separatedBy: "class=\"marker\"").count - 1 == 2, "the program's own snapshots are marked")
+            #expect(
+                html.components(separatedBy: "class=\"marker\"").count - 1 == 2,
+                "the program's own snapshots are marked")
             #expect(html.contains("<title>#0 first sized</title>"))
         }
 
@@ -110,8 +133,10 @@ extension TrackerSuite {
             #expect(thinX.count <= SVGChart.maximumLinePoints && thinX.count == thinY.count)
             #expect(thinY.max() == 9_000_000 && thinY.min() == 10)
             #expect(thinX == thinX.sorted())
-            let svg = SVGChart(title: "t", xValues: xs, xUnit: "s", series: [SVGChart.Series(name: "rss", values: ys, isLine: true)],
-                               yIsBytes: true).render()
+            let svg = SVGChart(
+                title: "t", xValues: xs, xUnit: "s", series: [SVGChart.Series(name: "rss", values: ys, isLine: true)],
+                yIsBytes: true
+            ).render()
             let polyline = svg.components(separatedBy: "<polyline points=\"")[1].components(separatedBy: "\"")[0]
             #expect(polyline.split(separator: " ").count <= SVGChart.maximumLinePoints)
         }
@@ -133,9 +158,13 @@ extension TrackerSuite {
             _ = keep(pages)
             let html = HTMLReport(profile: try Profile.load(from: path)).render()
             #expect(html.contains("40 of 60 snapshots are shown") && html.contains("8 of 60 snapshots are shown"))
-            #expect(html.contains("<td>step 59</td>") && html.contains("<th class=\"n\">step 59</th>"), "the last is always shown")
+            #expect(
+                html.contains("<td>step 59</td>") && html.contains("<th class=\"n\">step 59</th>"),
+                "the last is always shown")
             let spread = HTMLReport.spread(60, limit: 40)
-            #expect(spread.count == 40 && spread.first == 0 && spread.last == 59 && spread == spread.sorted() && Set(spread).count == 40)
+            #expect(
+                spread.count == 40 && spread.first == 0 && spread.last == 59 && spread == spread.sorted()
+                    && Set(spread).count == 40)
             #expect(HTMLReport.spread(5, limit: 40) == [0, 1, 2, 3, 4])
         }
 
@@ -162,19 +191,40 @@ extension TrackerSuite {
         /// renders the page to a PNG that is far from blank.
         @Test func chromiumRendersThePage() throws {
             let profile = temporaryPath("shot.hmprof"), page = temporaryPath("shot.html")
-            let shot = temporaryPath("shot.png"), blankPage = temporaryPath("blank.html"), blankShot = temporaryPath("blank.png")
+            let shot = temporaryPath("shot.png"), blankPage = temporaryPath("blank.html"),
+                blankShot = temporaryPath("blank.png")
             defer { for file in [profile, page, shot, blankPage, blankShot] { unlink(file) } }
             try sampleProfile(at: profile)
             try HTMLReport(profile: try Profile.load(from: profile)).write(to: page)
             try Data("<!DOCTYPE html><html><body></body></html>".utf8).write(to: URL(fileURLWithPath: blankPage))
             for (html, png) in [(page, shot), (blankPage, blankShot)] {
-                let chromium = try runTool("chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                                                        "--window-size=1200,1600", "--screenshot=\(png)", "file://\(html)"])
+                let chromium = try runTool(
+                    "chromium",
+                    [
+                        "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                        "--window-size=1200,1600", "--screenshot=\(png)", "file://\(html)",
+                    ])
                 #expect(chromium.status == 0, "Debian's chromium must be installed")
             }
             let png = try Data(contentsOf: URL(fileURLWithPath: shot))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
             #expect(png.count > 10 * (try fileSize(blankShot)), "charts and tables, not a blank page")
+        }
+    }
+}
+
+/// The cells of the first table after `anchor`, tags removed, row by row
+/// (header row left out).
+private func tableRows(in html: String, after anchor: String) -> [[String]] {
+    guard let start = html.range(of: anchor),
+          let body = html[start.upperBound...].range(of: "<tbody>"),
+          let end = html[body.upperBound...].range(of: "</tbody>") else { return [] }
+    let rows = html[body.upperBound..<end.lowerBound].components(separatedBy: "</tr>").dropLast()
+    return rows.map { row in
+        row.components(separatedBy: "</td>").dropLast().map { cell in
+            let text = cell.components(separatedBy: "<td").last ?? ""
+            let content = text.drop { $0 != ">" }.dropFirst()
+            return String(content).replacing(/<[^>]*>/, with: "")
         }
     }
 }

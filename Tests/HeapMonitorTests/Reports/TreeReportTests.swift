@@ -3,14 +3,18 @@ import Testing
 
 @Suite("Tree report")
 struct TreeReportTests {
-    static let tree = SizedNode(name: "root", typeName: "App.Node", flatSize: 100, referents: [
-        SizedNode(name: "small", typeName: "Swift.String", flatSize: 10),
-        SizedNode(name: "large", typeName: "Swift.Array<App.Node>", flatSize: 2000, referents: [
-            SizedNode(name: "[0]", typeName: "App.Node", flatSize: 50),
-            SizedNode(name: "[1]", typeName: "App.Node", flatSize: 50),
-        ]),
-        SizedNode(name: "odd", typeName: "() -> ()", flatSize: 48, isOpaque: true),
-    ])
+    static let tree = SizedNode(
+        name: "root", typeName: "App.Node", flatSize: 100,
+        referents: [
+            SizedNode(name: "small", typeName: "Swift.String", flatSize: 10),
+            SizedNode(
+                name: "large", typeName: "Swift.Array<App.Node>", flatSize: 2000,
+                referents: [
+                    SizedNode(name: "[0]", typeName: "App.Node", flatSize: 50),
+                    SizedNode(name: "[1]", typeName: "App.Node", flatSize: 50),
+                ]),
+            SizedNode(name: "odd", typeName: "() -> ()", flatSize: 48, isOpaque: true),
+        ])
 
     @Test func rendersLargestFirstWithTypesAndSizes() {
         let lines = TreeReport().render(Self.tree).split(separator: "\n").map(String.init)

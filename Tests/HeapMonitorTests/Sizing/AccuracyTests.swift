@@ -6,7 +6,8 @@ import Testing
 /// building them (within 1 %; in practice they agree far closer).
 @Suite("Accuracy against the allocator")
 struct AccuracyTests {
-    static func expectWithinOnePercent<T>(_ build: @escaping () -> T, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectWithinOnePercent<T>(_ build: @escaping () -> T, sourceLocation: SourceLocation = #_sourceLocation)
+    {
         let (allocated, value) = AllocatorOracle.measure(build)
         let size = deepSize(of: value) - AllocatorOracle.inlineBytes(of: value)
         let error = abs(Double(size) / Double(allocated) - 1)

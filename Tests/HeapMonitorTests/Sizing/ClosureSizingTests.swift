@@ -74,7 +74,8 @@ struct ClosureSizingTests {
         }
         AllocatorOracle.expectExact { () -> Button in
             let button = Button()
-            button.action = { [unowned(unsafe) target, weak earlier] in target.title.count + (earlier?.title.count ?? 0) }
+            button.action = { [unowned(unsafe) target, weak earlier] in target.title.count + (earlier?.title.count ?? 0)
+            }
             return button
         }
         let button = Button()

@@ -48,22 +48,29 @@ struct CollectionSizingTests {
     @Test func sliceKeepsItsWholeBaseStorageAlive() {
         let base = Array(0..<1000)
         let slice = base[10..<20]
-        #expect(deepSize(of: slice) == MemoryLayout<ArraySlice<Int>>.size + deepSize(of: base) - MemoryLayout<[Int]>.size)
+        #expect(
+            deepSize(of: slice) == MemoryLayout<ArraySlice<Int>>.size + deepSize(of: base) - MemoryLayout<[Int]>.size)
     }
 
     @Test func dictionariesAndSets() {
-        AllocatorOracle.expectExact { Dictionary(uniqueKeysWithValues: (0..<200).map { ("key number \($0) long enough", [$0, $0 + 1]) }) }
+        AllocatorOracle.expectExact {
+            Dictionary(uniqueKeysWithValues: (0..<200).map { ("key number \($0) long enough", [$0, $0 + 1]) })
+        }
         AllocatorOracle.expectExact { Set((0..<100).map { "member number \($0) long enough" }) }
-        AllocatorOracle.expectExact { [Int: Node](uniqueKeysWithValues: (0..<20).map { ($0, Node(index: $0, parent: nil)) }) }
+        AllocatorOracle.expectExact {
+            [Int: Node](uniqueKeysWithValues: (0..<20).map { ($0, Node(index: $0, parent: nil)) })
+        }
     }
 
     @Test func stringRepresentations() {
         #expect(deepSize(of: "small") == MemoryLayout<String>.size)  // inline
-        #expect(deepSize(of: "a literal long enough to need more than fifteen bytes") == MemoryLayout<String>.size)  // static
+        // A literal's storage is static: only the value's inline bytes count.
+        #expect(deepSize(of: "a literal long enough to need more than fifteen bytes") == MemoryLayout<String>.size)
         AllocatorOracle.expectExact { String(repeating: "native storage ", count: 10) }
         let base = String(repeating: "shared substring base ", count: 10)
         let substring = base.dropFirst(5).prefix(20)
-        #expect(deepSize(of: substring) == MemoryLayout<Substring>.size + deepSize(of: base) - MemoryLayout<String>.size)
+        #expect(
+            deepSize(of: substring) == MemoryLayout<Substring>.size + deepSize(of: base) - MemoryLayout<String>.size)
         AllocatorOracle.expectExact { Character("👩‍👩‍👧‍👦") }
     }
 

@@ -36,16 +36,21 @@ private struct LargeError: Error {
 struct ExistentialSizingTests {
     @Test func anyHoldsInlineAndBoxedValues() {
         AllocatorOracle.expectExact { () -> [Any] in
-            [42, String(repeating: "inline string ", count: 3), LargeShape(label: String(repeating: "boxed ", count: 5)),
-             Node(index: 1, parent: nil), [1, 2, 3]]
+            [
+                42, String(repeating: "inline string ", count: 3),
+                LargeShape(label: String(repeating: "boxed ", count: 5)),
+                Node(index: 1, parent: nil), [1, 2, 3],
+            ]
         }
     }
 
     @Test func protocolExistentials() {
         AllocatorOracle.expectExact { () -> Canvas in
             let canvas = Canvas()
-            canvas.items = [SmallShape(label: String(repeating: "small ", count: 4)),
-                            LargeShape(label: String(repeating: "large ", count: 4)), Canvas()]
+            canvas.items = [
+                SmallShape(label: String(repeating: "small ", count: 4)),
+                LargeShape(label: String(repeating: "large ", count: 4)), Canvas(),
+            ]
             return canvas
         }
     }

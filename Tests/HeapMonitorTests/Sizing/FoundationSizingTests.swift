@@ -23,7 +23,9 @@ struct FoundationSizingTests {
     }
 
     @Test func urlsAndObjects() {
-        AllocatorOracle.expectExact { URL(string: "https://example.com/a/long/path/for/storage?query=\(Int.random(in: 0..<9))")! }
+        AllocatorOracle.expectExact {
+            URL(string: "https://example.com/a/long/path/for/storage?query=\(Int.random(in: 0..<9))")!
+        }
         AllocatorOracle.expectExact { Document() }
     }
 }

@@ -12,8 +12,9 @@ struct ReferentTreeTests {
     /// Every expanded node's size is its flat size plus its referents'.
     static func expectConsistent(_ node: SizedNode, sourceLocation: SourceLocation = #_sourceLocation) {
         if !node.referents.isEmpty {
-            #expect(node.size == node.referents.reduce(node.flatSize) { $0 + $1.size }, "\(node.name)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                node.size == node.referents.reduce(node.flatSize) { $0 + $1.size }, "\(node.name)",
+                sourceLocation: sourceLocation)
         }
         #expect(node.referents.allSatisfy { $0.size > 0 }, sourceLocation: sourceLocation)
         for referent in node.referents { expectConsistent(referent, sourceLocation: sourceLocation) }
@@ -48,8 +49,10 @@ struct ReferentTreeTests {
 
     @Test func dictionaryEntriesAreNamedByKey() {
         // Built at run time: literal collections may be static in optimised builds.
-        let index = [String(repeating: "first key that is long ", count: 1): Array(1...3),
-                     String(repeating: "second key that is long ", count: 1): Array(4...4)]
+        let index = [
+            String(repeating: "first key that is long ", count: 1): Array(1...3),
+            String(repeating: "second key that is long ", count: 1): Array(4...4),
+        ]
         let tree = sizedTree(of: index, resolutionLevel: 2)
         let names = Set(tree.referents.map(\.name))
         #expect(names.contains(#"["first key that is long "]"#))
@@ -57,8 +60,9 @@ struct ReferentTreeTests {
     }
 
     @Test func structFieldsAreFirstOrderReferents() {
-        let pair = Pair(left: [String(repeating: "a string long enough for storage ", count: 2)],
-                        right: Node(index: 1, parent: nil))
+        let pair = Pair(
+            left: [String(repeating: "a string long enough for storage ", count: 2)],
+            right: Node(index: 1, parent: nil))
         let tree = sizedTree(of: pair, resolutionLevel: 1)
         #expect(Set(tree.referents.map(\.name)) == ["left", "right"])
         #expect(tree.flatSize == MemoryLayout<Pair>.size)

@@ -32,7 +32,9 @@ private func longString(_ index: Int) -> String { "a string that needs heap stor
 @Suite("Value types")
 struct ValueSizingTests {
     @Test func structsCountInlineBytesAndReferents() {
-        AllocatorOracle.expectExact { Record(id: 1, title: longString(1), tags: (0..<5).map(longString), owner: Node(index: 1, parent: nil)) }
+        AllocatorOracle.expectExact {
+            Record(id: 1, title: longString(1), tags: (0..<5).map(longString), owner: Node(index: 1, parent: nil))
+        }
         let record = Record(id: 1, title: "short", tags: [], owner: nil)
         #expect(deepSize(of: record) == MemoryLayout<Record>.size)
     }
@@ -73,7 +75,9 @@ struct ValueSizingTests {
     /// of its own.
     @Test func inlineArrays() {
         AllocatorOracle.expectExact { () -> InlineArray<3, String> in [longString(1), longString(2), longString(3)] }
-        AllocatorOracle.expectExact { () -> [InlineArray<2, Node>] in [[Node(index: 1, parent: nil), Node(index: 2, parent: nil)]] }
+        AllocatorOracle.expectExact { () -> [InlineArray<2, Node>] in
+            [[Node(index: 1, parent: nil), Node(index: 2, parent: nil)]]
+        }
         let pair: InlineArray<2, String> = [longString(4), longString(5)]
         let tree = sizedTree(of: pair, resolutionLevel: 2)
         #expect(tree.referent("_storage", "[1]") != nil && !tree.isOpaque)

@@ -24,7 +24,8 @@ extension TrackerSuite {
             tracker.stopPeriodicSnapshots()
             let snapshots = tracker.snapshots
             #expect(snapshots.count >= 3)
-            #expect(snapshots.allSatisfy { $0.description == "tick" && $0.objects.isEmpty && $0.memory.residentBytes > 0 })
+            #expect(
+                snapshots.allSatisfy { $0.description == "tick" && $0.objects.isEmpty && $0.memory.residentBytes > 0 })
             #expect(zip(snapshots, snapshots.dropFirst()).allSatisfy { $0.time < $1.time })
             let count = tracker.snapshots.count
             try await Task.sleep(for: .milliseconds(30))

@@ -68,7 +68,9 @@ extension TrackerSuite {
             #expect(snapshot.description == "empty")
             #expect(snapshot.memory.virtualBytes > snapshot.memory.residentBytes)
             // Another allocator (the thread sanitizer's) has no mallinfo2 figures.
-            #expect(snapshot.memory.residentBytes > 0 && (snapshot.memory.allocatorBytes > 0 || hm_allocator_is_glibc() == 0))
+            #expect(
+                snapshot.memory.residentBytes > 0
+                    && (snapshot.memory.allocatorBytes > 0 || hm_allocator_is_glibc() == 0))
             #expect(snapshot.monitorBytes > 0)
             #expect(tracker.snapshots.count == 1)
         }

@@ -20,9 +20,10 @@ private func sampleProfile() -> Profile {
     let memory = ProcessMemory(virtualBytes: 1 << 30, residentBytes: 1 << 24, allocatorBytes: 1 << 22)
     func snapshot(_ time: Double, _ description: String, _ sizes: [Int: Int]) -> Profile.Snapshot {
         let ids = sizes.keys.sorted()
-        return Profile.Snapshot(time: time, description: description, memory: memory, monitorBytes: 100,
-                                liveObjectCount: ids.count, objectIDs: ids.map { Int32($0) }, sizes: ids.map { sizes[$0]! },
-                                flatSizes: ids.map { _ in 32 })
+        return Profile.Snapshot(
+            time: time, description: description, memory: memory, monitorBytes: 100,
+            liveObjectCount: ids.count, objectIDs: ids.map { Int32($0) }, sizes: ids.map { sizes[$0]! },
+            flatSizes: ids.map { _ in 32 })
     }
     profile.snapshots = [
         snapshot(1.0, "start", [0: 1000, 1: 300, 2: 200]),
@@ -81,7 +82,10 @@ struct MemStatsTests {
         let leaves = try #require(middle.last)
         #expect((leaves.count, leaves.totalBytes, leaves.averageBytes) == (3, 1200, 400))
         #expect(abs(leaves.share - 1200.0 / 6200.0) < 1e-9)
-        #expect(MemStats(profiles: [sampleProfile()]).filtered(className: "Node").summary().allSatisfy { $0.className == "App.Node" })
+        #expect(
+            MemStats(profiles: [sampleProfile()]).filtered(className: "Node").summary().allSatisfy {
+                $0.className == "App.Node"
+            })
     }
 
     @Test func diffBetweenSnapshots() throws {

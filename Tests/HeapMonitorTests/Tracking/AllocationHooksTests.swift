@@ -37,8 +37,10 @@ extension TrackerSuite {
             let metadata = unsafeBitCast(Probe.self as AnyClass, to: UnsafeRawPointer.self)
             #expect(hm_class_flags(metadata) == 0)
             try tracker.track(class: Probe.self, trace: true)
-            #expect(hm_class_flags(metadata) == HM_CLASS_TRACKED.rawValue | HM_CLASS_TRACED.rawValue | HM_CLASS_DEATHS.rawValue)
-            tracker.detach(class: Probe.self)
+            #expect(
+                hm_class_flags(metadata) == HM_CLASS_TRACKED.rawValue | HM_CLASS_TRACED.rawValue
+                    | HM_CLASS_DEATHS.rawValue)
+            tracker.stopTracking(class: Probe.self)
             #expect(hm_class_flags(metadata) == HM_CLASS_DEATHS.rawValue)
             tracker.clear()
             #expect(hm_class_flags(metadata) == 0)

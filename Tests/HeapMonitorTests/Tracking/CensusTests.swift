@@ -26,7 +26,9 @@ extension TrackerSuite {
             #expect(visitor.liveCount == 20 && visitor.allocations >= 70)
             #expect(!entries.contains { $0.className.hasPrefix("Swift.") }, "standard library storage is left out")
             citizens.removeLast(100)
-            #expect(tracker.census().first { $0.className.hasSuffix("Citizen") }!.liveCount - (baseline?.liveCount ?? 0) == 200)
+            #expect(
+                tracker.census().first { $0.className.hasSuffix("Citizen") }!.liveCount - (baseline?.liveCount ?? 0)
+                    == 200)
             let snapshot = try tracker.takeSnapshot()
             #expect(snapshot.census.contains { $0.className.hasSuffix("Citizen") })
             _ = keep((citizens, visitors))

@@ -63,7 +63,10 @@ extension TrackerSuite {
             try tracker.track(class: Animal.self, resolutionLevel: 0)
             try tracker.track(class: Dog.self, resolutionLevel: 2)
             let animals: [Animal] = [keep(Animal()), keep(Dog()), keep(Puppy())]
-            let levels = Dictionary(uniqueKeysWithValues: tracker.objects.map { ($0.className.split(separator: ".").last!, $0.resolutionLevel) })
+            let levels = Dictionary(
+                uniqueKeysWithValues: tracker.objects.map {
+                    ($0.className.split(separator: ".").last!, $0.resolutionLevel)
+                })
             #expect(levels == ["Animal": 0, "Dog": 2, "Puppy": 2])
             _ = keep(animals)
         }
@@ -135,7 +138,7 @@ extension TrackerSuite {
             let tracker = freshTracker()
             try tracker.track(class: Counted.self)
             var old: Counted? = keep(Counted(1))
-            tracker.detach(class: Counted.self)
+            tracker.stopTracking(class: Counted.self)
             let new = keep(Counted(2))
             #expect(tracker.objects.count == 1)
             old = nil

@@ -25,9 +25,10 @@ extension TrackerSuite {
             #expect(!classes.keys.contains { $0.hasPrefix("HeapMonitor.") }, "the monitor's own objects")
             // Each object without the others: they add up to the graph, every
             // block once.
-            let ours = Set(tracker.objects.filter { object in
-                ["Branch", "Leaf", "Named"].contains { object.className.hasSuffix(".\($0)") }
-            }.map(\.id))
+            let ours = Set(
+                tracker.objects.filter { object in
+                    ["Branch", "Leaf", "Named"].contains { object.className.hasSuffix(".\($0)") }
+                }.map(\.id))
             let sized = snapshot.objects.filter { ours.contains($0.object) }.reduce(0) { $0 + $1.size }
             #expect(sized == branches.reduce(deepSize(of: named)) { $0 + deepSize(of: $1) })
             let namedID = try #require(tracker.objects.first { $0.className.hasSuffix("Named") && $0.isAlive }).id

@@ -33,15 +33,15 @@ extension TrackerSuite {
             #expect(tracker.objects.first?.isAlive == false)
         }
 
-        @Test func trackChangeTakesEffectAtTheNextSnapshot() throws {
+        @Test func aNewResolutionLevelTakesEffectAtTheNextSnapshot() throws {
             let tracker = freshTracker()
             let document = Document("t", lines: 10)
             try tracker.track(document)
             #expect(try tracker.takeSnapshot().objects[0].referents.isEmpty)
-            #expect(tracker.trackChange(document, resolutionLevel: 2))
+            #expect(tracker.setResolutionLevel(2, for: document))
             let tree = try tracker.takeSnapshot().objects[0]
             #expect(tree.referent("lines")?.referents.count == 10)
-            #expect(!tracker.trackChange(Document("other", lines: 1), resolutionLevel: 1))
+            #expect(!tracker.setResolutionLevel(1, for: Document("other", lines: 1)))
         }
 
         @Test func trackingTwiceKeepsOneRecord() throws {

@@ -18,8 +18,10 @@ struct CorpusContext: RequestContext {
 struct AuditMiddleware<Context: RequestContext>: RouterMiddleware {
     let audit: AsyncChannel<String>
 
-    func handle(_ request: Request, context: Context,
-                next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         await audit.send(request.uri.path)
         return try await next(request, context)
     }
@@ -27,8 +29,11 @@ struct AuditMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// The Hummingbird 2 application: a router with middleware, a custom
 /// context, sessions, a leaking handler and a JSON route.
-func makeHummingbirdApp(audit: AsyncChannel<String>, onRunning: @escaping @Sendable (Int) -> Void)
-    -> some ApplicationProtocol {
+func makeHummingbirdApp(
+    audit: AsyncChannel<String>, onRunning: @escaping @Sendable (Int) -> Void
+)
+    -> some ApplicationProtocol
+{
     let router = Router(context: CorpusContext.self)
     router.add(middleware: AuditMiddleware(audit: audit))
     router.get("session/:id") { _, context -> String in
@@ -43,8 +48,9 @@ func makeHummingbirdApp(audit: AsyncChannel<String>, onRunning: @escaping @Senda
         order.note = "\(order.lines.reduce(0) { $0 + $1.quantity }) items"
         return order
     }
-    return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                       onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) })
+    return Application(
+        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) })
 }
 
 extension Order: ResponseEncodable {}

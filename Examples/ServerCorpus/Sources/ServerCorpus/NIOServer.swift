@@ -21,8 +21,9 @@ final class ExchangeHandler: ChannelInboundHandler, @unchecked Sendable {
         body.writeString("exchanged\n")
         var headers = HTTPHeaders()
         headers.add(name: "content-length", value: "\(body.readableBytes)")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
-                      promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))),
+            promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
     }

@@ -18,12 +18,15 @@ import Glibc
 // as a deployment would; HostMonitor then prints its reports (switches from
 // HEAPMONITOR).
 
-let monitor = try HostMonitor(switches: MonitorSwitches.fromEnvironment(),
-                              classes: [Session.self, SessionStore.self, RequestHandler.self, Exchange.self],
-                              resolutionLevel: 2)
+let monitor = try HostMonitor(
+    switches: MonitorSwitches(environment: nil),
+    classes: [Session.self, SessionStore.self, RequestHandler.self, Exchange.self],
+    resolutionLevel: 2)
 try Tracker.shared.trackEveryClass()
-for name in ["NIOCore.ByteBuffer._Storage", "NIOPosix.SocketChannel", "NIOCore.ChannelPipeline",
-             "NIOHTTP1.HTTPServerPipelineHandler", "NIOPosix.SelectableEventLoop"] {
+for name in [
+    "NIOCore.ByteBuffer._Storage", "NIOPosix.SocketChannel", "NIOCore.ChannelPipeline",
+    "NIOHTTP1.HTTPServerPipelineHandler", "NIOPosix.SelectableEventLoop",
+] {
     do { try Tracker.shared.track(className: name, resolutionLevel: 1) } catch { say("corpus: not tracked: \(name)") }
 }
 
@@ -74,14 +77,18 @@ let services: [any Service] = [
     auditLog,
     analysis,
 ]
-try await ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm],
-                                            logger: logger)).run()
+try await ServiceGroup(
+    configuration: .init(
+        services: services, gracefulShutdownSignals: [.sigterm],
+        logger: logger)
+).run()
 try await group.shutdownGracefully()
 
 let failures = await analysis.failures
 say("corpus: sessions \(SessionStore.shared.count), audited \(await auditLog.total)")
-say("corpus: live snapshots \(await analysis.snapshots), live leak scans \(await analysis.scans), "
-      + "most cycles \(await analysis.mostCycles), failures \(failures.count)")
+say(
+    "corpus: live snapshots \(await analysis.snapshots), live leak scans \(await analysis.scans), "
+        + "most cycles \(await analysis.mostCycles), failures \(failures.count)")
 let (objects, bytes) = await analysis.mostSized
 say("corpus: largest live snapshot sized \(objects) objects, \(bytes) bytes")
 for failure in Set(failures) { say("corpus: live analysis failed: \(failure)") }

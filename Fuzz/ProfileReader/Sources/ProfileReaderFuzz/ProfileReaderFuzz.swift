@@ -8,7 +8,9 @@ import HeapMonitor
 public func fuzzProfileReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard size > 0 else { return 0 }
     let bytes = UnsafeRawBufferPointer(start: data + 1, count: size - 1)
-    guard let profile = try? Profile.parse(bytes, path: "fuzz-input", verifyingChecksums: data[0] & 1 == 1) else { return 0 }
+    guard let profile = try? Profile.parse(bytes, path: "fuzz-input", verifyingChecksums: data[0] & 1 == 1) else {
+        return 0
+    }
     var stats = MemStats(profiles: [profile])
     stats.sort(by: [.className, .size])
     _ = StatsReport.objects(stats.limited(to: 5))
@@ -19,7 +21,8 @@ public func fuzzProfileReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
     if let row = stats.rows.first { _ = StatsReport.object(row, in: stats) }
     _ = StatsReport.memory(profile, background: data[0] & 2 == 2)
     if let last = profile.snapshots.indices.last,
-       let runs = MemStats(profiles: [profile, profile]).diff(from: 0, in: 0, to: last, in: 1) {
+        let runs = MemStats(profiles: [profile, profile]).diff(from: 0, in: 0, to: last, in: 1)
+    {
         _ = StatsReport.diff(runs, in: MemStats(profiles: [profile, profile]))
     }
     _ = HTMLReport(profile: profile, instanceLimit: 3).render()
@@ -28,8 +31,10 @@ public func fuzzProfileReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
 
 @_silgen_name("LLVMFuzzerRunDriver")
 private func runFuzzerDriver(
-    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32) -> Int32
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32
+) -> Int32
 
 /// SwiftPM names an executable's entry point after its module; libFuzzer's
 /// driver takes over from there.
