@@ -12,9 +12,9 @@ struct ProfileWriter: ~Copyable {
     private let descriptor: Int32
     private var encoder = ByteEncoder()
     /// How much of the tracker's state the file holds already.
-    var writtenClasses = 0
-    var writtenTraces = 0
-    var writtenRecords = 0
+    private(set) var writtenClasses = 0
+    private(set) var writtenTraces = 0
+    private(set) var writtenRecords = 0
     /// Records written while alive that have died since.
     var pendingDeaths: [Int] = []
     /// The first write error; the profile stops there and the host goes on.
@@ -66,54 +66,65 @@ struct ProfileWriter: ~Copyable {
     static func nanoseconds(_ seconds: Double) -> UInt64 { seconds > 0 ? UInt64(seconds * 1e9) : 0 }
 }
 
-extension TrackerState {
-    /// Writes what the profile lacks and the snapshot, then flushes.
-    mutating func writeProfile(_ snapshot: Snapshot) {
-        guard var writer = profile.take() else { return }
-        while writer.writtenClasses < classMetadata.count {
-            let id = writer.writtenClasses
-            let name = className(UInt32(id))
-            writer.record(.classInfo) {
-                $0.varint(id); $0.string(name)
-            }
-            writer.writtenClasses += 1
+/// A tracked object as a profile records it.
+struct ProfiledObject {
+    var id: Int
+    var classID: Int
+    var name: String?
+    /// Seconds on the monitor's clock.
+    var birth: Double
+    var death: Double?
+    var resolutionLevel: Int
+    /// 0 when no trace was recorded.
+    var traceID: Int
+}
+
+/// Instances of one class that lived between snapshots, as counted so far.
+struct ShortLivedCount {
+    var classID: Int
+    var count: Int
+    var totalLifetimeNanoseconds: UInt64
+}
+
+// The records, one value at a time (docs/ProfileFormat.md). The writer
+// knows the format, not the tracker: the tracker hands it what is new.
+extension ProfileWriter {
+    mutating func writeClass(id: Int, name: String) {
+        record(.classInfo) { $0.varint(id); $0.string(name) }
+        writtenClasses += 1
+    }
+
+    mutating func writeTrace(id: Int, frames: [String]) {
+        record(.trace) { encoder in
+            encoder.varint(id)
+            encoder.varint(frames.count)
+            for frame in frames { encoder.string(frame) }
         }
-        while writer.writtenTraces < traces.count {
-            let id = writer.writtenTraces
-            let frames = traces[id].symbolicated().map(\.description)
-            writer.record(.trace) { encoder in
-                encoder.varint(id)
-                encoder.varint(frames.count)
-                for frame in frames { encoder.string(frame) }
-            }
-            writer.writtenTraces += 1
+        writtenTraces += 1
+    }
+
+    mutating func writeDeath(ofObject id: Int, at seconds: Double) {
+        record(.death) { $0.varint(id); $0.varint(Self.nanoseconds(seconds)) }
+    }
+
+    mutating func writeObject(_ object: ProfiledObject) {
+        record(.object) { encoder in
+            encoder.varint(object.id)
+            encoder.varint(object.classID)
+            encoder.byte((object.name != nil ? 1 : 0) | (object.death != nil ? 2 : 0))
+            if let name = object.name { encoder.string(name) }
+            encoder.varint(Self.nanoseconds(object.birth))
+            if let death = object.death { encoder.varint(Self.nanoseconds(death)) }
+            encoder.varint(object.resolutionLevel)
+            encoder.varint(object.traceID)
         }
-        for record in writer.pendingDeaths where records.deaths[record] != 0 {
-            let death = ProfileWriter.nanoseconds(MonitorClock.seconds(records.deaths[record]))
-            writer.record(.death) {
-                $0.varint(record); $0.varint(death)
-            }
-        }
-        writer.pendingDeaths.removeAll()
-        while writer.writtenRecords < records.count {
-            let object = trackedObject(writer.writtenRecords)
-            let classID = Int(records.classes[object.id])
-            writer.record(.object) { encoder in
-                encoder.varint(object.id)
-                encoder.varint(classID)
-                encoder.byte((object.name != nil ? 1 : 0) | (object.death != nil ? 2 : 0))
-                if let name = object.name { encoder.string(name) }
-                encoder.varint(ProfileWriter.nanoseconds(object.birth))
-                if let death = object.death { encoder.varint(ProfileWriter.nanoseconds(death)) }
-                encoder.varint(object.resolutionLevel)
-                encoder.varint(Int(records.traces[object.id]))
-            }
-            writer.writtenRecords += 1
-        }
-        let shortLivedRows = shortLived.map { (Int($0.key), $0.value) }.sorted { $0.0 < $1.0 }
-        let secondsPerTick = MonitorClock.secondsPerTick
-        writer.record(.snapshot) { encoder in
-            encoder.varint(ProfileWriter.nanoseconds(snapshot.time))
+        writtenRecords += 1
+    }
+
+    /// The snapshot record, then everything is handed to the kernel.
+    mutating func writeSnapshot(_ snapshot: Snapshot, shortLived: [ShortLivedCount]) {
+        record(.snapshot) { encoder in
+            encoder.varint(Self.nanoseconds(snapshot.time))
             encoder.string(snapshot.description)
             encoder.varint(snapshot.memory.virtualBytes)
             encoder.varint(snapshot.memory.residentBytes)
@@ -128,36 +139,31 @@ extension TrackerState {
                 encoder.varint(entry.liveBytes)
                 encoder.varint(entry.allocations)
             }
-            encoder.varint(shortLivedRows.count)
-            for (classID, entry) in shortLivedRows {
-                encoder.varint(classID)
-                encoder.varint(entry.count)
-                encoder.varint(UInt64(Double(entry.lifetime) * secondsPerTick * 1e9))
+            encoder.varint(shortLived.count)
+            for row in shortLived {
+                encoder.varint(row.classID)
+                encoder.varint(row.count)
+                encoder.varint(row.totalLifetimeNanoseconds)
             }
-            encoder.varint(
-                (snapshot.sizedObjects ? ProfileFormat.SnapshotFlags.sizedObjects : 0)
-                    | (snapshot.isBackground ? ProfileFormat.SnapshotFlags.background : 0))
+            encoder.varint((snapshot.sizedObjects ? ProfileFormat.SnapshotFlags.sizedObjects : 0)
+                | (snapshot.isBackground ? ProfileFormat.SnapshotFlags.background : 0))
         }
-        writer.flush()
-        profile = consume writer
+        flush()
     }
 
-    /// Records a leak scan and flushes.
-    mutating func writeLeaks(_ report: LeakReport) {
-        guard var writer = profile.take() else { return }
-        writer.record(.leaks) { encoder in
-            encoder.varint(ProfileWriter.nanoseconds(MonitorClock.elapsed))
+    /// A leak scan's record, then everything is handed to the kernel.
+    mutating func writeLeaks(_ report: LeakReport, at seconds: Double) {
+        record(.leaks) { encoder in
+            encoder.varint(Self.nanoseconds(seconds))
             encoder.leakReport(report)
         }
-        writer.flush()
-        profile = consume writer
+        flush()
     }
 
-    /// Ends the profile: an end record, and the file is closed.
-    mutating func finishProfile() -> ProfileError? {
-        guard var writer = profile.take() else { return nil }
-        writer.record(.end) { _ in }
-        writer.flush()
-        return writer.failure
+    /// The end record; returns the first write error, if any.
+    consuming func finish() -> ProfileError? {
+        record(.end) { _ in }
+        flush()
+        return failure
     }
 }
