@@ -1,12 +1,12 @@
 import HeapMonitorModel
 
-/// Off-line statistics over one or more profiles, in the manner of Python's
-/// `pstats`: load, sort, filter, limit, then print.
+/// Off-line statistics over one or more profiles: load, sort, filter,
+/// limit, then print.
 ///
 /// ```swift
 /// var stats = try MemStats(loading: ["heap.hmprof"])
 /// stats.sort(by: [.size])
-/// print(stats.filtered(className: "Node").limited(to: 10).statsTable())
+/// print(StatsReport.objects(stats.filtered(className: "Node").limited(to: 10)))
 /// ```
 public struct MemStats: Sendable {
     /// The profiles loaded.
@@ -66,8 +66,7 @@ public struct MemStats: Sendable {
         let profiles = self.profiles, ranks = classRanks
         entries.sort { a, b in
             for key in keys {
-                let order = Self.compare(a, b, by: key, profiles, ranks)
-                if order != 0 { return reverse ? order > 0 : order < 0 }
+                if let first = Self.precedes(a, b, by: key, profiles, ranks) { return first != reverse }
             }
             return (a.profile, a.id) < (b.profile, b.id)
         }
@@ -180,10 +179,12 @@ public struct MemStats: Sendable {
     }
 
     /// -1, 0 or 1 for `a` before, level with or after `b` in `key`'s natural order.
-    private static func compare(
+    /// Whether `a` goes before `b` by `key` in its natural order; nil when
+    /// they tie on it.
+    private static func precedes(
         _ a: Entry, _ b: Entry, by key: SortKey, _ profiles: [Profile], _ ranks: [[Int32]]
-    ) -> Int {
-        func order<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : x > y ? 1 : 0 }
+    ) -> Bool? {
+        func order<T: Comparable>(_ x: T, _ y: T) -> Bool? { x == y ? nil : x < y }
         switch key {
         case .size: return order(b.maxSize, a.maxSize)
         case .peak: return order(b.peakSize, a.peakSize)

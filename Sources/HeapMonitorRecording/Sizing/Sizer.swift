@@ -46,7 +46,7 @@ public final class Sizer {
     /// levels deep (0: the value alone; 1: also its direct referents — stored
     /// properties, elements, captures; 2: their referents; …). Counts like
     /// `deepSize(of:)`: its `size` is what that would return.
-    public func sizedTree<T>(of value: T, name: String = "root", resolutionLevel: Int = 0) -> SizedNode {
+    public func sizedTree<T>(of value: T, name: String = "root", resolutionLevel: Int = 1) -> SizedNode {
         withUnsafePointer(to: value) { pointer in
             let level = max(0, resolutionLevel)
             switch engine.openRoot(UnsafeRawPointer(pointer), Metadata(T.self)) {

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Host switches")
 struct MonitorSwitchesTests {
-    @Test func theSeedsSwitchesAreTakenOutOfTheArguments() throws {
+    @Test func theSwitchesAreTakenOutOfTheArguments() throws {
         let (switches, rest) = try MonitorSwitches.parse(
             [
                 "tool", "build", "--debug=heapmonitor,memory", "-j", "4", "--heapprofile=heap.html", "--debug",

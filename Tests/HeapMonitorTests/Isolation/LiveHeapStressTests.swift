@@ -21,7 +21,7 @@ private final class Churn: @unchecked Sendable {
 
 private final class Planted { var partner: Planted? }
 
-/// The issue every live-server feature rests on: snapshots and leak scans of
+/// What every live-server feature rests on: snapshots and leak scans of
 /// a heap that other threads change and free while they run.
 @Suite("Live heap under mutation", .serialized)
 struct LiveHeapStressTests {
