@@ -21,7 +21,7 @@ struct MemoryCommand: ParsableCommand {
             trackedBytes: Int
 
         init(snapshot: Profile.Snapshot) {
-            time = snapshot.time
+            time = snapshot.time.inSeconds
             description = snapshot.description
             virtualBytes = snapshot.memory.virtualBytes
             residentBytes = snapshot.memory.residentBytes

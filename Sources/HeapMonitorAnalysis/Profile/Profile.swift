@@ -30,10 +30,10 @@ public struct Profile: Sendable {
         public var classID: Int
         /// The name given when it was tracked.
         public var name: String?
-        /// Seconds on the monitor's clock.
-        public var birth: Double
-        /// Seconds on the monitor's clock; nil if it was alive when the file ended.
-        public var death: Double?
+        /// When it was born (or first tracked), on the monitor's clock.
+        public var birth: Duration
+        /// When it died; nil if it was alive when the file ended.
+        public var death: Duration?
         /// Its resolution level.
         public var resolutionLevel: Int
         /// Index into `traces`, or nil.
@@ -42,8 +42,8 @@ public struct Profile: Sendable {
 
     /// A snapshot as recorded.
     public struct Snapshot: Hashable, Sendable {
-        /// Seconds on the monitor's clock.
-        public var time: Double
+        /// When it was taken, on the monitor's clock.
+        public var time: Duration
         /// Its description.
         public var description: String
         /// The process's memory.
@@ -88,8 +88,8 @@ public struct Profile: Sendable {
 
     /// A leak scan as recorded.
     public struct LeakScan: Hashable, Sendable {
-        /// Seconds on the monitor's clock.
-        public var time: Double
+        /// When it ran, on the monitor's clock.
+        public var time: Duration
         /// What it found.
         public var report: LeakReport
     }
@@ -100,7 +100,7 @@ public struct Profile: Sendable {
         public var classID: Int
         /// How many instances so far.
         public var count: Int
-        /// Their summed lifetimes, in seconds.
-        public var totalLifetime: Double
+        /// Their summed lifetimes.
+        public var totalLifetime: Duration
     }
 }

@@ -168,8 +168,8 @@ private struct ProfileReader {
         let classID = try body.int(max: profile.classNames.count - 1, "class id")
         let flags = try body.byte()
         let name = flags & 1 != 0 ? try body.string() : nil
-        let birth = Self.seconds(try body.varint())
-        let death = flags & 2 != 0 ? Self.seconds(try body.varint()) : nil
+        let birth = Self.time(try body.varint())
+        let death = flags & 2 != 0 ? Self.time(try body.varint()) : nil
         let level = try body.int(max: 1 << 16, "resolution level")
         let trace = try body.int(max: profile.traces.count, "trace id")
         profile.objects.append(
@@ -180,11 +180,11 @@ private struct ProfileReader {
 
     private mutating func readDeath(_ body: inout ByteDecoder) throws(ProfileError.Problem) {
         let id = try body.int(max: profile.objects.count - 1, "object id")
-        profile.objects[id].death = Self.seconds(try body.varint())
+        profile.objects[id].death = Self.time(try body.varint())
     }
 
     private mutating func readSnapshot(_ body: inout ByteDecoder) throws(ProfileError.Problem) {
-        let time = Self.seconds(try body.varint())
+        let time = Self.time(try body.varint())
         let description = try body.string()
         let memory = ProcessMemory(
             virtualBytes: try body.int("virtual size"), residentBytes: try body.int("resident size"),
@@ -212,7 +212,7 @@ private struct ProfileReader {
                 Profile.ShortLivedRow(
                     classID: try body.int(max: profile.classNames.count - 1, "class id"),
                     count: try body.int("count"),
-                    totalLifetime: Self.seconds(try body.varint())))
+                    totalLifetime: Self.time(try body.varint())))
         }
         if version >= 2 {
             let flags = try body.int("snapshot flags")
@@ -228,9 +228,9 @@ private struct ProfileReader {
     }
 
     private mutating func readLeaks(_ body: inout ByteDecoder) throws(ProfileError.Problem) {
-        let time = Self.seconds(try body.varint())
+        let time = Self.time(try body.varint())
         profile.leakScans.append(Profile.LeakScan(time: time, report: try body.leakReport()))
     }
 
-    private static func seconds(_ nanoseconds: UInt64) -> Double { Double(nanoseconds) / 1e9 }
+    private static func time(_ nanoseconds: UInt64) -> Duration { .nanoseconds(Int64(clamping: nanoseconds)) }
 }

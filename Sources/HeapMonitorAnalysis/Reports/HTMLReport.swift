@@ -126,7 +126,7 @@ public struct HTMLReport {
     private func memoryChart(_ totals: ProfileTotals) -> String {
         let perClass = totals.perClass, sized = totals.sizedSnapshots
         let peak = totals.peakSnapshot ?? 0
-        let sizedX = sized.map { profile.snapshots[$0].time }
+        let sizedX = sized.map { profile.snapshots[$0].time.inSeconds }
         let ordered = perClass.keys.sortedLargestFirst(by: { perClass[$0]![peak] }, thenBy: { $0 })
         let shown = Array(ordered.prefix(chartClasses))
         var series = shown.map { classID in
@@ -157,13 +157,13 @@ public struct HTMLReport {
             perClass.isEmpty
             ? "Resident set and allocator in use" : "Bytes by class, tracked total, resident set and allocator in use"
         var chart = SVGChart(
-            title: title, xValues: profile.snapshots.map(\.time),
+            title: title, xValues: profile.snapshots.map(\.time.inSeconds),
             xUnit: "time (s)", series: series, yIsBytes: true)
         // Among background snapshots, the program's own are marked with
         // their number in the snapshot table.
         if profile.snapshots.contains(where: \.isBackground) {
             chart.markers = profile.snapshots.indices.filter { !profile.snapshots[$0].isBackground }.map { index in
-                (profile.snapshots[index].time, "\(index)", "#\(index) \(profile.snapshots[index].description)")
+                (profile.snapshots[index].time.inSeconds, "\(index)", "#\(index) \(profile.snapshots[index].description)")
             }
         }
         return chart.render()
@@ -284,7 +284,7 @@ public struct HTMLReport {
         if sized.count > 1 {
             parts.append(
                 SVGChart(
-                    title: "Instances sized per snapshot", xValues: sized.map { profile.snapshots[$0].time },
+                    title: "Instances sized per snapshot", xValues: sized.map { profile.snapshots[$0].time.inSeconds },
                     xUnit: "time (s)",
                     series: [SVGChart.Series(name: "instances", values: counts, isLine: true)],
                     yIsBytes: false, height: 220

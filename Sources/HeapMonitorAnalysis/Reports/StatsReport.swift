@@ -154,8 +154,9 @@ public enum StatsReport {
         return lines.joined(separator: "\n")
     }
 
-    package static func seconds(_ value: Double) -> String {
-        let millis = Int((value * 1000).rounded())
+    /// `time` in seconds with three decimals: `12.034`.
+    package static func seconds(_ time: Duration) -> String {
+        let millis = Int((time.inSeconds * 1000).rounded())
         let fraction = String(abs(millis) % 1000)
         return "\(millis / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
     }

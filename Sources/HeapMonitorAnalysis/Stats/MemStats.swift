@@ -122,10 +122,14 @@ public struct MemStats: Sendable {
         public var profile: Int
         /// Its id in that profile.
         public var id: Int
+        /// Its class, fully qualified.
         public var className: String
+        /// The name it was tracked with, if any.
         public var name: String?
-        public var birth: Double
-        public var death: Double?
+        /// When it was born (or first tracked), on the monitor's clock.
+        public var birth: Duration
+        /// When it died; nil if it lived to the end of the profile.
+        public var death: Duration?
         /// Largest size over the snapshots (0 if never sized).
         public var maxSize: Int
         /// Size in the profile's snapshot with the most tracked bytes.
@@ -153,7 +157,7 @@ public struct MemStats: Sendable {
         let profile = profiles[Int(entry.profile)], object = profile.objects[Int(entry.id)]
         return ObjectRow(
             profile: Int(entry.profile), id: Int(entry.id), className: profile.classNames[object.classID],
-            name: object.name, birth: entry.birth, death: object.death, maxSize: entry.maxSize,
+            name: object.name, birth: object.birth, death: object.death, maxSize: entry.maxSize,
             peakSize: entry.peakSize, lastSize: entry.lastSize, snapshotCount: Int(entry.snapshotCount))
     }
 
@@ -161,7 +165,7 @@ public struct MemStats: Sendable {
         var entries = profile.objects.enumerated().map { id, object in
             Entry(
                 profile: Int32(index), id: Int32(id), classID: Int32(object.classID), snapshotCount: 0, maxSize: 0,
-                peakSize: 0, lastSize: 0, birth: object.birth, death: object.death ?? .infinity)
+                peakSize: 0, lastSize: 0, birth: object.birth.inSeconds, death: object.death?.inSeconds ?? .infinity)
         }
         let peak = profile.snapshots.indices.max {
             profile.snapshots[$0].trackedBytes < profile.snapshots[$1].trackedBytes

@@ -3,8 +3,8 @@
 public struct Snapshot: Hashable, Sendable, Codable {
     /// The text given to `Tracker.takeSnapshot(named:)`.
     public var description: String
-    /// Seconds on the monitor's clock (as birth and death times).
-    public var time: Double
+    /// When it was taken, on the monitor's clock (as birth and death times).
+    public var time: Duration
     /// The process's memory when the snapshot was taken.
     public var memory: ProcessMemory
     /// Bytes the monitor itself held: its tables, logs and earlier snapshots.
@@ -24,7 +24,7 @@ public struct Snapshot: Hashable, Sendable, Codable {
 
     /// Creates a snapshot record.
     public init(
-        description: String, time: Double, memory: ProcessMemory, monitorBytes: Int,
+        description: String, time: Duration, memory: ProcessMemory, monitorBytes: Int,
         liveObjectCount: Int, objects: [ObjectSize], census: [CensusEntry] = [], sizedObjects: Bool = true,
         isBackground: Bool = false
     ) {

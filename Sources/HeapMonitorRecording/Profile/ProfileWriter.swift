@@ -62,8 +62,8 @@ struct ProfileWriter: ~Copyable {
         encoder.bytes.removeAll(keepingCapacity: encoder.bytes.count < 1 << 22)
     }
 
-    /// Seconds on the monitor's clock as nanoseconds.
-    static func nanoseconds(_ seconds: Double) -> UInt64 { seconds > 0 ? UInt64(seconds * 1e9) : 0 }
+    /// A time on the monitor's clock as nanoseconds (0 before the origin).
+    static func nanoseconds(_ time: Duration) -> UInt64 { UInt64(max(0, time.nanoseconds)) }
 }
 
 /// A tracked object as a profile records it.
@@ -71,9 +71,8 @@ struct ProfiledObject {
     var id: Int
     var classID: Int
     var name: String?
-    /// Seconds on the monitor's clock.
-    var birth: Double
-    var death: Double?
+    var birth: Duration
+    var death: Duration?
     var resolutionLevel: Int
     /// 0 when no trace was recorded.
     var traceID: Int
@@ -103,8 +102,8 @@ extension ProfileWriter {
         writtenTraces += 1
     }
 
-    mutating func writeDeath(ofObject id: Int, at seconds: Double) {
-        record(.death) { $0.varint(id); $0.varint(Self.nanoseconds(seconds)) }
+    mutating func writeDeath(ofObject id: Int, at time: Duration) {
+        record(.death) { $0.varint(id); $0.varint(Self.nanoseconds(time)) }
     }
 
     mutating func writeObject(_ object: ProfiledObject) {
@@ -152,9 +151,9 @@ extension ProfileWriter {
     }
 
     /// A leak scan's record, then everything is handed to the kernel.
-    mutating func writeLeaks(_ report: LeakReport, at seconds: Double) {
+    mutating func writeLeaks(_ report: LeakReport, at time: Duration) {
         record(.leaks) { encoder in
-            encoder.varint(Self.nanoseconds(seconds))
+            encoder.varint(Self.nanoseconds(time))
             encoder.leakReport(report)
         }
         flush()

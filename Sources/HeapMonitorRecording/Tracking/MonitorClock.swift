@@ -1,10 +1,11 @@
 import CHeapMonitor
+import HeapMonitorModel
 
-/// The clock of birth, death and snapshot times: seconds since the monitor
+/// The clock of birth, death and snapshot times: the time since the monitor
 /// was first used in this process, read from the same counter the hooks use.
 enum MonitorClock {
     private static let origin = hm_now()
-    static let secondsPerTick = hm_nanoseconds_per_tick() / 1e9
+    static let nanosecondsPerTick = hm_nanoseconds_per_tick()
 
     /// Fixes the origin (the first use fixes it; the tracker does this when
     /// created, before any birth is recorded).
@@ -13,20 +14,16 @@ enum MonitorClock {
     /// The current time in ticks.
     static var now: UInt64 { hm_now() }
 
-    /// Seconds since the origin at `ticks`.
-    static func seconds(_ ticks: UInt64) -> Double {
-        ticks >= origin ? Double(ticks - origin) * secondsPerTick : -Double(origin - ticks) * secondsPerTick
+    /// The time since the origin at `ticks`.
+    static func time(_ ticks: UInt64) -> Duration {
+        let nanoseconds = ticks >= origin
+            ? Double(ticks - origin) * nanosecondsPerTick : -Double(origin - ticks) * nanosecondsPerTick
+        return .nanoseconds(Int64(nanoseconds))
     }
 
-    /// Seconds since the origin now.
-    static var elapsed: Double { seconds(now) }
-}
+    /// A span of `ticks`.
+    static func span(_ ticks: UInt64) -> Duration { .nanoseconds(Int64(Double(ticks) * nanosecondsPerTick)) }
 
-extension Duration {
-    /// Whole nanoseconds, saturating.
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? Int64.max : product.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
-    }
+    /// The time since the origin now.
+    static var elapsed: Duration { time(now) }
 }

@@ -16,7 +16,7 @@ extension TrackerState {
             writer.writeTrace(id: id, frames: traces[id].symbolicated().map(\.description))
         }
         for record in writer.pendingDeaths where records.deaths[record] != 0 {
-            writer.writeDeath(ofObject: record, at: MonitorClock.seconds(records.deaths[record]))
+            writer.writeDeath(ofObject: record, at: MonitorClock.time(records.deaths[record]))
         }
         writer.pendingDeaths.removeAll()
         while writer.writtenRecords < records.count {
@@ -26,10 +26,9 @@ extension TrackerState {
                 death: object.death, resolutionLevel: object.resolutionLevel,
                 traceID: Int(records.traces[object.id])))
         }
-        let secondsPerTick = MonitorClock.secondsPerTick
         let shortLivedRows = shortLived.sorted { $0.key < $1.key }.map { classID, entry in
             ShortLivedCount(classID: Int(classID), count: entry.count,
-                            totalLifetimeNanoseconds: UInt64(Double(entry.lifetime) * secondsPerTick * 1e9))
+                            totalLifetimeNanoseconds: UInt64(MonitorClock.span(entry.lifetime).nanoseconds))
         }
         writer.writeSnapshot(snapshot, shortLived: shortLivedRows)
         profile = consume writer

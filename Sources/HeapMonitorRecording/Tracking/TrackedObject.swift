@@ -13,9 +13,9 @@ public struct TrackedObject: Hashable, Sendable, Identifiable {
     /// Where the object lives (lived).
     public var address: UInt
     /// When it was allocated (tracked as a class instance) or first tracked.
-    public var birth: Double
+    public var birth: Duration
     /// When it was freed; nil while it is alive.
-    public var death: Double?
+    public var death: Duration?
     /// How deep its snapshots size referents (0: its total only).
     public var resolutionLevel: Int
     /// The call stack that allocated it, for classes tracked with `trace: true`.
@@ -32,6 +32,6 @@ public struct ShortLivedObjects: Hashable, Sendable {
     public var className: String
     /// How many there were.
     public var count: Int
-    /// Their summed lifetimes, in seconds.
-    public var totalLifetime: Double
+    /// Their summed lifetimes.
+    public var totalLifetime: Duration
 }

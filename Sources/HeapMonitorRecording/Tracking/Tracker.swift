@@ -208,12 +208,11 @@ public final class Tracker: Sendable {
         state.withLock { state in
             state.drain()
             state.records.stabilise()
-            let secondsPerTick = hm_nanoseconds_per_tick() / 1e9
             let counts = state.shortLived
             return counts.filter { !state.isWatchedOnly($0.key) }.map { index, entry in
                 ShortLivedObjects(
                     className: state.className(index), count: entry.count,
-                    totalLifetime: Double(entry.lifetime) * secondsPerTick)
+                    totalLifetime: MonitorClock.span(entry.lifetime))
             }.sorted { $0.className < $1.className }
         }
     }

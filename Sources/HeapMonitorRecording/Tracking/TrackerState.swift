@@ -265,8 +265,8 @@ struct TrackerState: ~Copyable {
         let trace = records.traces[record]
         return TrackedObject(
             id: record, className: className(records.classes[record]), name: settings[record]?.name,
-            address: records.addresses[record], birth: MonitorClock.seconds(records.births[record]),
-            death: death == 0 ? nil : MonitorClock.seconds(death),
+            address: records.addresses[record], birth: MonitorClock.time(records.births[record]),
+            death: death == 0 ? nil : MonitorClock.time(death),
             resolutionLevel: resolutionLevel(ofRecord: record),
             trace: trace == 0 ? nil : traces[Int(trace - 1)])
     }

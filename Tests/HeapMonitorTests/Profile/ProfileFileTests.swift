@@ -46,7 +46,7 @@ extension TrackerSuite {
             #expect(profile.isComplete && profile.unreadBytes == 0)
             #expect(profile.objects.count == objects.count)
             #expect(profile.objects.map(\.name) == objects.map(\.name))
-            #expect(zip(profile.objects, objects).allSatisfy { abs($0.birth - $1.birth) < 1e-6 })
+            #expect(zip(profile.objects, objects).allSatisfy { abs(($0.birth - $1.birth).inSeconds) < 1e-6 })
             #expect(zip(profile.objects, objects).allSatisfy { ($0.death == nil) == ($1.death == nil) })
             #expect(profile.objects.filter { $0.death != nil }.count == 20)
             #expect(profile.snapshots.map(\.description) == ["fifty", "thirty", "memory only"])

@@ -11,14 +11,14 @@ private func sampleProfile() -> Profile {
     profile.classNames = ["App.Node", "App.Leaf"]
     profile.traces = [["App.makeLeaf() + 12 (app)", "main + 40 (app)"]]
     profile.objects = [
-        .init(classID: 0, name: "root", birth: 0.1, death: nil, resolutionLevel: 1, traceID: nil),
-        .init(classID: 1, name: nil, birth: 0.2, death: 2.5, resolutionLevel: 0, traceID: 0),
-        .init(classID: 1, name: "b", birth: 0.3, death: nil, resolutionLevel: 0, traceID: 0),
-        .init(classID: 1, name: "a", birth: 1.5, death: nil, resolutionLevel: 0, traceID: nil),
-        .init(classID: 0, name: nil, birth: 0.05, death: 0.9, resolutionLevel: 0, traceID: nil),
+        .init(classID: 0, name: "root", birth: .seconds(0.1), death: nil, resolutionLevel: 1, traceID: nil),
+        .init(classID: 1, name: nil, birth: .seconds(0.2), death: .seconds(2.5), resolutionLevel: 0, traceID: 0),
+        .init(classID: 1, name: "b", birth: .seconds(0.3), death: nil, resolutionLevel: 0, traceID: 0),
+        .init(classID: 1, name: "a", birth: .seconds(1.5), death: nil, resolutionLevel: 0, traceID: nil),
+        .init(classID: 0, name: nil, birth: .seconds(0.05), death: .seconds(0.9), resolutionLevel: 0, traceID: nil),
     ]
     let memory = ProcessMemory(virtualBytes: 1 << 30, residentBytes: 1 << 24, allocatorBytes: 1 << 22)
-    func snapshot(_ time: Double, _ description: String, _ sizes: [Int: Int]) -> Profile.Snapshot {
+    func snapshot(_ time: Duration, _ description: String, _ sizes: [Int: Int]) -> Profile.Snapshot {
         let ids = sizes.keys.sorted()
         return Profile.Snapshot(
             time: time, description: description, memory: memory, monitorBytes: 100,
@@ -26,9 +26,9 @@ private func sampleProfile() -> Profile {
             flatSizes: ids.map { _ in 32 })
     }
     profile.snapshots = [
-        snapshot(1.0, "start", [0: 1000, 1: 300, 2: 200]),
-        snapshot(2.0, "middle", [0: 5000, 1: 300, 2: 200, 3: 700]),
-        snapshot(3.0, "end", [0: 4000, 2: 200, 3: 700]),
+        snapshot(.seconds(1.0), "start", [0: 1000, 1: 300, 2: 200]),
+        snapshot(.seconds(2.0), "middle", [0: 5000, 1: 300, 2: 200, 3: 700]),
+        snapshot(.seconds(3.0), "end", [0: 4000, 2: 200, 3: 700]),
     ]
     profile.snapshots[1].referents[0] = [SizedNode(name: "children", typeName: "Array<Leaf>", flatSize: 4000)]
     profile.isComplete = true
@@ -42,7 +42,7 @@ struct MemStatsTests {
         let root = try #require(stats.row(id: 0))
         #expect((root.maxSize, root.peakSize, root.lastSize, root.snapshotCount) == (5000, 5000, 4000, 3))
         let freed = try #require(stats.row(id: 1))
-        #expect((freed.maxSize, freed.peakSize, freed.lastSize, freed.death) == (300, 300, 300, 2.5))
+        #expect((freed.maxSize, freed.peakSize, freed.lastSize, freed.death) == (300, 300, 300, .seconds(2.5)))
         #expect(stats.row(id: 4)?.snapshotCount == 0)
     }
 
