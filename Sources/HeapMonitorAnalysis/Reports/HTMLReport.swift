@@ -163,7 +163,8 @@ public struct HTMLReport {
         // their number in the snapshot table.
         if profile.snapshots.contains(where: \.isBackground) {
             chart.markers = profile.snapshots.indices.filter { !profile.snapshots[$0].isBackground }.map { index in
-                (profile.snapshots[index].time.inSeconds, "\(index)", "#\(index) \(profile.snapshots[index].description)")
+                let snapshot = profile.snapshots[index]
+                return (snapshot.time.inSeconds, "\(index)", "#\(index) \(snapshot.description)")
             }
         }
         return chart.render()
