@@ -20,7 +20,7 @@ struct MemoryCommand: ParsableCommand {
         var time: Double, description: String, virtualBytes: Int, residentBytes: Int, allocatorBytes: Int,
             trackedBytes: Int
 
-        init(snapshot: Snapshot) {
+        init(snapshot: Profile.Snapshot) {
             time = snapshot.time.inSeconds
             description = snapshot.description
             virtualBytes = snapshot.memory.virtualBytes

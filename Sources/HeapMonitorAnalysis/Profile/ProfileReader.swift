@@ -189,10 +189,15 @@ private struct ProfileReader {
         let memory = ProcessMemory(
             virtualBytes: try body.int("virtual size"), residentBytes: try body.int("resident size"),
             allocatorBytes: try body.int("allocator bytes"))
-        var snapshot = Snapshot(
-            description: description, time: time, memory: memory,
+        var snapshot = Profile.Snapshot(
+            time: time, description: description, memory: memory,
             monitorBytes: try body.int("monitor bytes"), liveObjectCount: try body.int("live count"))
-        try body.objectSizes(idLimit: profile.objects.count) { snapshot.append($0) }
+        try body.objectSizes(idLimit: profile.objects.count) { object in
+            snapshot.objectIDs.append(Int32(object.object))
+            snapshot.sizes.append(object.size)
+            snapshot.flatSizes.append(object.flatSize)
+            if !object.referents.isEmpty { snapshot.referents[object.object] = object.referents }
+        }
         let count = snapshot.objectIDs.count
         let censusCount = try body.count(of: "census rows", minimumBytes: 4)
         for _ in 0..<censusCount {
@@ -204,7 +209,7 @@ private struct ProfileReader {
         let shortLivedCount = try body.count(of: "short-lived rows", minimumBytes: 3)
         for _ in 0..<shortLivedCount {
             snapshot.shortLived.append(
-                Snapshot.ShortLived(
+                Profile.ShortLivedRow(
                     classID: try body.int(max: profile.classNames.count - 1, "class id"),
                     count: try body.int("count"),
                     totalLifetime: Self.time(try body.varint())))
