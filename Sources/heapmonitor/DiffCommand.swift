@@ -48,7 +48,7 @@ struct DiffCommand: ParsableCommand {
         try options.emit(diff) { StatsReport.diff(diff, in: stats, limit: limit) }
     }
 
-    private func index(of text: String?, in snapshots: [Profile.Snapshot], default fallback: Int?) throws -> Int? {
+    private func index(of text: String?, in snapshots: [Snapshot], default fallback: Int?) throws -> Int? {
         try text.map { try SnapshotChoice.index($0, in: snapshots) } ?? fallback
     }
 }

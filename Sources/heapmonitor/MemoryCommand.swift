@@ -20,7 +20,7 @@ struct MemoryCommand: ParsableCommand {
         var time: Double, description: String, virtualBytes: Int, residentBytes: Int, allocatorBytes: Int,
             trackedBytes: Int
 
-        init(snapshot: Profile.Snapshot) {
+        init(snapshot: Snapshot) {
             time = snapshot.time.inSeconds
             description = snapshot.description
             virtualBytes = snapshot.memory.virtualBytes

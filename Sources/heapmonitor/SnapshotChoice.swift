@@ -10,12 +10,12 @@ enum SnapshotChoice {
             + "last (the last that sized objects) or peak (the most tracked bytes)"
 
     /// The last snapshot that sized objects, before `end` if given.
-    static func lastSized(in snapshots: [Profile.Snapshot], before end: Int? = nil) -> Int? {
+    static func lastSized(in snapshots: [Snapshot], before end: Int? = nil) -> Int? {
         snapshots.indices.last { $0 < (end ?? snapshots.count) && snapshots[$0].sizedObjects }
     }
 
     /// The snapshot `text` names, or a usage error saying why there is none.
-    static func index(_ text: String, in snapshots: [Profile.Snapshot]) throws -> Int {
+    static func index(_ text: String, in snapshots: [Snapshot]) throws -> Int {
         switch text {
         case "last":
             guard let index = lastSized(in: snapshots) else {

@@ -189,15 +189,10 @@ private struct ProfileReader {
         let memory = ProcessMemory(
             virtualBytes: try body.int("virtual size"), residentBytes: try body.int("resident size"),
             allocatorBytes: try body.int("allocator bytes"))
-        var snapshot = Profile.Snapshot(
-            time: time, description: description, memory: memory,
+        var snapshot = Snapshot(
+            description: description, time: time, memory: memory,
             monitorBytes: try body.int("monitor bytes"), liveObjectCount: try body.int("live count"))
-        try body.objectSizes(idLimit: profile.objects.count) { object in
-            snapshot.objectIDs.append(Int32(object.object))
-            snapshot.sizes.append(object.size)
-            snapshot.flatSizes.append(object.flatSize)
-            if !object.referents.isEmpty { snapshot.referents[object.object] = object.referents }
-        }
+        try body.objectSizes(idLimit: profile.objects.count) { snapshot.append($0) }
         let count = snapshot.objectIDs.count
         let censusCount = try body.count(of: "census rows", minimumBytes: 4)
         for _ in 0..<censusCount {
@@ -209,7 +204,7 @@ private struct ProfileReader {
         let shortLivedCount = try body.count(of: "short-lived rows", minimumBytes: 3)
         for _ in 0..<shortLivedCount {
             snapshot.shortLived.append(
-                Profile.ShortLivedRow(
+                Snapshot.ShortLived(
                     classID: try body.int(max: profile.classNames.count - 1, "class id"),
                     count: try body.int("count"),
                     totalLifetime: Self.time(try body.varint())))

@@ -218,7 +218,7 @@ public struct HTMLReport {
             ["class", "instances", "at peak", "total at peak", "average", "share"], numeric: [1, 2, 3, 4, 5], rows)
     }
 
-    private func censusTable(_ snapshot: Profile.Snapshot) -> String {
+    private func censusTable(_ snapshot: Snapshot) -> String {
         "<p>Live instances of every class at \"\(HTML.escape(snapshot.description))\" "
             + "(\(StatsReport.seconds(snapshot.time)) s).</p>"
             + HTML.table(

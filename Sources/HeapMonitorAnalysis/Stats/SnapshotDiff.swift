@@ -49,7 +49,7 @@ extension MemStats {
         let profile = profiles[profileIndex]
         guard profile.snapshots.indices.contains(from), profile.snapshots.indices.contains(to) else { return nil }
         let kept = Set(rows.filter { $0.profile == profileIndex }.map(\.id))
-        func sizes(_ snapshot: Profile.Snapshot) -> [Int: Int] {
+        func sizes(_ snapshot: Snapshot) -> [Int: Int] {
             var result: [Int: Int] = [:]
             for (position, id) in snapshot.objectIDs.enumerated() where kept.contains(Int(id)) {
                 result[Int(id)] = snapshot.sizes[position]

@@ -14,7 +14,7 @@ extension ByteEncoder {
     }
 
     /// A snapshot's object sizes, in id order (ids as steps from the last).
-    package mutating func objectSizes(_ objects: [Snapshot.ObjectSize]) {
+    package mutating func objectSizes(_ objects: some Collection<Snapshot.ObjectSize>) {
         varint(objects.count)
         var previous = -1
         for object in objects {

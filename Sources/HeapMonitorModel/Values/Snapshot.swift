@@ -1,7 +1,17 @@
 /// What the tracker recorded at one instant: the size of every live tracked
-/// object, and the process's memory.
+/// object, and the process's memory — as the tracker returns it and as a
+/// profile holds it.
+///
+/// The objects' sizes are kept in parallel arrays (`objectIDs`, `sizes`,
+/// `flatSizes`), so that a profile of a million objects over many snapshots
+/// stays compact; `objects` presents them one `ObjectSize` at a time.
+///
+/// ```swift
+/// let snapshot = try tracker.takeSnapshot(named: "after load")
+/// for object in snapshot.objects where object.size > 1 << 20 { print(object.object) }
+/// ```
 public struct Snapshot: Hashable, Sendable, Codable {
-    /// The text given to `Tracker.takeSnapshot(named:)`.
+    /// The text given to `Tracker.takeSnapshot(named:sizingObjects:)`.
     public var description: String
     /// When it was taken, on the monitor's clock (as birth and death times).
     public var time: Duration
@@ -11,21 +21,31 @@ public struct Snapshot: Hashable, Sendable, Codable {
     public var monitorBytes: Int
     /// Tracked objects alive at the snapshot.
     public var liveObjectCount: Int
-    /// Each live tracked object's size, in registration order; empty when the
-    /// snapshot recorded memory only (a background snapshot that does not size).
-    public var objects: [ObjectSize]
+    /// Ids of the objects sized, ascending (registration order); empty when
+    /// the snapshot recorded memory only (a background snapshot).
+    public package(set) var objectIDs: [Int32] = []
+    /// Their sizes, parallel to `objectIDs`.
+    public package(set) var sizes: [Int] = []
+    /// Their own blocks' sizes, parallel to `objectIDs`.
+    public package(set) var flatSizes: [Int] = []
+    /// Referent trees of objects sized above level 0, by object id.
+    public package(set) var referents: [Int: [SizedNode]] = [:]
     /// Live class instances by class, when the census is on.
     public var census: [CensusEntry]
+    /// Instances of tracked classes born and freed between snapshots, counted
+    /// so far; in a profile (a live snapshot leaves them to
+    /// `Tracker.shortLivedObjects`).
+    public var shortLived: [ShortLived] = []
     /// Whether the tracked objects were sized (false for background
     /// snapshots that record memory only).
     public var sizedObjects: Bool
     /// Whether periodic snapshots took it in the background.
     public var isBackground: Bool
 
-    /// Creates a snapshot record.
+    /// Creates a snapshot record of `objects` (in id order).
     public init(
         description: String, time: Duration, memory: ProcessMemory, monitorBytes: Int,
-        liveObjectCount: Int, objects: [ObjectSize], census: [CensusEntry] = [], sizedObjects: Bool = true,
+        liveObjectCount: Int, objects: [ObjectSize] = [], census: [CensusEntry] = [], sizedObjects: Bool = true,
         isBackground: Bool = false
     ) {
         self.description = description
@@ -33,24 +53,57 @@ public struct Snapshot: Hashable, Sendable, Codable {
         self.memory = memory
         self.monitorBytes = monitorBytes
         self.liveObjectCount = liveObjectCount
-        self.objects = objects
         self.census = census
         self.sizedObjects = sizedObjects
         self.isBackground = isBackground
+        objectIDs.reserveCapacity(objects.count)
+        sizes.reserveCapacity(objects.count)
+        flatSizes.reserveCapacity(objects.count)
+        for object in objects { append(object) }
     }
 
-    /// Sum of the tracked objects' sizes (each byte counted once).
-    public var trackedBytes: Int { objects.reduce(0) { $0 + $1.size } }
+    /// Adds an object sized after those already here (a higher id).
+    package mutating func append(_ object: ObjectSize) {
+        objectIDs.append(Int32(truncatingIfNeeded: object.object))
+        sizes.append(object.size)
+        flatSizes.append(object.flatSize)
+        if !object.referents.isEmpty { referents[object.object] = object.referents }
+    }
 
-    /// The size recorded for the tracked object `id`, if it was sized.
-    public func size(of id: Int) -> ObjectSize? {
-        // Objects are in registration order, which is id order.
-        var low = 0, high = objects.count
+    /// Each sized object, in id order.
+    public var objects: ObjectSizes { ObjectSizes(self) }
+
+    /// Sum of the tracked objects' sizes (each byte counted once).
+    public var trackedBytes: Int { sizes.reduce(0, +) }
+
+    /// The position of `objectID` in the parallel arrays, if it was sized.
+    public func index(of objectID: Int) -> Int? {
+        var low = 0, high = objectIDs.count
         while low < high {
             let mid = (low + high) / 2
-            if objects[mid].object < id { low = mid + 1 } else { high = mid }
+            if Int(objectIDs[mid]) < objectID { low = mid + 1 } else { high = mid }
         }
-        return low < objects.count && objects[low].object == id ? objects[low] : nil
+        return low < objectIDs.count && Int(objectIDs[low]) == objectID ? low : nil
+    }
+
+    /// The size recorded for the tracked object `id`, if it was sized.
+    public func size(of id: Int) -> ObjectSize? { index(of: id).map { objects[$0] } }
+
+    /// Instances of one class born and freed between snapshots.
+    public struct ShortLived: Hashable, Sendable, Codable {
+        /// Index into the profile's `classNames`.
+        public var classID: Int
+        /// How many instances so far.
+        public var count: Int
+        /// Their summed lifetimes.
+        public var totalLifetime: Duration
+
+        /// A row of `count` instances of class `classID`.
+        public init(classID: Int, count: Int, totalLifetime: Duration) {
+            self.classID = classID
+            self.count = count
+            self.totalLifetime = totalLifetime
+        }
     }
 
     /// One tracked object's size in a snapshot.

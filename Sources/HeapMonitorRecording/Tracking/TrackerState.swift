@@ -275,7 +275,7 @@ struct TrackerState: ~Copyable {
     /// an estimate for snapshots.
     var monitorBytes: Int {
         let snapshotBytes = snapshots.reduce(0) {
-            $0 + 64 + $1.objects.capacity * MemoryLayout<Snapshot.ObjectSize>.stride
+            $0 + 64 + $1.objectIDs.capacity * 4 + ($1.sizes.capacity + $1.flatSizes.capacity) * 8
         }
         return Int(hm_hooks_overhead_bytes()) + records.heldBytes + snapshotBytes + traces.count * 64
     }

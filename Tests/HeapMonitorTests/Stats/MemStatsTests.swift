@@ -18,12 +18,11 @@ private func sampleProfile() -> Profile {
         .init(classID: 0, name: nil, birth: .seconds(0.05), death: .seconds(0.9), resolutionLevel: 0, traceID: nil),
     ]
     let memory = ProcessMemory(virtualBytes: 1 << 30, residentBytes: 1 << 24, allocatorBytes: 1 << 22)
-    func snapshot(_ time: Duration, _ description: String, _ sizes: [Int: Int]) -> Profile.Snapshot {
+    func snapshot(_ time: Duration, _ description: String, _ sizes: [Int: Int]) -> Snapshot {
         let ids = sizes.keys.sorted()
-        return Profile.Snapshot(
-            time: time, description: description, memory: memory, monitorBytes: 100,
-            liveObjectCount: ids.count, objectIDs: ids.map { Int32($0) }, sizes: ids.map { sizes[$0]! },
-            flatSizes: ids.map { _ in 32 })
+        return Snapshot(
+            description: description, time: time, memory: memory, monitorBytes: 100, liveObjectCount: ids.count,
+            objects: ids.map { Snapshot.ObjectSize(object: $0, size: sizes[$0]!, flatSize: 32) })
     }
     profile.snapshots = [
         snapshot(.seconds(1.0), "start", [0: 1000, 1: 300, 2: 200]),
