@@ -269,7 +269,7 @@ public struct HTMLReport {
             var sizes: [Int] = []
             for (position, id) in snapshot.objectIDs.enumerated() where profile.objects[Int(id)].classID == classID {
                 sizes.append(snapshot.sizes[position])
-                for referent in snapshot.referents[Int(id)] ?? [] {
+                for referent in snapshot.referentTrees[position] {
                     referentTotals[referent.name, default: [Int](repeating: 0, count: sized.count)][column] +=
                         referent.size
                 }
@@ -332,8 +332,8 @@ public struct HTMLReport {
         if let trace = object.traceID.map({ profile.traces[$0] }) {
             inner.append("<p>Allocated at:</p><pre>\(HTML.escape(trace.joined(separator: "\n")))</pre>")
         }
-        if let last = profile.snapshots.last(where: { $0.referents[row.id] != nil }),
-            let referents = last.referents[row.id],
+        if let last = profile.snapshots.last(where: { $0.referents(of: row.id) != nil }),
+            let referents = last.referents(of: row.id),
             let position = last.index(of: row.id)
         {
             let root = SizedNode(

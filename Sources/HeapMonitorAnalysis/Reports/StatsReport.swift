@@ -70,7 +70,8 @@ public enum StatsReport {
                 snapshot.description, seconds(snapshot.time), ByteCount.format(snapshot.sizes[position]),
                 ByteCount.format(snapshot.flatSizes[position]),
             ])
-            if let referents = snapshot.referents[row.id], !referents.isEmpty {
+            let referents = snapshot.referentTrees[position]
+            if !referents.isEmpty {
                 tree = SizedNode(
                     name: "at \"\(snapshot.description)\"", typeName: row.className, size: snapshot.sizes[position],
                     flatSize: snapshot.flatSizes[position], referents: referents)

@@ -14,10 +14,20 @@ extension ByteEncoder {
     }
 
     /// A snapshot's object sizes, in id order (ids as steps from the last).
-    package mutating func objectSizes(_ objects: some Collection<Snapshot.ObjectSize>) {
-        varint(objects.count)
+    package mutating func objectSizes(_ objects: [Snapshot.ObjectSize]) {
+        objectSizes(count: objects.count) { objects[$0] }
+    }
+
+    /// A snapshot's object sizes, read from its arrays.
+    package mutating func objectSizes(of snapshot: Snapshot) {
+        objectSizes(count: snapshot.objectIDs.count) { snapshot.objects[$0] }
+    }
+
+    private mutating func objectSizes(count: Int, _ objectAt: (Int) -> Snapshot.ObjectSize) {
+        varint(count)
         var previous = -1
-        for object in objects {
+        for position in 0..<count {
+            let object = objectAt(position)
             varint(object.object - previous - 1)
             previous = object.object
             varint(object.size)

@@ -17,16 +17,15 @@ extension Snapshot {
 
         /// The object at `position` (in id order).
         public subscript(position: Int) -> ObjectSize {
-            let id = Int(snapshot.objectIDs[position])
-            return ObjectSize(
-                object: id, size: snapshot.sizes[position], flatSize: snapshot.flatSizes[position],
-                referents: snapshot.referents[id] ?? [])
+            ObjectSize(
+                object: Int(snapshot.objectIDs[position]), size: snapshot.sizes[position],
+                flatSize: snapshot.flatSizes[position], referents: snapshot.referentTrees[position])
         }
 
         /// Whether both hold the same objects with the same sizes.
         public static func == (a: ObjectSizes, b: ObjectSizes) -> Bool {
             a.snapshot.objectIDs == b.snapshot.objectIDs && a.snapshot.sizes == b.snapshot.sizes
-                && a.snapshot.flatSizes == b.snapshot.flatSizes && a.snapshot.referents == b.snapshot.referents
+                && a.snapshot.flatSizes == b.snapshot.flatSizes && a.snapshot.referentTrees == b.snapshot.referentTrees
         }
 
         /// Hashes what `==` compares.
@@ -34,7 +33,7 @@ extension Snapshot {
             hasher.combine(snapshot.objectIDs)
             hasher.combine(snapshot.sizes)
             hasher.combine(snapshot.flatSizes)
-            hasher.combine(snapshot.referents)
+            hasher.combine(snapshot.referentTrees)
         }
     }
 }

@@ -28,8 +28,8 @@ public struct Snapshot: Hashable, Sendable, Codable {
     public package(set) var sizes: [Int] = []
     /// Their own blocks' sizes, parallel to `objectIDs`.
     public package(set) var flatSizes: [Int] = []
-    /// Referent trees of objects sized above level 0, by object id.
-    public package(set) var referents: [Int: [SizedNode]] = [:]
+    /// Their referent trees, parallel to `objectIDs` (empty at level 0).
+    public package(set) var referentTrees: [[SizedNode]] = []
     /// Live class instances by class, when the census is on.
     public var census: [CensusEntry]
     /// Instances of tracked classes born and freed between snapshots, counted
@@ -59,6 +59,7 @@ public struct Snapshot: Hashable, Sendable, Codable {
         objectIDs.reserveCapacity(objects.count)
         sizes.reserveCapacity(objects.count)
         flatSizes.reserveCapacity(objects.count)
+        referentTrees.reserveCapacity(objects.count)
         for object in objects { append(object) }
     }
 
@@ -67,7 +68,7 @@ public struct Snapshot: Hashable, Sendable, Codable {
         objectIDs.append(Int32(truncatingIfNeeded: object.object))
         sizes.append(object.size)
         flatSizes.append(object.flatSize)
-        if !object.referents.isEmpty { referents[object.object] = object.referents }
+        referentTrees.append(object.referents)
     }
 
     /// Each sized object, in id order.
@@ -84,6 +85,13 @@ public struct Snapshot: Hashable, Sendable, Codable {
             if Int(objectIDs[mid]) < objectID { low = mid + 1 } else { high = mid }
         }
         return low < objectIDs.count && Int(objectIDs[low]) == objectID ? low : nil
+    }
+
+    /// The referent tree recorded for the tracked object `id`, if it was
+    /// sized above level 0.
+    public func referents(of id: Int) -> [SizedNode]? {
+        guard let position = index(of: id), !referentTrees[position].isEmpty else { return nil }
+        return referentTrees[position]
     }
 
     /// The size recorded for the tracked object `id`, if it was sized.

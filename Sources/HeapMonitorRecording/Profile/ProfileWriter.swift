@@ -130,7 +130,7 @@ extension ProfileWriter {
             encoder.varint(snapshot.memory.allocatorBytes)
             encoder.varint(snapshot.monitorBytes)
             encoder.varint(snapshot.liveObjectCount)
-            encoder.objectSizes(snapshot.objects)
+            encoder.objectSizes(of: snapshot)
             encoder.varint(snapshot.census.count)
             for entry in snapshot.census {
                 encoder.string(entry.className)

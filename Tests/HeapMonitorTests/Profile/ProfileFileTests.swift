@@ -57,7 +57,7 @@ extension TrackerSuite {
                 #expect(written.flatSizes == taken.objects.map(\.flatSize))
                 #expect(written.memory == taken.memory && written.liveObjectCount == taken.liveObjectCount)
                 let holderID = objects.first { $0.name == "holder" }!.id
-                #expect(written.referents[holderID] == taken.size(of: holderID)?.referents)
+                #expect(written.referents(of: holderID) == taken.size(of: holderID)?.referents)
             }
             let leaf = try #require(profile.objects.first { profile.classNames[$0.classID].hasSuffix("Leaf") })
             let trace = try #require(leaf.traceID.map { profile.traces[$0] })
