@@ -103,7 +103,7 @@ public final class HostMonitor {
                 let report = try tracker.findLeaks()
                 if switches.printsGarbage { standardOutput(report.description) }
                 if let path = switches.garbageGraphPath {
-                    do { try report.writeDOT(to: path) } catch { failure.files.append(error) }
+                    do { try report.writeDOT(to: path) } catch { failure.reports.append(error) }
                 }
             } catch {
                 failure.analyses.append(error)
@@ -120,12 +120,12 @@ public final class HostMonitor {
                     standardOutput("HeapMonitor: process memory\n" + StatsReport.memory(profile, background: false))
                 }
             } catch {
-                failure.files.append(error)
+                failure.profiles.append(error)
                 if switches.tracksObjects { standardOutput(Self.statistics(fromTracker: tracker)) }
             }
         }
         if let profilePath {
-            do { try tracker.stopProfile() } catch { failure.files.append(error) }
+            do { try tracker.stopProfile() } catch { failure.profiles.append(error) }
             if let htmlPath { writeHTMLReport(from: profilePath, to: htmlPath, failure: &failure) }
             if temporaryProfile { unlink(profilePath) }
         }
@@ -144,10 +144,15 @@ public final class HostMonitor {
     /// page is written.
     private func writeHTMLReport(from profile: String, to page: String, failure: inout FinishError) {
         do {
-            try HTMLReport(profile: try Profile.load(from: profile)).write(to: page)
-            unlink(profile)
+            let loaded = try Profile.load(from: profile)
+            do {
+                try HTMLReport(profile: loaded).write(to: page)
+                unlink(profile)
+            } catch {
+                failure.reports.append(error)
+            }
         } catch {
-            failure.files.append(error)
+            failure.profiles.append(error)
         }
     }
 
@@ -155,12 +160,15 @@ public final class HostMonitor {
     public struct FinishError: Error, Hashable, Sendable, CustomStringConvertible {
         /// Analyses that have no result: the last snapshot, the leak scan.
         public var analyses: [AnalysisError] = []
-        /// Files that could not be written or read back: the profile, the
-        /// HTML report, the leak graph.
-        public var files: [ProfileError] = []
+        /// The profile, when it could not be written or read back.
+        public var profiles: [ProfileError] = []
+        /// Reports that could not be written: the HTML page, the leak graph.
+        public var reports: [ReportError] = []
 
         /// Every problem as a sentence, analyses first.
-        public var problems: [String] { analyses.map(\.description) + files.map(\.description) }
+        public var problems: [String] {
+            analyses.map(\.description) + profiles.map(\.description) + reports.map(\.description)
+        }
 
         public var description: String { problems.joined(separator: "; ") }
     }

@@ -88,7 +88,7 @@ public struct HTMLReport {
     }
 
     /// Writes the page to `path`.
-    public func write(to path: String) throws(ProfileError) {
+    public func write(to path: String) throws(ReportError) {
         try writeFile(render(), to: path)
     }
 

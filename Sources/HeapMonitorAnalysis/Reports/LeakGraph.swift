@@ -30,7 +30,7 @@ extension LeakReport {
     }
 
     /// Writes `dot` to `path`.
-    public func writeDOT(to path: String) throws(ProfileError) {
+    public func writeDOT(to path: String) throws(ReportError) {
         try writeFile(dot, to: path)
     }
 
