@@ -269,7 +269,7 @@ public struct HTMLReport {
             var sizes: [Int] = []
             for (position, id) in snapshot.objectIDs.enumerated() where profile.objects[Int(id)].classID == classID {
                 sizes.append(snapshot.sizes[position])
-                for referent in snapshot.referentTrees[position] {
+                for referent in snapshot.referentTree(at: position) {
                     referentTotals[referent.name, default: [Int](repeating: 0, count: sized.count)][column] +=
                         referent.size
                 }

@@ -70,7 +70,7 @@ public enum StatsReport {
                 snapshot.description, seconds(snapshot.time), ByteCount.format(snapshot.sizes[position]),
                 ByteCount.format(snapshot.flatSizes[position]),
             ])
-            let referents = snapshot.referentTrees[position]
+            let referents = snapshot.referentTree(at: position)
             if !referents.isEmpty {
                 tree = SizedNode(
                     name: "at \"\(snapshot.description)\"", typeName: row.className, size: snapshot.sizes[position],

@@ -19,13 +19,14 @@ extension Snapshot {
         public subscript(position: Int) -> ObjectSize {
             ObjectSize(
                 object: Int(snapshot.objectIDs[position]), size: snapshot.sizes[position],
-                flatSize: snapshot.flatSizes[position], referents: snapshot.referentTrees[position])
+                flatSize: snapshot.flatSizes[position], referents: snapshot.referentTree(at: position))
         }
 
         /// Whether both hold the same objects with the same sizes.
         public static func == (a: ObjectSizes, b: ObjectSizes) -> Bool {
             a.snapshot.objectIDs == b.snapshot.objectIDs && a.snapshot.sizes == b.snapshot.sizes
-                && a.snapshot.flatSizes == b.snapshot.flatSizes && a.snapshot.referentTrees == b.snapshot.referentTrees
+                && a.snapshot.flatSizes == b.snapshot.flatSizes
+                && a.indices.allSatisfy { a.snapshot.referentTree(at: $0) == b.snapshot.referentTree(at: $0) }
         }
 
         /// Hashes what `==` compares.
@@ -33,7 +34,7 @@ extension Snapshot {
             hasher.combine(snapshot.objectIDs)
             hasher.combine(snapshot.sizes)
             hasher.combine(snapshot.flatSizes)
-            hasher.combine(snapshot.referentTrees)
+            for position in indices { hasher.combine(snapshot.referentTree(at: position)) }
         }
     }
 }

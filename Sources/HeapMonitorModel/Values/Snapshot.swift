@@ -28,8 +28,10 @@ public struct Snapshot: Hashable, Sendable, Codable {
     public package(set) var sizes: [Int] = []
     /// Their own blocks' sizes, parallel to `objectIDs`.
     public package(set) var flatSizes: [Int] = []
-    /// Their referent trees, parallel to `objectIDs` (empty at level 0).
-    public package(set) var referentTrees: [[SizedNode]] = []
+    /// Their referent trees, parallel to `objectIDs` up to the last object
+    /// that has one (empty when all were sized at level 0, as most are in a
+    /// large profile): see `referentTree(at:)`.
+    private var referentTrees: [[SizedNode]] = []
     /// Live class instances by class, when the census is on.
     public var census: [CensusEntry]
     /// Instances of tracked classes born and freed between snapshots, counted
@@ -59,7 +61,6 @@ public struct Snapshot: Hashable, Sendable, Codable {
         objectIDs.reserveCapacity(objects.count)
         sizes.reserveCapacity(objects.count)
         flatSizes.reserveCapacity(objects.count)
-        referentTrees.reserveCapacity(objects.count)
         for object in objects { append(object) }
     }
 
@@ -68,7 +69,7 @@ public struct Snapshot: Hashable, Sendable, Codable {
         objectIDs.append(Int32(truncatingIfNeeded: object.object))
         sizes.append(object.size)
         flatSizes.append(object.flatSize)
-        referentTrees.append(object.referents)
+        if !object.referents.isEmpty { setReferentTree(object.referents, at: objectIDs.count - 1) }
     }
 
     /// Each sized object, in id order.
@@ -87,11 +88,28 @@ public struct Snapshot: Hashable, Sendable, Codable {
         return low < objectIDs.count && Int(objectIDs[low]) == objectID ? low : nil
     }
 
+    /// The referent tree of the object at `position` in the parallel
+    /// arrays: empty when it was sized at level 0.
+    public func referentTree(at position: Int) -> [SizedNode] {
+        position < referentTrees.count ? referentTrees[position] : []
+    }
+
+    /// Sets the referent tree of the object at `position`. The trees end at
+    /// the last non-empty one, so that equal snapshots compare equal.
+    package mutating func setReferentTree(_ tree: [SizedNode], at position: Int) {
+        if tree.isEmpty && position >= referentTrees.count { return }
+        if referentTrees.count <= position {
+            referentTrees.append(contentsOf: repeatElement([], count: position + 1 - referentTrees.count))
+        }
+        referentTrees[position] = tree
+    }
+
     /// The referent tree recorded for the tracked object `id`, if it was
     /// sized above level 0.
     public func referents(of id: Int) -> [SizedNode]? {
-        guard let position = index(of: id), !referentTrees[position].isEmpty else { return nil }
-        return referentTrees[position]
+        guard let position = index(of: id) else { return nil }
+        let tree = referentTree(at: position)
+        return tree.isEmpty ? nil : tree
     }
 
     /// The size recorded for the tracked object `id`, if it was sized.

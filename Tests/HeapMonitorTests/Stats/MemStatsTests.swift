@@ -29,7 +29,7 @@ private func sampleProfile() -> Profile {
         snapshot(.seconds(2.0), "middle", [0: 5000, 1: 300, 2: 200, 3: 700]),
         snapshot(.seconds(3.0), "end", [0: 4000, 2: 200, 3: 700]),
     ]
-    profile.snapshots[1].referentTrees[0] = [SizedNode(name: "children", typeName: "Array<Leaf>", flatSize: 4000)]
+    profile.snapshots[1].setReferentTree([SizedNode(name: "children", typeName: "Array<Leaf>", flatSize: 4000)], at: 0)
     profile.isComplete = true
     return profile
 }
