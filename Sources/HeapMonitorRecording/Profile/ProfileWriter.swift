@@ -78,13 +78,6 @@ struct ProfiledObject {
     var traceID: Int
 }
 
-/// Instances of one class that lived between snapshots, as counted so far.
-struct ShortLivedCount {
-    var classID: Int
-    var count: Int
-    var totalLifetimeNanoseconds: UInt64
-}
-
 // The records, one value at a time (docs/ProfileFormat.md). The writer
 // knows the format, not the tracker: the tracker hands it what is new.
 extension ProfileWriter {
@@ -121,7 +114,7 @@ extension ProfileWriter {
     }
 
     /// The snapshot record, then everything is handed to the kernel.
-    mutating func writeSnapshot(_ snapshot: Snapshot, shortLived: [ShortLivedCount]) {
+    mutating func writeSnapshot(_ snapshot: Snapshot, shortLived: [Snapshot.ShortLived]) {
         record(.snapshot) { encoder in
             encoder.varint(Self.nanoseconds(snapshot.time))
             encoder.string(snapshot.description)
@@ -142,7 +135,7 @@ extension ProfileWriter {
             for row in shortLived {
                 encoder.varint(row.classID)
                 encoder.varint(row.count)
-                encoder.varint(row.totalLifetimeNanoseconds)
+                encoder.varint(Self.nanoseconds(row.totalLifetime))
             }
             encoder.varint((snapshot.sizedObjects ? ProfileFormat.SnapshotFlags.sizedObjects : 0)
                 | (snapshot.isBackground ? ProfileFormat.SnapshotFlags.background : 0))

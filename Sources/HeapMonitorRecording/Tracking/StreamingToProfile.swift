@@ -27,8 +27,8 @@ extension TrackerState {
                 traceID: Int(records.traces[object.id])))
         }
         let shortLivedRows = shortLived.sorted { $0.key < $1.key }.map { classID, entry in
-            ShortLivedCount(classID: Int(classID), count: entry.count,
-                            totalLifetimeNanoseconds: UInt64(MonitorClock.span(entry.lifetime).nanoseconds))
+            Snapshot.ShortLived(classID: Int(classID), count: entry.count,
+                                totalLifetime: MonitorClock.span(entry.lifetime))
         }
         writer.writeSnapshot(snapshot, shortLived: shortLivedRows)
         profile = consume writer
