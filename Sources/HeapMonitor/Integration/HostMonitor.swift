@@ -110,23 +110,13 @@ public final class HostMonitor {
             }
             tracker.stopWatchingForLeaks()
         }
-        // The reports read the profile as streamed so far: every snapshot is
-        // in it.
-        if let path = profilePath, switches.tracksObjects || switches.takesSnapshots {
-            do {
-                let stats = try MemStats(loading: [path])
-                if switches.tracksObjects { standardOutput(Self.statistics(stats)) }
-                if switches.takesSnapshots, let profile = stats.profiles.first {
-                    standardOutput("HeapMonitor: process memory\n" + StatsReport.memory(profile, background: false))
-                }
-            } catch {
-                failure.profiles.append(error)
-                if switches.tracksObjects { standardOutput(Self.statistics(fromTracker: tracker)) }
-            }
-        }
         if let profilePath {
             do { try tracker.stopProfile() } catch { failure.profiles.append(error) }
-            if let htmlPath { writeHTMLReport(from: profilePath, to: htmlPath, failure: &failure) }
+            // The statistics and the page read the profile once, as written:
+            // every snapshot is in it.
+            if switches.tracksObjects || switches.takesSnapshots || htmlPath != nil {
+                readBack(profilePath, failure: &failure)
+            }
             if temporaryProfile { unlink(profilePath) }
         }
         for problem in failure.problems { standardOutput("heapmonitor: \(problem)") }
@@ -140,19 +130,27 @@ public final class HostMonitor {
         path.hasSuffix(".html") ? path + ".hmprof" : path
     }
 
-    /// The page, from the profile streamed to `profile`, which goes once the
-    /// page is written.
-    private func writeHTMLReport(from profile: String, to page: String, failure: inout FinishError) {
+    /// The statistics the switches ask for and the HTML page, from the
+    /// profile at `path`; the profile goes once the page is written.
+    private func readBack(_ path: String, failure: inout FinishError) {
+        let profile: Profile
         do {
-            let loaded = try Profile.load(from: profile)
-            do {
-                try HTMLReport(profile: loaded).write(to: page)
-                unlink(profile)
-            } catch {
-                failure.reports.append(error)
-            }
+            profile = try Profile.load(from: path)
         } catch {
             failure.profiles.append(error)
+            if switches.tracksObjects { standardOutput(Self.statistics(fromTracker: tracker)) }
+            return
+        }
+        if switches.tracksObjects { standardOutput(Self.statistics(MemStats(profiles: [profile]))) }
+        if switches.takesSnapshots {
+            standardOutput("HeapMonitor: process memory\n" + StatsReport.memory(profile, background: false))
+        }
+        guard let htmlPath else { return }
+        do {
+            try HTMLReport(profile: profile).write(to: htmlPath)
+            unlink(path)
+        } catch {
+            failure.reports.append(error)
         }
     }
 

@@ -9,6 +9,9 @@ struct ProfileTotals {
     let sizedSnapshots: [Int]
     /// Nil when nothing tracked was ever sized above 0 bytes.
     let peakSnapshot: Int?
+    /// Classes by their largest total in any snapshot, the largest first
+    /// (ties by class id).
+    let classesByLargestTotal: [Int]
 
     init(_ profile: Profile) {
         var totals: [Int: [Int]] = [:]
@@ -23,11 +26,6 @@ struct ProfileTotals {
         sizedSnapshots = profile.snapshots.indices.filter { profile.snapshots[$0].sizedObjects }
         peakSnapshot = profile.snapshots.indices.filter { profile.snapshots[$0].trackedBytes > 0 }
             .max { profile.snapshots[$0].trackedBytes < profile.snapshots[$1].trackedBytes }
-    }
-
-    /// Classes by their largest total in any snapshot, the largest first
-    /// (ties by class id).
-    var classesByLargestTotal: [Int] {
-        perClass.keys.sortedLargestFirst(by: { perClass[$0]!.max() ?? 0 }, thenBy: { $0 })
+        classesByLargestTotal = totals.keys.sortedLargestFirst(by: { totals[$0]!.max() ?? 0 }, thenBy: { $0 })
     }
 }
