@@ -14,15 +14,13 @@ enum MonitorClock {
     /// The current time in ticks.
     static var now: UInt64 { hm_now() }
 
-    /// The time since the origin at `ticks`.
-    static func time(_ ticks: UInt64) -> Duration {
-        let nanoseconds = ticks >= origin
-            ? Double(ticks - origin) * nanosecondsPerTick : -Double(origin - ticks) * nanosecondsPerTick
-        return .nanoseconds(Int64(nanoseconds))
-    }
-
     /// A span of `ticks`.
     static func span(_ ticks: UInt64) -> Duration { .nanoseconds(Int64(Double(ticks) * nanosecondsPerTick)) }
+
+    /// The time since the origin at `ticks` (negative before it).
+    static func time(_ ticks: UInt64) -> Duration {
+        ticks >= origin ? span(ticks - origin) : .zero - span(origin - ticks)
+    }
 
     /// The time since the origin now.
     static var elapsed: Duration { time(now) }
