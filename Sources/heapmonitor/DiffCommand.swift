@@ -32,17 +32,15 @@ struct DiffCommand: ParsableCommand {
 
     func run() throws {
         let stats = try options.load()
-        let last = stats.profiles.count - 1
-        let after = stats.profiles[last].snapshots
-        let to = try index(of: self.to, in: after, default: SnapshotChoice.lastSized(in: after))
-        let before = stats.profiles[0].snapshots
+        guard let first = stats.profiles.first, let last = stats.profiles.last else { return }
+        let to = try index(of: self.to, in: last.snapshots, default: SnapshotChoice.lastSized(in: last.snapshots))
         let from = try index(
-            of: self.from, in: before,
-            default: SnapshotChoice.lastSized(in: before, before: last == 0 ? to ?? 0 : nil))
+            of: self.from, in: first.snapshots,
+            default: SnapshotChoice.lastSized(in: first.snapshots, before: first.id == last.id ? to ?? 0 : nil))
         guard let from, let to else {
             throw ValidationError("there are not two snapshots that sized objects to compare")
         }
-        guard let diff = stats.diff(from: from, in: 0, to: to, in: last) else {
+        guard let diff = stats.diff(from: from, in: first.id, to: to, in: last.id) else {
             throw ValidationError("no snapshot \(from)")
         }
         try options.emit(diff) { StatsReport.diff(diff, in: stats, limit: limit) }

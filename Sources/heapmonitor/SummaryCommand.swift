@@ -19,11 +19,11 @@ struct SummaryCommand: ParsableCommand {
         let stats = try options.load()
         var rows = stats.summary()
         if !snapshot.isEmpty {
-            var chosen = Set<[Int]>()
-            for (profile, loaded) in stats.profiles.enumerated() {
-                for text in snapshot { chosen.insert([profile, try SnapshotChoice.index(text, in: loaded.snapshots)]) }
+            var chosen: [Profile.ID: Set<Int>] = [:]
+            for profile in stats.profiles {
+                chosen[profile.id] = Set(try snapshot.map { try SnapshotChoice.index($0, in: profile.snapshots) })
             }
-            rows = rows.filter { chosen.contains([$0.profile, $0.snapshot]) }
+            rows = rows.filter { chosen[$0.profile]?.contains($0.snapshot) ?? false }
         }
         try options.emit(rows) { StatsReport.summary(rows, in: stats) }
     }

@@ -2,6 +2,9 @@ import HeapMonitorModel
 
 /// A profile file, loaded: what a tracker recorded, for off-line analysis.
 public struct Profile: Sendable {
+    /// This profile's identity among others loaded in the process; copies
+    /// of the value share it.
+    public let id = ID.next()
     /// The file it was read from.
     public var path: String
     /// Class names by class id.

@@ -9,7 +9,7 @@ public enum StatsReport {
             numeric: [0, 3, 4, 5, 6, 7])
         for row in stats.rows {
             table.rows.append([
-                stats.profiles.count > 1 ? "\(row.profile):\(row.id)" : "\(row.id)",
+                stats.profiles.count > 1 ? "\(stats.position(of: row.profile) ?? 0):\(row.id)" : "\(row.id)",
                 shortClassName(row.className), row.name ?? "", seconds(row.birth), row.death.map(seconds) ?? "alive",
                 ByteCount.format(row.maxSize), ByteCount.format(row.peakSize), ByteCount.format(row.lastSize),
             ])
@@ -26,16 +26,17 @@ public enum StatsReport {
     /// per snapshot.
     public static func summary(_ rows: [MemStats.ClassSummary], in stats: MemStats) -> String {
         var sections: [String] = []
-        var current: (profile: Int, snapshot: Int)?
+        var current: (profile: Profile.ID, snapshot: Int)?
         var table = TextTable(headers: [], numeric: [])
         func close() { if current != nil { sections.append(table.render()) } }
         for row in rows {
-            if current.map({ $0 != (row.profile, row.snapshot) }) ?? true {
+            let isNewSnapshot = current.map { $0.profile != row.profile || $0.snapshot != row.snapshot } ?? true
+            if isNewSnapshot, let profile = stats.profile(withID: row.profile) {
                 close()
                 current = (row.profile, row.snapshot)
-                let snapshot = stats.profiles[row.profile].snapshots[row.snapshot]
+                let snapshot = profile.snapshots[row.snapshot]
                 let title =
-                    (stats.profiles.count > 1 ? "\(stats.profiles[row.profile].path): " : "")
+                    (stats.profiles.count > 1 ? "\(profile.path): " : "")
                     + "snapshot \(row.snapshot) \"\(snapshot.description)\" at \(seconds(snapshot.time)) s: "
                     + "tracked \(ByteCount.format(snapshot.trackedBytes)), "
                         + "RSS \(ByteCount.format(snapshot.memory.residentBytes)), "
@@ -55,7 +56,7 @@ public enum StatsReport {
     /// One object: its record, its size in each snapshot, its trace and its
     /// referents in the last snapshot that sized them.
     public static func object(_ row: MemStats.ObjectRow, in stats: MemStats) -> String {
-        let profile = stats.profiles[row.profile]
+        guard let profile = stats.profile(withID: row.profile) else { return "object \(row.id): not in these profiles" }
         let object = profile.objects[row.id]
         var lines = [
             "object \(row.id): \(row.className)" + (row.name.map { " \"\($0)\"" } ?? ""),
@@ -120,8 +121,9 @@ public enum StatsReport {
     /// Within one run, also the objects that appeared and went; across two
     /// runs, classes only (objects cannot be matched).
     public static func diff(_ diff: MemStats.SnapshotDiff, in stats: MemStats, limit: Int = 10) -> String {
-        let before = stats.profiles[diff.profile], after = stats.profiles[diff.toProfile]
-        let acrossRuns = diff.profile != diff.toProfile
+        guard let before = stats.profile(withID: diff.fromProfile), let after = stats.profile(withID: diff.toProfile)
+        else { return "the diff's profiles are not among these" }
+        let acrossRuns = diff.isAcrossRuns
         func place(_ profile: Profile, _ index: Int) -> String {
             (acrossRuns ? "\(profile.path) " : "") + "snapshot \(index) \"\(profile.snapshots[index].description)\""
         }

@@ -1,7 +1,8 @@
 extension MemStats {
     /// One class in one snapshot.
     public struct ClassSummary: Hashable, Sendable, Codable {
-        public var profile: Int
+        /// The profile of the snapshot.
+        public var profile: Profile.ID
         /// Index of the snapshot in its profile.
         public var snapshot: Int
         public var snapshotDescription: String
@@ -21,18 +22,18 @@ extension MemStats {
     public func summary() -> [ClassSummary] {
         let kept = Set(rows.map { RowKey(profile: $0.profile, id: $0.id) })
         var result: [ClassSummary] = []
-        for (profileIndex, profile) in profiles.enumerated() {
+        for profile in profiles {
             for (snapshotIndex, snapshot) in profile.snapshots.enumerated() {
                 var byClass: [Int: (count: Int, bytes: Int)] = [:]
                 for (position, id) in snapshot.objectIDs.enumerated()
-                where kept.contains(RowKey(profile: profileIndex, id: Int(id))) {
+                where kept.contains(RowKey(profile: profile.id, id: Int(id))) {
                     byClass[profile.objects[Int(id)].classID, default: (0, 0)].count += 1
                     byClass[profile.objects[Int(id)].classID, default: (0, 0)].bytes += snapshot.sizes[position]
                 }
                 let total = max(1, snapshot.trackedBytes)
                 result += byClass.map { classID, entry in
                     ClassSummary(
-                        profile: profileIndex, snapshot: snapshotIndex, snapshotDescription: snapshot.description,
+                        profile: profile.id, snapshot: snapshotIndex, snapshotDescription: snapshot.description,
                         className: profile.classNames[classID], count: entry.count, totalBytes: entry.bytes,
                         averageBytes: entry.bytes / max(1, entry.count), share: Double(entry.bytes) / Double(total))
                 }.sorted { ($1.totalBytes, $0.className) < ($0.totalBytes, $1.className) }
@@ -42,7 +43,7 @@ extension MemStats {
     }
 
     struct RowKey: Hashable {
-        var profile: Int
+        var profile: Profile.ID
         var id: Int
     }
 }

@@ -16,10 +16,13 @@ public struct MemStats: Sendable {
     private var entries: [Entry]
     /// Per profile, each class id's rank in name order.
     private let classRanks: [[Int32]]
+    /// Each profile's position in `profiles`.
+    private let positions: [Profile.ID: Int]
 
     /// Statistics over profiles loaded already.
     public init(profiles: [Profile]) {
         self.profiles = profiles
+        positions = Dictionary(profiles.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first })
         entries = profiles.enumerated().flatMap { index, profile in Self.entries(of: profile, index: index) }
         classRanks = profiles.map { profile in
             var ranks = [Int32](repeating: 0, count: profile.classNames.count)
@@ -109,17 +112,35 @@ public struct MemStats: Sendable {
     /// The rows, in the current order.
     public var rows: [ObjectRow] { entries.map(row) }
 
-    /// The row of object `id` in the profile at `profile`.
-    public func row(id: Int, profile: Int = 0) -> ObjectRow? {
-        entries.first { Int($0.id) == id && Int($0.profile) == profile }.map(row)
+    /// The row of object `id` in `profile` (by default the first profile),
+    /// if the rows keep it.
+    ///
+    /// ```swift
+    /// let stats = try MemStats(loading: ["heap.hmprof"])
+    /// if let row = stats.row(id: 3) { print(StatsReport.object(row, in: stats)) }
+    /// ```
+    public func row(id: Int, in profile: Profile.ID? = nil) -> ObjectRow? {
+        guard let position = position(of: profile) else { return nil }
+        return entries.first { Int($0.id) == id && Int($0.profile) == position }.map(row)
+    }
+
+    /// The loaded profile with `id`, if it is one of `profiles`.
+    public func profile(withID id: Profile.ID) -> Profile? {
+        positions[id].map { profiles[$0] }
+    }
+
+    /// Where `profile` is in `profiles` (nil: the first), if it is there.
+    func position(of profile: Profile.ID?) -> Int? {
+        guard let profile else { return profiles.isEmpty ? nil : 0 }
+        return positions[profile]
     }
 
     // MARK: Rows
 
     /// One tracked object's statistics.
     public struct ObjectRow: Hashable, Sendable, Codable {
-        /// Index of its profile in `profiles`.
-        public var profile: Int
+        /// The profile it was recorded in.
+        public var profile: Profile.ID
         /// Its id in that profile.
         public var id: Int
         /// Its class, fully qualified.
@@ -156,7 +177,7 @@ public struct MemStats: Sendable {
     private func row(_ entry: Entry) -> ObjectRow {
         let profile = profiles[Int(entry.profile)], object = profile.objects[Int(entry.id)]
         return ObjectRow(
-            profile: Int(entry.profile), id: Int(entry.id), className: profile.classNames[object.classID],
+            profile: profile.id, id: Int(entry.id), className: profile.classNames[object.classID],
             name: object.name, birth: object.birth, death: object.death, maxSize: entry.maxSize,
             peakSize: entry.peakSize, lastSize: entry.lastSize, snapshotCount: Int(entry.snapshotCount))
     }
@@ -182,7 +203,6 @@ public struct MemStats: Sendable {
         return entries
     }
 
-    /// -1, 0 or 1 for `a` before, level with or after `b` in `key`'s natural order.
     /// Whether `a` goes before `b` by `key` in its natural order; nil when
     /// they tie on it.
     private static func precedes(

@@ -8,7 +8,7 @@ extension MemStats.ObjectRow {
     /// Reads a row as `encode(to:)` writes it.
     public init(from decoder: any Decoder) throws {
         let values = try decoder.container(keyedBy: CodingKeys.self)
-        profile = try values.decode(Int.self, forKey: .profile)
+        profile = try values.decode(Profile.ID.self, forKey: .profile)
         id = try values.decode(Int.self, forKey: .id)
         className = try values.decode(String.self, forKey: .className)
         name = try values.decodeIfPresent(String.self, forKey: .name)

@@ -4,12 +4,14 @@ extension MemStats {
     /// What changed between two snapshots of one profile: growth per class,
     /// objects that appeared and objects that went.
     public struct SnapshotDiff: Hashable, Sendable, Codable {
-        /// The profiles of `from` and of `to`: the same one, or two runs
-        /// (then classes are matched by name, objects are not matched).
-        public var profile: Int
-        public var toProfile: Int
-        /// Snapshot indices compared.
+        /// The profile of `from`.
+        public var fromProfile: Profile.ID
+        /// The profile of `to`: `fromProfile`, or another run (then classes
+        /// are matched by name and objects are not matched).
+        public var toProfile: Profile.ID
+        /// The earlier snapshot's index in its profile.
         public var from: Int
+        /// The later snapshot's index in its profile.
         public var to: Int
         /// Per class, the largest growth first.
         public var classes: [ClassChange]
@@ -20,6 +22,9 @@ extension MemStats {
 
         /// Bytes the tracked objects grew by.
         public var growth: Int { classes.reduce(0) { $0 + $1.bytesAfter - $1.bytesBefore } }
+
+        /// Whether the snapshots are of two runs.
+        public var isAcrossRuns: Bool { fromProfile != toProfile }
     }
 
     /// One class's change.
@@ -42,13 +47,19 @@ extension MemStats {
         public var size: Int
     }
 
-    /// The difference between snapshots `from` and `to` (indices) of the
-    /// profile at `profile`, over the objects the rows keep.
-    public func diff(from: Int, to: Int, profile profileIndex: Int = 0) -> SnapshotDiff? {
-        guard profiles.indices.contains(profileIndex) else { return nil }
-        let profile = profiles[profileIndex]
+    /// The difference between snapshots `from` and `to` (indices) of
+    /// `profile` (by default the first), over the objects the rows keep;
+    /// nil if there is no such profile or snapshot.
+    ///
+    /// ```swift
+    /// let stats = try MemStats(loading: ["heap.hmprof"])
+    /// if let diff = stats.diff(from: 0, to: 2) { print(StatsReport.diff(diff, in: stats)) }
+    /// ```
+    public func diff(from: Int, to: Int, in profile: Profile.ID? = nil) -> SnapshotDiff? {
+        guard let position = position(of: profile) else { return nil }
+        let profile = profiles[position]
         guard profile.snapshots.indices.contains(from), profile.snapshots.indices.contains(to) else { return nil }
-        let kept = Set(rows.filter { $0.profile == profileIndex }.map(\.id))
+        let kept = Set(rows.filter { $0.profile == profile.id }.map(\.id))
         func sizes(_ snapshot: Snapshot) -> [Int: Int] {
             var result: [Int: Int] = [:]
             for (position, id) in snapshot.objectIDs.enumerated() where kept.contains(Int(id)) {
@@ -87,22 +98,32 @@ extension MemStats {
         }
         let bySize: (ObjectChange, ObjectChange) -> Bool = { ($1.size, $0.id) < ($0.size, $1.id) }
         return SnapshotDiff(
-            profile: profileIndex, toProfile: profileIndex, from: from, to: to, classes: Self.byGrowth(classes.values),
-            newObjects: newObjects.sorted(by: bySize), freedObjects: freedObjects.sorted(by: bySize))
+            fromProfile: profile.id, toProfile: profile.id, from: from, to: to,
+            classes: Self.byGrowth(classes.values), newObjects: newObjects.sorted(by: bySize),
+            freedObjects: freedObjects.sorted(by: bySize))
     }
 
-    /// The difference between snapshot `from` of the profile at `profile`
-    /// and snapshot `to` of the profile at `toProfile` — two runs of a
-    /// program, before and after a change: per class, matched by name.
-    public func diff(from: Int, in profileIndex: Int, to: Int, in toProfile: Int) -> SnapshotDiff? {
-        guard profileIndex != toProfile else { return diff(from: from, to: to, profile: profileIndex) }
-        guard profiles.indices.contains(profileIndex), profiles.indices.contains(toProfile),
-            profiles[profileIndex].snapshots.indices.contains(from), profiles[toProfile].snapshots.indices.contains(to)
+    /// The difference between snapshot `from` of `fromProfile` and snapshot
+    /// `to` of `toProfile` — two runs of a program, before and after a
+    /// change: per class, matched by name.
+    ///
+    /// ```swift
+    /// let stats = try MemStats(loading: ["before.hmprof", "after.hmprof"])
+    /// let (before, after) = (stats.profiles[0], stats.profiles[1])
+    /// let diff = stats.diff(
+    ///     from: before.snapshots.count - 1, in: before.id,
+    ///     to: after.snapshots.count - 1, in: after.id)
+    /// ```
+    public func diff(
+        from: Int, in fromProfile: Profile.ID, to: Int, in toProfile: Profile.ID
+    ) -> SnapshotDiff? {
+        guard fromProfile != toProfile else { return diff(from: from, to: to, in: fromProfile) }
+        guard let before = self.profile(withID: fromProfile), let after = self.profile(withID: toProfile),
+            before.snapshots.indices.contains(from), after.snapshots.indices.contains(to)
         else { return nil }
         var classes: [String: ClassChange] = [:]
-        for (index, snapshot, isAfter) in [(profileIndex, from, false), (toProfile, to, true)] {
-            let profile = profiles[index]
-            let kept = Set(rows.filter { $0.profile == index }.map(\.id))
+        for (profile, snapshot, isAfter) in [(before, from, false), (after, to, true)] {
+            let kept = Set(rows.filter { $0.profile == profile.id }.map(\.id))
             let taken = profile.snapshots[snapshot]
             for (position, id) in taken.objectIDs.enumerated() where kept.contains(Int(id)) {
                 let name = profile.classNames[profile.objects[Int(id)].classID]
@@ -120,8 +141,8 @@ extension MemStats {
             }
         }
         return SnapshotDiff(
-            profile: profileIndex, toProfile: toProfile, from: from, to: to, classes: Self.byGrowth(classes.values),
-            newObjects: [], freedObjects: [])
+            fromProfile: fromProfile, toProfile: toProfile, from: from, to: to,
+            classes: Self.byGrowth(classes.values), newObjects: [], freedObjects: [])
     }
 
     private static func byGrowth(_ classes: some Sequence<ClassChange>) -> [ClassChange] {

@@ -77,7 +77,7 @@ extension TrackerSuite {
                 from: Data(try heapmonitor(["diff", path, secondRun, "--json"]).output.utf8)
             )
             #expect(
-                change.toProfile == 1 && change.classes.first?.countBefore == 16
+                change.isAcrossRuns && change.classes.first?.countBefore == 16
                     && change.classes.first?.countAfter == 6)
             #expect(try heapmonitor(["diff", path, secondRun, path]).status == 64)
             let memory = try heapmonitor(["memory", path])

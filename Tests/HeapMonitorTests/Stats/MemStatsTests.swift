@@ -100,6 +100,27 @@ struct MemStatsTests {
         #expect(stats.diff(from: 0, to: 7) == nil)
     }
 
+    @Test func profilesAreAddressedByIdentityNotPosition() throws {
+        var second = sampleProfile()
+        second.snapshots[2] = second.snapshots[1]
+        let first = sampleProfile()
+        #expect(first.id != second.id, "two loads of one file are two profiles")
+        let stats = MemStats(profiles: [first, second])
+        #expect(stats.profile(withID: second.id)?.snapshots[2].description == "middle")
+        #expect(stats.row(id: 0)?.profile == first.id)
+        #expect(stats.row(id: 0, in: second.id)?.lastSize == 5000)
+        #expect(stats.row(id: 0, in: sampleProfile().id) == nil, "a profile these stats do not hold")
+        let runs = try #require(stats.diff(from: 2, in: first.id, to: 2, in: second.id))
+        #expect(runs.isAcrossRuns && (runs.fromProfile, runs.toProfile) == (first.id, second.id))
+        #expect(runs.newObjects.isEmpty && runs.growth == 6200 - 4900)
+        let within = try #require(stats.diff(from: 0, in: second.id, to: 2, in: second.id))
+        #expect(!within.isAcrossRuns && within.newObjects.map(\.id) == [3])
+        #expect(StatsReport.diff(runs, in: stats).contains("sample.hmprof snapshot 2 \"middle\""))
+        #expect(StatsReport.diff(runs, in: MemStats(profiles: [first])) == "the diff's profiles are not among these")
+        let summary = stats.summary()
+        #expect(Set(summary.map(\.profile)) == [first.id, second.id])
+    }
+
     @Test func reportsAreAlignedAndInHumanUnits() throws {
         var stats = MemStats(profiles: [sampleProfile()])
         stats.sort(by: [.size])
