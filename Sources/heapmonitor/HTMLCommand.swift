@@ -23,14 +23,12 @@ struct HTMLCommand: ParsableCommand {
         do {
             profile = try Profile.load(from: file)
         } catch {
-            FileHandle.standardError.write(Data("heapmonitor: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw Output.failure(error)
         }
         do {
             try HTMLReport(profile: profile, instanceLimit: instances).write(to: output)
         } catch {
-            FileHandle.standardError.write(Data("heapmonitor: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw Output.failure(error)
         }
     }
 }

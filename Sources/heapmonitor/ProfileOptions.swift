@@ -24,27 +24,20 @@ struct ProfileOptions: ParsableArguments {
         do {
             stats = try MemStats(loading: files)
         } catch {
-            FileHandle.standardError.write(Data("heapmonitor: \(error)\n".utf8))
-            throw ExitCode(1)
+            throw Output.failure(error)
         }
         for profile in stats.profiles where !profile.isComplete {
             let tail = profile.unreadBytes > 0 ? "; its last \(profile.unreadBytes) bytes hold no complete record" : ""
             let note = "heapmonitor: note: \(profile.path) was not closed (the program ended early?)\(tail); "
                 + "read up to its last complete record\n"
-            FileHandle.standardError.write(Data(note.utf8))
+            Output.note(note)
         }
         return filter.map { stats.filtered(className: $0) } ?? stats
     }
 
     /// Prints `value` as JSON, or `text()`.
     func emit<T: Encodable>(_ value: T, text: () -> String) throws {
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(value), as: UTF8.self))
-        } else {
-            print(text())
-        }
+        try Output.emit(value, asJSON: json, text: text)
     }
 }
 

@@ -6,6 +6,7 @@
 
 #include "CHeapHooks.h"
 #include "CHeapIsolation.h"
+#include "CHeapControl.h"
 
 /// Whether the allocator is glibc's, whose chunk header holds the block size
 /// (checked once at load time against `malloc_usable_size`).

@@ -30,8 +30,10 @@ public final class HostMonitor {
     /// recorded every `backgroundInterval` between the instants. Snapshots
     /// stream to the profile (a temporary one without `--heapprofile`), which
     /// `finish()` reads back for its reports; the tracker keeps only the last
-    /// snapshot in memory, so a long run does not grow the host. `output`
-    /// receives the printed reports (standard output by default).
+    /// snapshot in memory, so a long run does not grow the host. With
+    /// `--debug=control` the control socket opens
+    /// (`Tracker.startControlChannel(snapshotSignal:)`) until `finish()`.
+    /// `output` receives the printed reports (standard output by default).
     public init(
         switches: MonitorSwitches, classes: [AnyClass], resolutionLevel: Int = 1, trace: Bool = true,
         backgroundInterval: Duration = .milliseconds(20),
@@ -63,6 +65,7 @@ public final class HostMonitor {
         if switches.takesSnapshots {
             tracker.startPeriodicSnapshots(every: backgroundInterval, description: "background")
         }
+        if switches.servesControl { try tracker.startControlChannel(snapshotSignal: switches.snapshotSignal) }
     }
 
     /// How often background snapshots record process memory with `--debug=memory`.
@@ -94,6 +97,7 @@ public final class HostMonitor {
         guard !finished else { return }
         finished = true
         var failure = FinishError()
+        if switches.servesControl { tracker.stopControlChannel() }
         if switches.takesSnapshots { tracker.stopPeriodicSnapshots() }
         if switches.tracksObjects {
             do { try tracker.takeSnapshot(named: "end") } catch { failure.analyses.append(error) }

@@ -11,6 +11,8 @@ import Glibc
 /// | `--heapprofile=FILE` | write the profile (an HTML report if FILE ends in `.html`) |
 /// | `--debug=garbage` | print leaked reference cycles at the end |
 /// | `--garbage=FILE` | write the leaked cycles as a graphviz DOT file |
+/// | `--debug=control` | open the control socket: `heapmonitor census PID` and the other live commands |
+/// | `--heapsignal=SIG` | the signal that takes a snapshot with `control` (`USR2` by default; `none`) |
 ///
 /// `--debug` takes a comma-separated list and may repeat. The same switches
 /// can come from the `HEAPMONITOR` environment variable
@@ -26,6 +28,11 @@ public struct MonitorSwitches: Hashable, Sendable {
     public var profilePath: String?
     /// `--garbage=FILE`.
     public var garbageGraphPath: String?
+    /// `--debug=control`.
+    public var servesControl = false
+    /// `--heapsignal=SIG`: the snapshot signal's number with `--debug=control`
+    /// (SIGUSR2 unless set; nil for `none`).
+    public var snapshotSignal: Int32? = SIGUSR2
 
     /// No switch set.
     public init() {}
@@ -114,8 +121,10 @@ public struct MonitorSwitches: Hashable, Sendable {
                 case "heapmonitor": tracksObjects = true
                 case "memory": takesSnapshots = true
                 case "garbage": printsGarbage = true
+                case "control": servesControl = true
                 default:
-                    throw MonitorSwitchError("--debug=\(value): '\(word)' is not one of heapmonitor, memory, garbage")
+                    throw MonitorSwitchError(
+                        "--debug=\(value): '\(word)' is not one of heapmonitor, memory, garbage, control")
                 }
             }
         case "--heapprofile":
@@ -124,15 +133,27 @@ public struct MonitorSwitches: Hashable, Sendable {
         case "--garbage":
             guard !value.isEmpty else { throw MonitorSwitchError("--garbage needs a file name") }
             garbageGraphPath = value
+        case "--heapsignal":
+            guard let signal = Self.signals[value.uppercased().replacing("SIG", with: "")] ?? Int32(value),
+                signal >= 0, signal < 65
+            else {
+                throw MonitorSwitchError("--heapsignal=\(value): not a signal (USR1, USR2, HUP, URG, WINCH, PWR, a number, or none)")
+            }
+            snapshotSignal = signal == 0 ? nil : signal
         default:
             throw MonitorSwitchError("\(name) is not a HeapMonitor switch")
         }
     }
 
-    static let names: Set<String> = ["--debug", "--heapprofile", "--garbage"]
+    static let names: Set<String> = ["--debug", "--heapprofile", "--garbage", "--heapsignal"]
     static let usage = [
-        "--debug": "--debug=heapmonitor,memory,garbage", "--heapprofile": "--heapprofile=FILE",
-        "--garbage": "--garbage=FILE",
+        "--debug": "--debug=heapmonitor,memory,garbage,control", "--heapprofile": "--heapprofile=FILE",
+        "--garbage": "--garbage=FILE", "--heapsignal": "--heapsignal=USR2",
+    ]
+    /// Signals a program is likely to leave free, by name; `none` is 0.
+    private static let signals: [String: Int32] = [
+        "NONE": 0, "USR1": SIGUSR1, "USR2": SIGUSR2, "HUP": SIGHUP, "URG": SIGURG, "WINCH": SIGWINCH,
+        "PWR": SIGPWR,
     ]
 
     private static func split(_ argument: String) -> (String, String?)? {

@@ -194,13 +194,7 @@ private struct ProfileReader {
             monitorBytes: try body.int("monitor bytes"), liveObjectCount: try body.int("live count"))
         try body.objectSizes(idLimit: profile.objects.count) { snapshot.append($0) }
         let count = snapshot.objectIDs.count
-        let censusCount = try body.count(of: "census rows", minimumBytes: 4)
-        for _ in 0..<censusCount {
-            snapshot.census.append(
-                CensusEntry(
-                    className: try body.string(), liveCount: try body.int("live count"),
-                    liveBytes: try body.int("live bytes"), allocations: try body.int("allocations")))
-        }
+        snapshot.census = try body.census()
         let shortLivedCount = try body.count(of: "short-lived rows", minimumBytes: 3)
         for _ in 0..<shortLivedCount {
             snapshot.shortLived.append(

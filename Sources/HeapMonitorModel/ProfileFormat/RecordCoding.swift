@@ -38,6 +38,17 @@ extension ByteEncoder {
     }
 
     /// A leak report: the counts, then each cycle's objects and edges.
+    /// Census rows: count, then name, live count, live bytes, allocations.
+    package mutating func census(_ entries: [CensusEntry]) {
+        varint(entries.count)
+        for entry in entries {
+            string(entry.className)
+            varint(entry.liveCount)
+            varint(entry.liveBytes)
+            varint(entry.allocations)
+        }
+    }
+
     package mutating func leakReport(_ report: LeakReport) {
         varint(report.objectsScanned)
         varint(report.graphNodes)
@@ -97,6 +108,20 @@ extension ByteDecoder {
     }
 
     /// What `ByteEncoder.leakReport` wrote.
+    /// What `ByteEncoder.census(_:)` wrote.
+    package mutating func census() throws(ProfileError.Problem) -> [CensusEntry] {
+        let count = try count(of: "census rows", minimumBytes: 4)
+        var entries: [CensusEntry] = []
+        entries.reserveCapacity(count)
+        for _ in 0..<count {
+            entries.append(
+                CensusEntry(
+                    className: try string(), liveCount: try int("live count"),
+                    liveBytes: try int("live bytes"), allocations: try int("allocations")))
+        }
+        return entries
+    }
+
     package mutating func leakReport() throws(ProfileError.Problem) -> LeakReport {
         let scanned = try int("objects scanned"), nodes = try int("graph nodes")
         var cycles: [LeakedCycle] = []
@@ -115,5 +140,31 @@ extension ByteDecoder {
             cycles.append(LeakedCycle(objects: objects, edges: edges, bytes: bytes))
         }
         return LeakReport(cycles: cycles, objectsScanned: scanned, graphNodes: nodes)
+    }
+}
+
+extension ByteEncoder {
+    /// A time on the monitor's clock as nanoseconds (0 before the origin).
+    package mutating func duration(_ value: Duration) { varint(UInt64(max(0, value.nanoseconds))) }
+
+    /// Virtual, resident and allocator bytes.
+    package mutating func memory(_ memory: ProcessMemory) {
+        varint(memory.virtualBytes)
+        varint(memory.residentBytes)
+        varint(memory.allocatorBytes)
+    }
+}
+
+extension ByteDecoder {
+    /// What `ByteEncoder.duration(_:)` wrote.
+    package mutating func duration() throws(ProfileError.Problem) -> Duration {
+        .nanoseconds(Int64(clamping: try varint()))
+    }
+
+    /// What `ByteEncoder.memory(_:)` wrote.
+    package mutating func memory() throws(ProfileError.Problem) -> ProcessMemory {
+        ProcessMemory(
+            virtualBytes: try int("virtual bytes"), residentBytes: try int("resident bytes"),
+            allocatorBytes: try int("allocator bytes"))
     }
 }

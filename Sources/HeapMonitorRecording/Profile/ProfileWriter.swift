@@ -61,9 +61,6 @@ struct ProfileWriter: ~Copyable {
         }
         encoder.bytes.removeAll(keepingCapacity: encoder.bytes.count < 1 << 22)
     }
-
-    /// A time on the monitor's clock as nanoseconds (0 before the origin).
-    static func nanoseconds(_ time: Duration) -> UInt64 { UInt64(max(0, time.nanoseconds)) }
 }
 
 /// A tracked object as a profile records it.
@@ -96,7 +93,7 @@ extension ProfileWriter {
     }
 
     mutating func writeDeath(ofObject id: Int, at time: Duration) {
-        record(.death) { $0.varint(id); $0.varint(Self.nanoseconds(time)) }
+        record(.death) { $0.varint(id); $0.duration(time) }
     }
 
     mutating func writeObject(_ object: ProfiledObject) {
@@ -105,8 +102,8 @@ extension ProfileWriter {
             encoder.varint(object.classID)
             encoder.byte((object.name != nil ? 1 : 0) | (object.death != nil ? 2 : 0))
             if let name = object.name { encoder.string(name) }
-            encoder.varint(Self.nanoseconds(object.birth))
-            if let death = object.death { encoder.varint(Self.nanoseconds(death)) }
+            encoder.duration(object.birth)
+            if let death = object.death { encoder.duration(death) }
             encoder.varint(object.resolutionLevel)
             encoder.varint(object.traceID)
         }
@@ -116,7 +113,7 @@ extension ProfileWriter {
     /// The snapshot record, then everything is handed to the kernel.
     mutating func writeSnapshot(_ snapshot: Snapshot, shortLived: [Snapshot.ShortLived]) {
         record(.snapshot) { encoder in
-            encoder.varint(Self.nanoseconds(snapshot.time))
+            encoder.duration(snapshot.time)
             encoder.string(snapshot.description)
             encoder.varint(snapshot.memory.virtualBytes)
             encoder.varint(snapshot.memory.residentBytes)
@@ -124,18 +121,12 @@ extension ProfileWriter {
             encoder.varint(snapshot.monitorBytes)
             encoder.varint(snapshot.liveObjectCount)
             encoder.objectSizes(of: snapshot)
-            encoder.varint(snapshot.census.count)
-            for entry in snapshot.census {
-                encoder.string(entry.className)
-                encoder.varint(entry.liveCount)
-                encoder.varint(entry.liveBytes)
-                encoder.varint(entry.allocations)
-            }
+            encoder.census(snapshot.census)
             encoder.varint(shortLived.count)
             for row in shortLived {
                 encoder.varint(row.classID)
                 encoder.varint(row.count)
-                encoder.varint(Self.nanoseconds(row.totalLifetime))
+                encoder.duration(row.totalLifetime)
             }
             encoder.varint((snapshot.sizedObjects ? ProfileFormat.SnapshotFlags.sizedObjects : 0)
                 | (snapshot.isBackground ? ProfileFormat.SnapshotFlags.background : 0))
@@ -146,7 +137,7 @@ extension ProfileWriter {
     /// A leak scan's record, then everything is handed to the kernel.
     mutating func writeLeaks(_ report: LeakReport, at time: Duration) {
         record(.leaks) { encoder in
-            encoder.varint(Self.nanoseconds(time))
+            encoder.duration(time)
             encoder.leakReport(report)
         }
         flush()

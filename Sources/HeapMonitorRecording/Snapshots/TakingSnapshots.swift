@@ -39,29 +39,78 @@ extension Tracker {
     {
         let census = censusIsOn ? census() : []
         return try state.withLock { (state) throws(AnalysisError) -> Snapshot in
-            state.drain()
-            // Only a snapshot that lists objects makes them permanent records:
-            // memory-only background snapshots every few milliseconds would
-            // otherwise keep a record of every object that outlived one.
-            if sizingObjects { state.records.stabilise() }
-            let objects = sizingObjects ? try state.sizeLiveObjects(isolation: state.isolation) : []
-            let snapshot = Snapshot(
-                description: description, time: MonitorClock.elapsed,
-                memory: isBackground ? .sampled() : .current(),
-                monitorBytes: state.monitorBytes, liveObjectCount: state.records.liveCount,
-                objects: objects, census: census, sizedObjects: sizingObjects,
-                isBackground: isBackground)
-            state.snapshots.append(snapshot)
-            if let limit = state.snapshotLimit, state.snapshots.count > limit {
-                state.snapshots.removeFirst(state.snapshots.count - limit)
-            }
+            let snapshot = try state.recordSnapshot(
+                named: description, sizingObjects: sizingObjects, isBackground: isBackground, census: census)
             state.writeProfile(snapshot)
+            return snapshot
+        }
+    }
+
+    /// A sized snapshot written into a new profile at `path` that holds it
+    /// and the classes, traces and objects it names; the program's own
+    /// profile, if any, does not get it.
+    func takeSnapshot(
+        named description: String, intoNewProfileAt path: String
+    ) throws(SnapshotFileError) -> Snapshot {
+        var writer: ProfileWriter?
+        do { writer = try ProfileWriter(path: path) } catch { throw .profile(error) }
+        let census = censusIsOn ? census() : []
+        return try state.withLock { (state) throws(SnapshotFileError) -> Snapshot in
+            let snapshot: Snapshot
+            do throws(AnalysisError) {
+                snapshot = try state.recordSnapshot(
+                    named: description, sizingObjects: true, isBackground: false, census: census)
+            } catch {
+                throw .analysis(error)
+            }
+            let programs = state.profile.take()
+            state.profile = writer.take()
+            state.writeProfile(snapshot)
+            let failure = state.finishProfile()
+            state.profile = consume programs
+            if let failure { throw .profile(failure) }
             return snapshot
         }
     }
 }
 
+/// Why a snapshot into a file of its own failed.
+enum SnapshotFileError: Error, CustomStringConvertible {
+    case analysis(AnalysisError)
+    case profile(ProfileError)
+
+    var description: String {
+        switch self {
+        case .analysis(let error): "\(error)"
+        case .profile(let error): "\(error)"
+        }
+    }
+}
+
 extension TrackerState {
+    /// Takes a snapshot and keeps it (within the snapshot limit).
+    mutating func recordSnapshot(
+        named description: String, sizingObjects: Bool, isBackground: Bool, census: [CensusEntry]
+    ) throws(AnalysisError) -> Snapshot {
+        drain()
+        // Only a snapshot that lists objects makes them permanent records:
+        // memory-only background snapshots every few milliseconds would
+        // otherwise keep a record of every object that outlived one.
+        if sizingObjects { records.stabilise() }
+        let objects = sizingObjects ? try sizeLiveObjects(isolation: isolation) : []
+        let snapshot = Snapshot(
+            description: description, time: MonitorClock.elapsed,
+            memory: isBackground ? .sampled() : .current(),
+            monitorBytes: monitorBytes, liveObjectCount: records.liveCount,
+            objects: objects, census: census, sizedObjects: sizingObjects,
+            isBackground: isBackground)
+        snapshots.append(snapshot)
+        if let limit = snapshotLimit, snapshots.count > limit {
+            snapshots.removeFirst(snapshots.count - limit)
+        }
+        return snapshot
+    }
+
     /// The sizes of the live tracked objects, in registration order, computed
     /// where `isolation` says.
     mutating func sizeLiveObjects(isolation: AnalysisIsolation) throws(AnalysisError) -> [Snapshot.ObjectSize] {
