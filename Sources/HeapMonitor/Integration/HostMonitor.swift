@@ -51,7 +51,7 @@ public final class HostMonitor {
             profilePath = Self.binaryProfilePath(for: path)
             temporaryProfile = false
         } else if switches.tracksObjects || switches.takesSnapshots {
-            let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+            let directory = ControlSocket.temporaryDirectory
             profilePath = directory + "/heapmonitor-\(getpid()).hmprof"
             temporaryProfile = true
         } else {

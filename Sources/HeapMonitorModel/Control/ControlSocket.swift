@@ -14,7 +14,7 @@ public enum ControlSocket {
     /// The directory of this user's sockets.
     public static func directory() -> String {
         if let runtime = environment("XDG_RUNTIME_DIR") { return runtime + "/heapmonitor" }
-        return (environment("TMPDIR") ?? "/tmp") + "/heapmonitor-\(getuid())"
+        return temporaryDirectory + "/heapmonitor-\(getuid())"
     }
 
     /// The socket of process `pid`.
@@ -28,6 +28,10 @@ public enum ControlSocket {
         guard name.hasSuffix(".sock") else { return nil }
         return Int32(name.dropLast(5))
     }
+
+    /// `$TMPDIR`, or `/tmp` when it is unset or empty: where the monitor
+    /// puts files nobody asked a place for.
+    package static var temporaryDirectory: String { environment("TMPDIR") ?? "/tmp" }
 
     private static func environment(_ name: String) -> String? {
         guard let value = getenv(name) else { return nil }

@@ -113,7 +113,7 @@ final class ControlServer: @unchecked Sendable {
     private func snapshotOnSignal() {
         signalSnapshots += 1
         let oneOff = tracker.profilePath == nil
-        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let directory = ControlSocket.temporaryDirectory
         let file = oneOff ? directory + "/heapmonitor-\(getpid())-\(signalSnapshots).hmprof" : nil
         let reply = tracker.answer(.snapshot(description: "signal \(signalSnapshots)", profilePath: file))
         switch reply {
