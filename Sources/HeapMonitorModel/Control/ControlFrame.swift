@@ -21,6 +21,26 @@ package enum ControlFrame {
         return encoder.bytes
     }
 
+    /// `payload` read by `decode`, which must consume all of it; any
+    /// problem is a `ControlError.malformed` naming `what`.
+    package static func decodeWhole<Value>(
+        _ payload: [UInt8], as what: String,
+        _ decode: (inout ByteDecoder) throws(ProfileError.Problem) -> Value
+    ) throws(ControlError) -> Value {
+        let decoded = payload.withUnsafeBytes { bytes in
+            Result { () throws(ProfileError.Problem) in
+                var decoder = ByteDecoder(bytes)
+                let value = try decode(&decoder)
+                guard decoder.isAtEnd else { throw .malformed("bytes after \(what)") }
+                return value
+            }
+        }
+        switch decoded {
+        case .success(let value): return value
+        case .failure(let problem): throw ControlError(problem, in: what)
+        }
+    }
+
     /// The payload of a frame read by `read`, which returns exactly the
     /// count of bytes asked for or fails (end, timeout).
     package static func read(

@@ -73,18 +73,7 @@ extension ControlReply {
 
     /// Reads a frame's payload; anything but a whole reply is an error.
     package init(decoding payload: [UInt8]) throws(ControlError) {
-        let decoded = payload.withUnsafeBytes { bytes in
-            Result { () throws(ProfileError.Problem) in
-                var decoder = ByteDecoder(bytes)
-                let reply = try Self.decode(&decoder)
-                guard decoder.isAtEnd else { throw .malformed("bytes after the reply") }
-                return reply
-            }
-        }
-        switch decoded {
-        case .success(let reply): self = reply
-        case .failure(let problem): throw ControlError(problem, in: "the reply")
-        }
+        self = try ControlFrame.decodeWhole(payload, as: "the reply", Self.decode)
     }
 
     private static func decode(_ decoder: inout ByteDecoder) throws(ProfileError.Problem) -> ControlReply {

@@ -51,18 +51,7 @@ extension ControlRequest {
 
     /// Reads a frame's payload; anything but a whole request is an error.
     package init(decoding payload: [UInt8]) throws(ControlError) {
-        let decoded = payload.withUnsafeBytes { bytes in
-            Result { () throws(ProfileError.Problem) in
-                var decoder = ByteDecoder(bytes)
-                let request = try Self.decode(&decoder)
-                guard decoder.isAtEnd else { throw .malformed("bytes after the request") }
-                return request
-            }
-        }
-        switch decoded {
-        case .success(let request): self = request
-        case .failure(let problem): throw ControlError(problem, in: "the request")
-        }
+        self = try ControlFrame.decodeWhole(payload, as: "the request", Self.decode)
     }
 
     private static func decode(_ decoder: inout ByteDecoder) throws(ProfileError.Problem) -> ControlRequest {
