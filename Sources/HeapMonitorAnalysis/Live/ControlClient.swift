@@ -87,10 +87,11 @@ public struct ControlClient: Sendable {
             try ControlFrame.receive(count, from: fd)
         }
         let reply = try ControlReply(decoding: payload)
-        if case .failure(let reason) = reply {
-            throw reason.hasPrefix("refused:") ? .refused(String(reason.dropFirst(9))) : .failed(reason)
+        switch reply {
+        case .failure(let reason): throw .failed(reason)
+        case .refused(let reason): throw .refused(reason)
+        default: return reply
         }
-        return reply
     }
 
     /// The processes with a control socket in `directory` that listen;

@@ -12,11 +12,13 @@ public enum ControlReply: Hashable, Sendable {
     case done(String)
     /// The request could not be served: why, in a sentence.
     case failure(String)
+    /// The peer may not ask: why, in a sentence.
+    case refused(String)
 }
 
 extension ControlReply {
     private enum Kind: UInt8 {
-        case status = 1, census, snapshot, leaks, done, failure
+        case status = 1, census, snapshot, leaks, done, failure, refused
     }
 
     /// The reply as a frame's payload.
@@ -67,6 +69,9 @@ extension ControlReply {
         case .failure(let sentence):
             encoder.byte(Kind.failure.rawValue)
             encoder.string(sentence)
+        case .refused(let sentence):
+            encoder.byte(Kind.refused.rawValue)
+            encoder.string(sentence)
         }
         return encoder.bytes
     }
@@ -113,6 +118,7 @@ extension ControlReply {
         case .leaks: return .leaks(try decoder.leakReport())
         case .done: return .done(try decoder.string())
         case .failure: return .failure(try decoder.string())
+        case .refused: return .refused(try decoder.string())
         case nil: throw .malformed("unknown reply")
         }
     }

@@ -94,7 +94,7 @@ final class ControlServer: @unchecked Sendable {
         guard hm_control_peer(connection, &uid, &pid) == 0 else { return }
         let reply: ControlReply
         if uid != geteuid() && uid != 0 {
-            reply = .failure("refused: process \(pid) runs as user \(uid), this process as \(geteuid())")
+            reply = .refused("process \(pid) runs as user \(uid), this process as \(geteuid())")
         } else {
             do {
                 let payload = try ControlFrame.read(limit: ControlFrame.requestLimit) {
