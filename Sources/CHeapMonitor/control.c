@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -47,29 +46,6 @@ int hm_control_accept(int listener) {
 }
 
 int hm_control_pipe(int ends[2]) { return pipe2(ends, O_CLOEXEC) < 0 ? -errno : 0; }
-
-int hm_control_set_timeout(int fd, int timeout_ms) {
-    struct timeval limit = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) < 0) return -errno;
-    if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) < 0) return -errno;
-    return 0;
-}
-
-int hm_control_connect(const char *path, int timeout_ms) {
-    struct sockaddr_un address;
-    int status = address_of(path, &address);
-    if (status) return status;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    // The send timeout also bounds connect(2) on a full backlog.
-    if ((status = hm_control_set_timeout(fd, timeout_ms)) < 0 ||
-        connect(fd, (struct sockaddr *)&address, sizeof address) < 0) {
-        int error = status < 0 ? -status : errno;
-        close(fd);
-        return -error;
-    }
-    return fd;
-}
 
 int hm_control_peer(int fd, uint32_t *uid, int32_t *pid) {
     struct ucred credentials;

@@ -7,18 +7,11 @@
 /// replaced), mode 0600, close-on-exec; a descriptor, or -errno.
 int hm_control_listen(const char *path);
 
-/// A socket connected to `path`, whose reads and writes give up after
-/// `timeout_ms`; a descriptor, or -errno (ECONNREFUSED: nothing listens).
-int hm_control_connect(const char *path, int timeout_ms);
-
 /// The next connection on `listener`, close-on-exec; a descriptor, or -errno.
 int hm_control_accept(int listener);
 
 /// A close-on-exec pipe. 0, or -errno.
 int hm_control_pipe(int ends[2]);
-
-/// Sets the read and write timeouts of `fd`. 0, or -errno.
-int hm_control_set_timeout(int fd, int timeout_ms);
 
 /// The user and process ids of the peer of a connected Unix socket, from the
 /// kernel (SO_PEERCRED): the peer cannot forge them. 0, or -errno.

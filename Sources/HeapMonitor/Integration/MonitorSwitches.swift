@@ -137,7 +137,8 @@ public struct MonitorSwitches: Hashable, Sendable {
             guard let signal = Self.signals[value.uppercased().replacing("SIG", with: "")] ?? Int32(value),
                 signal >= 0, signal < 65
             else {
-                throw MonitorSwitchError("--heapsignal=\(value): not a signal (USR1, USR2, HUP, URG, WINCH, PWR, a number, or none)")
+                throw MonitorSwitchError(
+                    "--heapsignal=\(value): not a signal (USR1, USR2, HUP, URG, WINCH, PWR, a number, or none)")
             }
             snapshotSignal = signal == 0 ? nil : signal
         default:

@@ -101,7 +101,9 @@ public struct ControlClient: Sendable {
         defer { closedir(stream) }
         var pids: [Int32] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
             guard let pid = ControlSocket.processID(ofSocketNamed: name) else { continue }
             do {
                 close(try ControlClient(pid: pid, directory: directory).connect(timeout: .seconds(1)))
@@ -125,7 +127,7 @@ public struct ControlClient: Sendable {
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path) }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .unreachable(Self.describe(errno)) }
-        Self.setTimeout(timeout, on: fd)
+        ControlFrame.setTimeout(timeout, on: fd)
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
@@ -150,13 +152,6 @@ public struct ControlClient: Sendable {
         case EAGAIN, ETIMEDOUT: return .timedOut
         default: return .unreachable("\(socketPath): \(Self.describe(error))")
         }
-    }
-
-    private static func setTimeout(_ timeout: Duration, on fd: Int32) {
-        let (seconds, attoseconds) = timeout.components
-        var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
     }
 
     private static func describe(_ error: Int32) -> String { String(cString: strerror(error)) }

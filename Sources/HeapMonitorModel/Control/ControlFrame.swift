@@ -64,6 +64,14 @@ package enum ControlFrame {
 }
 
 extension ControlFrame {
+    /// Makes reads and writes on the socket `fd` give up after `timeout`.
+    package static func setTimeout(_ timeout: Duration, on fd: Int32) {
+        let (seconds, attoseconds) = timeout.components
+        var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// Exactly `count` bytes from the socket `fd`, within its timeout.
     package static func receive(_ count: Int, from fd: Int32) throws(ControlError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)

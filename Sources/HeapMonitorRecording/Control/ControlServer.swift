@@ -22,7 +22,7 @@ final class ControlServer: @unchecked Sendable {
     private var thread = pthread_t()
     private static let stop: UInt8 = 0x71, snapshot: UInt8 = 0x73
     /// How long one client may take to send its request and read the reply.
-    private static let clientTimeoutMilliseconds: Int32 = 5000
+    private static let clientTimeout = Duration.seconds(5)
     private var signalSnapshots = 0
 
     init(tracker: Tracker, path: String, snapshotSignal: Int32?) throws(ControlError) {
@@ -89,7 +89,7 @@ final class ControlServer: @unchecked Sendable {
     /// Reads one request from `connection`, answers it. A stranger, garbage
     /// or a client that goes away gets an error or nothing; the host goes on.
     private func answer(_ connection: Int32) {
-        _ = hm_control_set_timeout(connection, Self.clientTimeoutMilliseconds)
+        ControlFrame.setTimeout(Self.clientTimeout, on: connection)
         var uid: UInt32 = 0, pid: Int32 = 0
         guard hm_control_peer(connection, &uid, &pid) == 0 else { return }
         let reply: ControlReply
