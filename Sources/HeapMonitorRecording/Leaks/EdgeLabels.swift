@@ -3,7 +3,7 @@
 /// closure capture. Only for the few edges of a leak report: it walks each
 /// field of the source separately.
 struct EdgeLabeler: ~Copyable {
-    var engine = SizingEngine(checkingAddresses: true)
+    var engine: SizingEngine
 
     /// The part of `source` that references `target` directly.
     mutating func label(from source: UInt, to target: UInt) -> String {

@@ -98,7 +98,8 @@ enum LeakFinder {
                 sizer.exclude(graph.addresses[Int(target)])
             }
         }
-        var labeler = EdgeLabeler()
+        // The layouts built so far (warmed before a fork): a child builds none anew.
+        var labeler = EdgeLabeler(engine: SizingEngine(checkingAddresses: true, layouts: sizer.layouts))
         var cycles = components.map { members in
             cycle(members, graph: graph, sizer: &sizer, labeler: &labeler)
         }
