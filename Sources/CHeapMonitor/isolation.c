@@ -58,10 +58,6 @@ static void hm_child_setup(pid_t parent) {
     if (getppid() != parent) _exit(70);
 }
 
-int hm_isolated_child = 0;
-
-int hm_in_isolated_child(void) { return hm_isolated_child; }
-
 pid_t hm_isolation_fork(int *read_fd, int *write_fd, uint64_t *fork_ns) {
     int fds[2];
     // Close-on-exec: a program another thread starts must not keep the
@@ -79,7 +75,6 @@ pid_t hm_isolation_fork(int *read_fd, int *write_fd, uint64_t *fork_ns) {
         return -1;
     }
     if (child == 0) {
-        hm_isolated_child = 1;
         close(fds[0]);
         hm_close_descriptors(fds[1]);
         hm_child_setup(parent);

@@ -7,10 +7,6 @@ __attribute__((swiftcall)) extern const void *swift_getTypeByMangledNameInContex
 const void *hm_type_by_mangled_name(const char *name, size_t length,
                                     const void *context,
                                     const void *const *genericArgs) {
-    // The runtime's metadata caches take locks. In a forked child another
-    // thread may have held one at the instant of the fork, and it stays held
-    // forever: the child does not ask, and sizes the value as opaque.
-    if (hm_isolated_child) return NULL;
     return swift_getTypeByMangledNameInContext(name, length, context, genericArgs);
 }
 

@@ -70,9 +70,4 @@ int hm_read_until(int fd, uint64_t deadline_ns, uint8_t **bytes, size_t *length)
 /// it was reaped by someone else (ECHILD).
 int hm_isolation_wait(pid_t child, uint64_t deadline_ns, int *status);
 
-/// Set in a child of `hm_isolation_fork`: it must not call into the Swift
-/// runtime's caches, whose locks another thread may have held at the fork.
-extern int hm_isolated_child;
-int hm_in_isolated_child(void);
-
 #endif

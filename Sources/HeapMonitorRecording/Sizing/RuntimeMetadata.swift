@@ -66,12 +66,7 @@ struct Metadata: Hashable, @unchecked Sendable {
         case .heapLocalVariable: return "closure context or box"
         case .heapGenericLocalVariable: return "generic box"
         case .errorObject: return "error box"
-        default:
-            // swift_getTypeName takes the runtime's lock (see
-            // hm_type_by_mangled_name): a child names a type the parent never
-            // named by its descriptor alone.
-            if hm_in_isolated_child() != 0 { return descriptor?.name ?? "?" }
-            return _typeName(type, qualified: true)
+        default: return _typeName(type, qualified: true)
         }
     }
 
