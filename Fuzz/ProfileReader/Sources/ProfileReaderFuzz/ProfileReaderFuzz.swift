@@ -20,10 +20,14 @@ public func fuzzProfileReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
     }
     if let row = stats.rows.first { _ = StatsReport.object(row, in: stats) }
     _ = StatsReport.memory(profile, background: data[0] & 2 == 2)
+    // A second parse is a second run: its own identity, the same contents.
     if let last = profile.snapshots.indices.last,
-        let runs = MemStats(profiles: [profile, profile]).diff(from: 0, in: 0, to: last, in: 1)
+        let rerun = try? Profile.parse(bytes, path: "fuzz-rerun", verifyingChecksums: data[0] & 1 == 1)
     {
-        _ = StatsReport.diff(runs, in: MemStats(profiles: [profile, profile]))
+        let runs = MemStats(profiles: [profile, rerun])
+        if let diff = runs.diff(from: 0, in: profile.id, to: last, in: rerun.id) {
+            _ = StatsReport.diff(diff, in: runs)
+        }
     }
     _ = HTMLReport(profile: profile, instanceLimit: 3).render()
     return 0
