@@ -12,8 +12,12 @@ swift test --no-parallel --explicit-target-dependency-import-check error
 # The tracker's concurrency (hooks, logs, background drains and snapshots),
 # and the address checks under an allocator without glibc's block headers.
 # Only these: sizing tests compare with glibc's counters, which the
-# sanitizer's allocator does not keep.
-swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter "TrackerSuite|MetadataCheckTests"
+# sanitizer's allocator does not keep. Not the stress test of forked
+# analyses: under the sanitizer most children of its busy process block in
+# the Swift runtime's once locks (killed and replaced, they fail it), which
+# uninstrumented children do not.
+swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter "TrackerSuite|MetadataCheckTests" \
+    --skip LiveHeapStressTests
 Scripts/check-static-stdlib.sh
 # SwiftNIO, code we did not write: a class tracked by name, buffers sized with their bytes.
 # It builds Examples/ServerCorpus, which the next check runs.

@@ -53,6 +53,10 @@ void hm_metadata_remember(const void *metadata, int role);
 /// unblocked, no core dumps, killed when the parent dies.
 pid_t hm_isolation_fork(int *read_fd, int *write_fd, uint64_t *fork_ns);
 
+/// Whether this process is a child made by `hm_isolation_fork`, where the
+/// runtime's locks may be held for good by threads that are not there.
+int hm_is_isolation_child(void);
+
 /// Writes all `length` bytes to `fd` (0), or -1 when the reader went away.
 int hm_write_all(int fd, const void *bytes, size_t length);
 
@@ -60,10 +64,13 @@ int hm_write_all(int fd, const void *bytes, size_t length);
 /// would repeat the host's buffered output).
 _Noreturn void hm_isolation_exit(int status);
 
-/// Reads what the child sends on `fd` into a growing buffer until end of file,
+/// Reads what `child` sends on `fd` into a growing buffer until end of file,
 /// waiting at most until `deadline_ns` (CLOCK_MONOTONIC). Returns 1 at end of
-/// file, 0 on time-out, -1 on error (errno set, or ENOMEM).
-int hm_read_until(int fd, uint64_t deadline_ns, uint8_t **bytes, size_t *length);
+/// file, 0 on time-out, 2 when the child is blocked on a lock held at the
+/// fork (while its pipe is silent, asleep for 100 ms, or spinning in the
+/// kernel for half a second; see isolation.c), -1 on error (errno set, or
+/// ENOMEM).
+int hm_read_until(int fd, pid_t child, uint64_t deadline_ns, uint8_t **bytes, size_t *length);
 
 /// Waits for the child until `deadline_ns`: 1 with its wait status in
 /// `*status`, 0 on time-out (the child is then killed and reaped), -1 when

@@ -24,9 +24,14 @@ public enum AnalysisError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The child exited with `status` before sending a whole result.
     case childFailed(status: Int32)
     /// The child did not finish within the isolation's time-out and was
-    /// killed (a lock another thread held at the instant of the fork, or a
-    /// very large heap).
+    /// killed (a very large heap, or a child that never slept yet never
+    /// ended).
     case timedOut(after: Duration)
+    /// The child fell asleep: it waited for a lock another thread held at
+    /// the instant of the fork, which nothing would ever release. It was
+    /// killed at once; the tracker forks again a few times before it gives
+    /// this up.
+    case childBlocked
     /// What the child sent could not be read.
     case malformedResult(String)
 
@@ -41,6 +46,8 @@ public enum AnalysisError: Error, Hashable, Sendable, CustomStringConvertible {
             return "the analysis child exited with status \(status) before it sent its result"
         case .timedOut(let limit):
             return "the analysis child timed out after \(limit) and was killed"
+        case .childBlocked:
+            return "the analysis child waited for a lock held when it was forked, and was killed"
         case .malformedResult(let problem):
             return "the analysis child's result could not be read: \(problem)"
         }

@@ -41,11 +41,21 @@ public struct AnalysisIsolation: Hashable, Sendable, CustomStringConvertible {
 
 /// How the last isolated analysis went, for monitoring the monitor.
 public struct IsolatedAnalysis: Hashable, Sendable {
-    /// How long `fork` held the calling thread (the program's other threads
-    /// run meanwhile, but wait for the address space if they map memory).
+    /// How long `fork` held the calling thread, summed over the children (the
+    /// program's other threads run meanwhile, but wait for the address space
+    /// if they map memory).
     public var pause: Duration
     /// From just before the fork to the result read back.
     public var latency: Duration
     /// Bytes of result the child sent.
     public var resultBytes: Int
+    /// Children forked. A child makes no runtime lookup that takes a lock
+    /// (one another thread held at the fork would stay held); the layouts
+    /// and names it needed are made here and the analysis forks again, a
+    /// few times at most. A child that blocks on a lock anyway is killed and
+    /// replaced. After the first analysis of a program, usually one child.
+    public var forks: Int
+    /// Layouts and names the last child did without (sized flat, or named
+    /// from their descriptor); 0 when the result is complete.
+    public var deferredLookups: Int
 }

@@ -13,17 +13,27 @@ import HeapMonitorModel
 /// the parent owns; the tracker's lock is held by the caller across the
 /// fork, so the child uses the state it was handed, never the lock.
 enum IsolatedRun {
-    /// The result's framing: a length before, a marker after, so that a
-    /// result cut short is told from a whole one even when someone else
-    /// reaps the child (a host's SIGCHLD handler).
+    /// The result's framing: a length before, the deferred lookups and a
+    /// marker after, so that a result cut short is told from a whole one
+    /// even when someone else reaps the child (a host's SIGCHLD handler).
     private static let endMarker: UInt32 = 0x484D_4952  // "HMIR"
 
-    /// `body`'s bytes as computed in a child, and how the run went.
+    /// What a child sent back.
+    struct Outcome {
+        /// `body`'s bytes.
+        var bytes: [UInt8]
+        /// The runtime calls the child refused to make (`RuntimeLookups`).
+        var deferred: [DeferredLookup]
+        var run: IsolatedAnalysis
+    }
+
+    /// `body`'s bytes as computed in a child, what the child deferred, and
+    /// how the run went. The child is killed at `deadline` (`hm_clock_ns`),
+    /// by default `timeout` from now: the limit of the whole analysis, which
+    /// a time-out reports.
     static func run(
-        timeout: Duration, _ body: () -> [UInt8]
-    )
-        throws(AnalysisError) -> (bytes: [UInt8], run: IsolatedAnalysis)
-    {
+        timeout: Duration, deadline: UInt64? = nil, _ body: () -> [UInt8]
+    ) throws(AnalysisError) -> Outcome {
         let start = hm_clock_ns()
         var readEnd: Int32 = -1, writeEnd: Int32 = -1
         var forkNanoseconds: UInt64 = 0
@@ -31,25 +41,27 @@ enum IsolatedRun {
         if child == 0 { childMain(writeEnd, body) }
         guard child > 0 else { throw .forkRefused(errno: errno) }
         defer { close(readEnd) }
-        let deadline = start + UInt64(timeout.nanoseconds)
+        let deadline = deadline ?? start + UInt64(timeout.nanoseconds)
         var buffer: UnsafeMutablePointer<UInt8>?
         var length = 0
-        let read = hm_read_until(readEnd, deadline, &buffer, &length)
+        let read = hm_read_until(readEnd, child, deadline, &buffer, &length)
         defer { free(buffer) }
         var status: Int32 = 0
         let waited = hm_isolation_wait(child, read == 1 ? max(deadline, hm_clock_ns() + 1_000_000_000) : 0, &status)
+        if read == 2 { throw .childBlocked }
         if read == 0 || waited == 0 { throw .timedOut(after: timeout) }
         if waited == 1, status & 0x7F != 0 { throw .childCrashed(signal: status & 0x7F) }
         guard read == 1, let buffer else { throw .malformedResult(String(cString: strerror(errno))) }
         let bytes = UnsafeRawBufferPointer(start: buffer, count: length)
-        guard let payload = unframe(bytes) else {
+        guard let (payload, deferred) = unframe(bytes) else {
             if waited == 1, (status >> 8) & 0xFF != 0 { throw .childFailed(status: (status >> 8) & 0xFF) }
             throw .malformedResult("\(length) bytes without a whole result")
         }
         let run = IsolatedAnalysis(
             pause: .nanoseconds(Int64(forkNanoseconds)),
-            latency: .nanoseconds(Int64(hm_clock_ns() - start)), resultBytes: payload.count)
-        return (Array(payload), run)
+            latency: .nanoseconds(Int64(hm_clock_ns() - start)), resultBytes: payload.count,
+            forks: 1, deferredLookups: deferred.count)
+        return Outcome(bytes: Array(payload), deferred: deferred, run: run)
     }
 
     /// The child: computes, sends, and ends without running anything of the
@@ -59,6 +71,7 @@ enum IsolatedRun {
         let payload = body()
         framed.varint(payload.count)
         framed.bytes.append(contentsOf: payload)
+        RuntimeLookups.encodeDeferred(into: &framed)
         framed.fixed32(endMarker)
         let sent = framed.bytes.withUnsafeBytes { hm_write_all(pipe, $0.baseAddress, $0.count) }
         hm_isolation_exit(sent == 0 ? 0 : 71)
@@ -85,14 +98,16 @@ enum IsolatedRun {
         }
     }
 
-    private static func unframe(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+    private static func unframe(
+        _ bytes: UnsafeRawBufferPointer
+    ) -> (UnsafeRawBufferPointer, [DeferredLookup])? {
         var decoder = ByteDecoder(bytes)
-        guard let length = try? decoder.int(max: decoder.remaining, "result length"),
-            decoder.remaining == length + 4
-        else { return nil }
+        guard let length = try? decoder.int(max: decoder.remaining, "result length") else { return nil }
         let start = decoder.offset
-        try? decoder.skip(length)
-        guard (try? decoder.fixed32()) == endMarker else { return nil }
-        return decoder.slice(start..<(start + length))
+        guard (try? decoder.skip(length)) != nil,
+            let deferred = try? RuntimeLookups.decodeDeferred(from: &decoder),
+            decoder.remaining == 4, (try? decoder.fixed32()) == endMarker
+        else { return nil }
+        return (decoder.slice(start..<(start + length)), deferred)
     }
 }

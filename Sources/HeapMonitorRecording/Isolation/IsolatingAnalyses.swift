@@ -1,3 +1,4 @@
+import CHeapMonitor
 import HeapMonitorModel
 
 extension Tracker {
@@ -31,14 +32,34 @@ extension TrackerState {
         }
         layouts = engine.layouts
         warmedClasses = classMetadata.count
-        _ = KnownTypes.string  // its static initialisers run here, not in a child
+        KnownTypes.load()  // their static initialisers run here, not in a child
     }
+
+    /// Makes, here, the layouts and names a child deferred.
+    mutating func makeDeferred(_ lookups: [DeferredLookup]) {
+        var engine = SizingEngine(layouts: layouts)
+        for lookup in lookups { engine.layouts.make(lookup) }
+        layouts = engine.layouts
+    }
+
+    /// Children an analysis may fork: each one after the first is asked
+    /// only when the one before it deferred lookups not made before.
+    static let maximumForks = 4
+    /// Children killed while blocked on a lock that one analysis replaces.
+    static let maximumBlockedForks = 3
 
     /// `compute`'s result, computed where `isolation` says: here, or in a
     /// forked child (see `IsolatedRun`) that sends it back with `encode` for
     /// `decode` to read, keeping how the run went. The caller holds the
     /// tracker's lock across the fork, so no other thread of the tracker is
     /// inside the state the child copies.
+    ///
+    /// A child defers the runtime calls it needs (`RuntimeLookups`); they are
+    /// made here, and a new child computes again with them, until one defers
+    /// nothing new or `maximumForks` have run. A later child that fails or
+    /// runs out of time leaves the result of the one before. A child blocked
+    /// on a lock held at its fork (`AnalysisError.childBlocked`) is replaced
+    /// by a new one, `maximumBlockedForks` times at most.
     mutating func analyse<Value>(
         isolation: AnalysisIsolation, _ compute: (inout TrackerState) -> Value,
         encode: (inout ByteEncoder, Value) -> Void,
@@ -47,13 +68,43 @@ extension TrackerState {
         throws(AnalysisError) -> Value
     {
         guard let timeout = isolation.timeout else { return compute(&self) }
-        warmLayouts()
-        let (bytes, run) = try IsolatedRun.run(timeout: timeout) {
-            var encoder = ByteEncoder()
-            encode(&encoder, compute(&self))
-            return encoder.bytes
+        let start = hm_clock_ns()
+        let deadline = start + UInt64(timeout.nanoseconds)
+        var blocked = 0
+        func child(_ state: inout TrackerState) throws(AnalysisError) -> (Value, IsolatedRun.Outcome) {
+            while true {
+                do throws(AnalysisError) {
+                    let outcome = try IsolatedRun.run(timeout: timeout, deadline: deadline) {
+                        var encoder = ByteEncoder()
+                        encode(&encoder, compute(&state))
+                        return encoder.bytes
+                    }
+                    return (try IsolatedRun.decode(outcome.bytes, decode), outcome)
+                } catch .childBlocked where blocked < Self.maximumBlockedForks {
+                    // The lock was held at that fork's instant; another
+                    // instant finds it free.
+                    blocked += 1
+                }
+            }
         }
+        warmLayouts()
+        var (value, outcome) = try child(&self)
+        var run = outcome.run
+        var made = Set(outcome.deferred)
+        var new = outcome.deferred
+        while !new.isEmpty, run.forks < Self.maximumForks {
+            makeDeferred(new)
+            guard let next = try? child(&self) else { break }
+            (value, outcome) = next
+            run.pause += outcome.run.pause
+            run.resultBytes = outcome.run.resultBytes
+            run.deferredLookups = outcome.run.deferredLookups
+            run.forks += 1
+            new = outcome.deferred.filter { made.insert($0).inserted }
+        }
+        run.forks += blocked
+        run.latency = .nanoseconds(Int64(hm_clock_ns() - start))
         lastIsolatedAnalysis = run
-        return try IsolatedRun.decode(bytes, decode)
+        return value
     }
 }

@@ -52,7 +52,8 @@ extension LayoutBuilder {
         {
             return .ownedBuffer(pointer: bytes, ownership: .unlessDeallocator(offset: deallocator))
         }
-        if let registered = OwnedBuffers.fields(forClassNamed: metadata.name),
+        // Not in a child of a fork: the registry's lock, and the name.
+        if RuntimeLookups.mayCall(), let registered = OwnedBuffers.fields(forClassNamed: metadata.name),
             let pointer = offset(of: registered.pointer),
             let capacity = fields.first(where: { $0.name == registered.capacity }), [4, 8].contains(capacity.type.size)
         {

@@ -5,6 +5,13 @@ import CHeapMonitor
 enum KnownTypes {
     static let string = Metadata(String.self)
 
+    /// Runs every initialiser below, which call the runtime: before a fork,
+    /// since a child may not (`RuntimeLookups`).
+    static func load() {
+        _ = (string, arrayStorage, dictionaryStorage, setStorage, collections)
+        _ = (nativeReferences, bridgeObject, thickFunction, thinFunction)
+    }
+
     /// Descriptor shared by every `_ContiguousArrayStorage<Element>`.
     static let arrayStorage: ContextDescriptor? = storageDescriptor(of: [Int(hm_allocator_in_use())])
     /// Descriptor shared by every `_DictionaryStorage<Key, Value>`.

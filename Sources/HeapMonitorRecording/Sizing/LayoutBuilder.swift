@@ -36,7 +36,9 @@ struct LayoutBuilder {
         let layout = TypeLayout(metadata: metadata, size: metadata.size)
         // Registered before its parts so that a recursive enum finds itself.
         valueLayouts[metadata] = layout
+        let refusals = RuntimeLookups.refusals
         fill(layout)
+        RuntimeLookups.note(DeferredLookup(metadata: metadata, need: .valueLayout), ifRefusedSince: refusals)
         layout.freeze()
         return layout
     }
@@ -44,7 +46,9 @@ struct LayoutBuilder {
     /// The name of `metadata`'s type, asked of the runtime once per type.
     mutating func name(of metadata: Metadata) -> String {
         if let known = names[metadata] { return known }
+        let refusals = RuntimeLookups.refusals
         let name = metadata.name
+        RuntimeLookups.note(DeferredLookup(metadata: metadata, need: .name), ifRefusedSince: refusals)
         names[metadata] = name
         return name
     }
@@ -52,10 +56,28 @@ struct LayoutBuilder {
     mutating func objectLayout(for metadata: Metadata) -> TypeLayout {
         if let known = objectLayouts[metadata] ?? unreadableLayouts[metadata] { return known }
         guard check.isObjectMetadata(metadata.pointer) else { return unreadable(metadata) }
+        let refusals = RuntimeLookups.refusals
         let layout = makeObjectLayout(metadata)
+        RuntimeLookups.note(DeferredLookup(metadata: metadata, need: .objectLayout), ifRefusedSince: refusals)
         layout.freeze()
         objectLayouts[metadata] = layout
         return layout
+    }
+
+    /// Makes, here, what a forked child deferred, checking its metadata as
+    /// if read from memory: the child read it from a heap that has changed.
+    mutating func make(_ lookup: DeferredLookup) {
+        let metadata = lookup.metadata
+        switch lookup.need {
+        case .valueLayout: _ = layout(for: metadata)
+        case .objectLayout: _ = objectLayout(for: metadata)
+        case .name:
+            guard names[metadata] == nil else { return }
+            let readable =
+                objectLayouts[metadata] != nil || valueLayouts[metadata] != nil
+                || check.isTypeMetadata(metadata.pointer) || check.isObjectMetadata(metadata.pointer)
+            if readable { _ = name(of: metadata) }
+        }
     }
 
     private mutating func unreadable(_ metadata: Metadata) -> TypeLayout {

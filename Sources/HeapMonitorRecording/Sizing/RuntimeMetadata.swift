@@ -66,7 +66,11 @@ struct Metadata: Hashable, @unchecked Sendable {
         case .heapLocalVariable: return "closure context or box"
         case .heapGenericLocalVariable: return "generic box"
         case .errorObject: return "error box"
-        default: return _typeName(type, qualified: true)
+        default:
+            // A child of a fork may not call the runtime: the unqualified
+            // name its descriptor holds stands in.
+            guard RuntimeLookups.mayCall() else { return descriptor?.name ?? "?" }
+            return _typeName(type, qualified: true)
         }
     }
 
@@ -351,10 +355,12 @@ struct MangledName {
     }
 
     /// The metadata this name denotes in `context`, or nil when the runtime cannot
-    /// resolve it (lowered function types, boxes, unbound generic parameters).
+    /// resolve it (lowered function types, boxes, unbound generic parameters)
+    /// or may not be asked (`RuntimeLookups`).
     func resolve(in context: ContextDescriptor? = nil, genericArguments: UnsafeRawPointer? = nil) -> Metadata? {
         if mentionsPack && genericArguments == nil { return nil }
         if let context, context.hasTypePacks { return nil }
+        guard RuntimeLookups.mayCall() else { return nil }
         return hm_type_by_mangled_name(
             UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self), length,
             context.map { $0.pointer },

@@ -21,6 +21,18 @@ private func leakRings(_ count: Int) -> Int {
     return count
 }
 
+/// A value only ever held behind an existential: its type is first met
+/// by whoever reads a `Holder`'s field.
+private struct Held {
+    var rings: [Ring]
+    var label = "held"
+}
+
+private final class Holder {
+    var value: Any
+    init(_ value: Any) { self.value = value }
+}
+
 extension TrackerSuite {
     @Suite("Isolated analysis")
     struct IsolatedAnalysisTests {
@@ -39,6 +51,48 @@ extension TrackerSuite {
             #expect(forked.objects == here.objects)
             #expect(tracker.lastIsolatedAnalysis.map { $0.resultBytes > 2_000 } == true)
             _ = keep(tree)
+        }
+
+        /// A child leaves to its parent the layouts it lacks (`RuntimeLookups`):
+        /// the first forked snapshot takes another child, complete, and
+        /// equals the in-process one; the next takes one child.
+        @Test func typesMetFirstInAChildAreLaidOutByTheParent() throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Holder.self, resolutionLevel: 2)
+            let holders = (0..<keep(50)).map { _ in Holder(Held(rings: [Ring(), Ring()])) }
+            tracker.isolation = .forked
+            let forked = try tracker.takeSnapshot(named: "forked first")
+            let first = try #require(tracker.lastIsolatedAnalysis)
+            #expect(first.forks >= 2, "the existential's dynamic type was met first in a child")
+            #expect(first.deferredLookups == 0)
+            tracker.isolation = .inProcess
+            let here = try tracker.takeSnapshot(named: "in process")
+            #expect(here.objects.count == 50)
+            #expect(forked.objects == here.objects)
+            tracker.isolation = .forked
+            _ = try tracker.takeSnapshot(named: "warm")
+            #expect(tracker.lastIsolatedAnalysis?.forks == 1)
+            _ = keep(holders)
+        }
+
+        /// A child blocked on a lock held at its fork is replaced by one
+        /// forked once the lock is free, and the analysis succeeds.
+        @Test func aBlockedChildIsReplaced() throws {
+            let tracker = freshTracker()
+            let lock = HeldLock(holding: .milliseconds(50))
+            let value = try tracker.state.withLock { (state) throws(AnalysisError) in
+                try state.analyse(
+                    isolation: .forked(timeout: .seconds(30)),
+                    { _ in
+                        lock.acquire()
+                        return 42
+                    },
+                    encode: { $0.varint($1) },
+                    decode: { (decoder) throws(ProfileError.Problem) in try decoder.int(max: 100, "answer") })
+            }
+            lock.release()
+            #expect(value == 42)
+            #expect(tracker.lastIsolatedAnalysis.map { $0.forks >= 2 } == true, "the first child was blocked")
         }
 
         @Test func isolatedLeakScansEqualInProcessOnes() throws {
