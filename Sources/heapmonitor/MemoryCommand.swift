@@ -5,15 +5,19 @@ import HeapMonitor
 struct MemoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "memory",
-        abstract: "The process's memory at every snapshot (background ones too), and its peaks."
+        abstract: "The process's memory at the program's snapshots, a summary of the background ones, and its peaks."
     )
 
     @OptionGroup var options: ProfileOptions
 
+    @Flag(help: "List the background snapshots too (a monitored server takes one every 20 ms by default).")
+    var all = false
+
     func run() throws {
         let stats = try options.load()
         guard let profile = stats.profiles.first else { return }
-        try options.emit(profile.snapshots.map { MemoryRow(snapshot: $0) }) { StatsReport.memory(profile) }
+        let listed = profile.snapshots.filter { all || !$0.isBackground }
+        try options.emit(listed.map { MemoryRow(snapshot: $0) }) { StatsReport.memory(profile, background: all) }
     }
 
     private struct MemoryRow: Encodable {

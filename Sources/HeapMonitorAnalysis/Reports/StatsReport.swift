@@ -99,11 +99,24 @@ public enum StatsReport {
                 ByteCount.format(snapshot.trackedBytes),
             ])
         }
-        let hidden = profile.snapshots.count - table.rows.count
+        let hidden = background ? [] : profile.snapshots.filter(\.isBackground)
         return
-            ([table.render()]
-            + [hidden > 0 ? "\(counted(hidden, "background snapshot")) not listed" : nil, memoryPeaks(profile)]
+            ([table.render()] + [backgroundSummary(hidden), memoryPeaks(profile)]
             .compactMap { $0 }).joined(separator: "\n")
+    }
+
+    /// One line for background snapshots left out of a listing: how many,
+    /// over which span, and the range of the resident set and the
+    /// allocator's bytes over them.
+    static func backgroundSummary(_ snapshots: [Snapshot]) -> String? {
+        guard let first = snapshots.first, let last = snapshots.last else { return nil }
+        func range(_ bytes: (Snapshot) -> Int) -> String {
+            let values = snapshots.map(bytes)
+            return "\(ByteCount.format(values.min() ?? 0))–\(ByteCount.format(values.max() ?? 0))"
+        }
+        return "\(counted(snapshots.count, "background snapshot")) not listed, "
+            + "from \(seconds(first.time)) to \(seconds(last.time)) s: "
+            + "RSS \(range(\.memory.residentBytes)), allocator \(range(\.memory.allocatorBytes))"
     }
 
     /// Where the resident set and the allocator's bytes in use peaked.

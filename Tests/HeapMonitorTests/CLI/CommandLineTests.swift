@@ -82,10 +82,16 @@ extension TrackerSuite {
             #expect(try heapmonitor(["diff", path, secondRun, path]).status == 64)
             let memory = try heapmonitor(["memory", path])
             #expect(memory.status == 0 && memory.output.contains("before") && memory.output.contains("peak RSS"))
-            let memoryRows =
-                try JSONSerialization.jsonObject(with: Data(try heapmonitor(["memory", path, "--json"]).output.utf8))
-                as? [[String: Any]]
-            #expect(memoryRows?.count == 3 && (memoryRows?[0]["residentBytes"] as? Int ?? 0) > 0)
+            #expect(memory.output.contains("1 background snapshot not listed, from "))
+            let everyRow = try heapmonitor(["memory", path, "--all"])
+            #expect(everyRow.status == 0 && !everyRow.output.contains("not listed"))
+            #expect(everyRow.output.split(separator: "\n").filter { $0.contains("background") }.count == 1)
+            func memoryRows(_ arguments: [String]) throws -> [[String: Any]]? {
+                let output = try heapmonitor(["memory", path, "--json"] + arguments).output
+                return try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]]
+            }
+            #expect(try memoryRows([])?.count == 2 && (try memoryRows([])?[0]["residentBytes"] as? Int ?? 0) > 0)
+            #expect(try memoryRows(["--all"])?.count == 3)
             let filtered = try heapmonitor(["stats", path, "--filter", "nothing-like-this"])
             #expect(filtered.status == 0 && filtered.output.split(separator: "\n").count == 1)
         }
