@@ -41,7 +41,7 @@ extension Tracker {
         return try state.withLock { (state) throws(AnalysisError) -> Snapshot in
             let snapshot = try state.recordSnapshot(
                 named: description, sizingObjects: sizingObjects, isBackground: isBackground, census: census)
-            state.writeProfile(snapshot)
+            state.record(snapshot)
             return snapshot
         }
     }
@@ -64,10 +64,13 @@ extension Tracker {
                 throw .analysis(error)
             }
             let programs = state.profile.take()
+            let thinner = state.backgroundThinner
             state.profile = writer.take()
+            state.backgroundThinner = BackgroundThinner(policy: thinner.policy)
             state.writeProfile(snapshot)
             let failure = state.finishProfile()
             state.profile = consume programs
+            state.backgroundThinner = thinner
             if let failure { throw .profile(failure) }
             return snapshot
         }

@@ -4,6 +4,18 @@ import HeapMonitorModel
 // record written, as plain values, in the order the format needs (a class,
 // trace or object before anything that names it).
 extension TrackerState {
+    /// Writes `snapshot`, or for a background one what `backgroundThinner`
+    /// keeps of it.
+    mutating func record(_ snapshot: Snapshot) {
+        guard profile != nil else { return }
+        if snapshot.isBackground {
+            if let kept = backgroundThinner.admit(snapshot) { writeProfile(kept) }
+            return
+        }
+        if let peak = backgroundThinner.closeWindow() { writeProfile(peak) }
+        writeProfile(snapshot)
+    }
+
     /// Writes what the profile lacks and the snapshot, then flushes.
     mutating func writeProfile(_ snapshot: Snapshot) {
         guard var writer = profile.take() else { return }
@@ -43,6 +55,7 @@ extension TrackerState {
 
     /// Ends the profile: an end record, and the file is closed.
     mutating func finishProfile() -> ProfileError? {
-        profile.take()?.finish()
+        if profile != nil, let peak = backgroundThinner.finish() { writeProfile(peak) }
+        return profile.take()?.finish()
     }
 }

@@ -217,6 +217,14 @@ public final class Tracker: Sendable {
         }
     }
 
+    /// What the profile keeps of background snapshots in a long run: by
+    /// default every one for an hour, then the peak of each second (see
+    /// `BackgroundThinning`).
+    public var backgroundThinning: BackgroundThinning {
+        get { state.withLock { $0.backgroundThinner.policy } }
+        set { state.withLock { $0.backgroundThinner.policy = newValue } }
+    }
+
     /// The snapshots taken so far, oldest first (at most `snapshotLimit`).
     public var snapshots: [Snapshot] { state.withLock { $0.snapshots } }
 

@@ -32,6 +32,8 @@ struct TrackerState: ~Copyable {
     var shortLived: [UInt32: (count: Int, lifetime: UInt64)] = [:]
     /// The profile being written, if any.
     var profile: ProfileWriter?
+    /// What the profile keeps of background snapshots.
+    var backgroundThinner = BackgroundThinner()
     /// Live instances of classes watched for leak scans but not tracked:
     /// address → class index.
     var watched: [UInt: UInt32] = [:]
@@ -280,8 +282,8 @@ struct TrackerState: ~Copyable {
         return Int(hm_hooks_overhead_bytes()) + records.heldBytes + snapshotBytes + traces.count * 64
     }
 
-    /// Forgets every object, snapshot and registration; the snapshot limit
-    /// and the isolation return to their defaults.
+    /// Forgets every object, snapshot and registration; the snapshot limit,
+    /// the background thinning and the isolation return to their defaults.
     mutating func removeAll() {
         _ = finishProfile()
         watchForLeaks(false)
@@ -292,6 +294,7 @@ struct TrackerState: ~Copyable {
         registrations = [:]
         snapshots = []
         snapshotLimit = nil
+        backgroundThinner = BackgroundThinner()
         shortLived = [:]
         classLevels = [:]
         isolation = .forked
