@@ -7,12 +7,17 @@ let package = Package(
         .library(name: "HeapMonitor", targets: ["HeapMonitor"]),
         .library(name: "HeapMonitorTesting", targets: ["HeapMonitorTesting"]),
         .library(name: "HeapMonitorOptions", targets: ["HeapMonitorOptions"]),
+        .library(name: "HeapMonitorMetrics", targets: ["HeapMonitorMetrics"]),
         .executable(name: "minibuild", targets: ["minibuild"]),
         .executable(name: "heapmonitor", targets: ["heapmonitor"]),
         .executable(name: "heapmonitor-bench", targets: ["heapmonitor-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Only HeapMonitorMetrics uses these (and the tests, Prometheus).
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // Recording → profile file → analysis, as three targets: the build
@@ -34,6 +39,10 @@ let package = Package(
         // The host switches as a swift-argument-parser option group.
         .target(name: "HeapMonitorOptions",
                 dependencies: ["HeapMonitor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Per-class heap gauges for swift-metrics, and a service-lifecycle Service updating them.
+        .target(name: "HeapMonitorMetrics",
+                dependencies: ["HeapMonitor", .product(name: "CoreMetrics", package: "swift-metrics"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The example host: a small build tool monitored with the switches.
         .executableTarget(name: "minibuild", dependencies: ["HeapMonitor", "HeapMonitorOptions"]),
         // Sample object graphs: the benchmark workload, the CLI's sample run, tests.
@@ -48,7 +57,9 @@ let package = Package(
         ),
         .testTarget(name: "HeapMonitorTests",
                     dependencies: ["HeapMonitor", "HeapMonitorModel", "HeapMonitorRecording", "HeapMonitorAnalysis",
-                                   "HeapMonitorSamples", "CHeapMonitor", "HeapMonitorTesting", "HeapMonitorOptions"],
+                                   "HeapMonitorSamples", "CHeapMonitor", "HeapMonitorTesting", "HeapMonitorOptions",
+                                   "HeapMonitorMetrics", .product(name: "Prometheus", package: "swift-prometheus"),
+                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                     exclude: ["Profile/Fixtures"]),
     ]
 )
