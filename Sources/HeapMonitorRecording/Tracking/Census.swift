@@ -17,12 +17,15 @@ extension Tracker {
 
     var censusIsOn: Bool { hm_census_enabled() != 0 }
 
-    /// Live instances by class, the most bytes first.
+    /// Live instances by class, the most bytes first; the monitor's own
+    /// classes are left out.
     public func census() -> [CensusEntry] {
         censusRows().compactMap { row in
             guard let metadata = row.metadata else { return nil }
+            let name = Metadata(metadata).name
+            guard !MonitorClasses.contains(name) else { return nil }
             return CensusEntry(
-                className: Metadata(metadata).name,
+                className: name,
                 liveCount: max(0, Int(row.allocations - row.deallocations)),
                 liveBytes: max(0, Int(row.allocated_bytes - row.deallocated_bytes)),
                 allocations: Int(row.allocations))

@@ -250,7 +250,7 @@ struct TrackerState: ~Copyable {
         if let known = monitorClasses[classIndex] { return known }
         let answer =
             hm_class_flags(classMetadata[Int(classIndex)]) & HM_CLASS_WATCHED.rawValue != 0
-            && className(classIndex).hasPrefix("HeapMonitor.")
+            && MonitorClasses.contains(className(classIndex))
         monitorClasses[classIndex] = answer
         return answer
     }

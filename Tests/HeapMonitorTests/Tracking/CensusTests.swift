@@ -33,5 +33,23 @@ extension TrackerSuite {
             #expect(snapshot.census.contains { $0.className.hasSuffix("Citizen") })
             _ = keep((citizens, visitors))
         }
+
+        /// The monitor's layouts, maps and reports are its own, not the
+        /// host's: a sized snapshot builds layouts (TypeLayout objects) here.
+        @Test func leavesTheMonitorsOwnClassesOut() throws {
+            let tracker = freshTracker()
+            try tracker.startCensus()
+            defer { tracker.stopCensus() }
+            try tracker.track(class: Citizen.self, resolutionLevel: 2)
+            let citizens = (0..<keep(10)).map { _ in Citizen() }
+            _ = try tracker.takeSnapshot(named: "builds layouts")
+            let modules = Set(tracker.census().map { $0.className.prefix { $0 != "." } })
+            #expect(modules.isDisjoint(with: ["HeapMonitor", "HeapMonitorRecording", "HeapMonitorModel",
+                                              "HeapMonitorAnalysis"]), "\(modules)")
+            #expect(modules.contains("HeapMonitorTests"))
+            #expect(MonitorClasses.contains("HeapMonitorRecording.TypeLayout"))
+            #expect(!MonitorClasses.contains("HeapMonitorTests.Citizen") && !MonitorClasses.contains("TypeLayout"))
+            _ = keep(citizens)
+        }
     }
 }
