@@ -53,7 +53,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "heapmonitor-bench",
-            dependencies: ["HeapMonitor", "HeapMonitorSamples", "CHeapMonitor", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["HeapMonitor", "HeapMonitorSamples", "CHeapMonitor", "HeapMonitorMetrics",
+                           .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "HeapMonitorTests",
                     dependencies: ["HeapMonitor", "HeapMonitorModel", "HeapMonitorRecording", "HeapMonitorAnalysis",

@@ -37,7 +37,10 @@ extension Tracker {
     )
         throws(AnalysisError) -> Snapshot
     {
-        let census = censusIsOn ? census() : []
+        let takesCensus =
+            censusIsOn
+            && (!isBackground || state.withLock { $0.backgroundThinner.takesCensus(at: MonitorClock.elapsed) })
+        let census = takesCensus ? census() : []
         return try state.withLock { (state) throws(AnalysisError) -> Snapshot in
             let snapshot = try state.recordSnapshot(
                 named: description, sizingObjects: sizingObjects, isBackground: isBackground, census: census)

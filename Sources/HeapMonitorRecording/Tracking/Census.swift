@@ -22,7 +22,7 @@ extension Tracker {
     public func census() -> [CensusEntry] {
         censusRows().compactMap { row in
             guard let metadata = row.metadata else { return nil }
-            let name = Metadata(metadata).name
+            let name = Self.censusName(of: metadata)
             guard !MonitorClasses.contains(name) else { return nil }
             return CensusEntry(
                 className: name,
@@ -30,6 +30,17 @@ extension Tracker {
                 liveBytes: max(0, Int(row.allocated_bytes - row.deallocated_bytes)),
                 allocations: Int(row.allocations))
         }.sorted { ($0.liveBytes, $0.liveCount, $1.className) > ($1.liveBytes, $1.liveCount, $0.className) }
+    }
+
+    /// Class names by metadata (immortal), asked of the runtime once: a
+    /// census of a thousand classes is served in milliseconds.
+    private static let censusNames = Locked<[UnsafeRawPointer: String]>([:])
+
+    private static func censusName(of metadata: UnsafeRawPointer) -> String {
+        if let known = censusNames.withLock({ $0[metadata] }) { return known }
+        let name = Metadata(metadata).name
+        censusNames.withLock { $0[metadata] = name }
+        return name
     }
 
     private func censusRows() -> [hm_census_row] {

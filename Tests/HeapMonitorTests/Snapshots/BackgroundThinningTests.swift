@@ -37,6 +37,12 @@ struct BackgroundThinningTests {
         #expect(kept[3_000].time == start + .seconds(60), "the first window's first snapshot")
     }
 
+    @Test func aBackgroundCensusIsTakenOncePerInterval() {
+        var thinner = BackgroundThinner(policy: .init(censusInterval: .seconds(60)))  // 10 minutes by default
+        let taken = (0..<30_000).filter { thinner.takesCensus(at: .milliseconds(20 * $0)) }
+        #expect(taken == [0, 3_000, 6_000, 9_000, 12_000, 15_000, 18_000, 21_000, 24_000, 27_000])
+    }
+
     @Test func noneKeepsEverySnapshot() {
         var thinner = BackgroundThinner(policy: .none)
         let kept = (0..<1_000).compactMap { thinner.admit(sample(at: .seconds($0 * 3_600))) }
