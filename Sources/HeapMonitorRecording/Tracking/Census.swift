@@ -20,10 +20,10 @@ extension Tracker {
     /// Live instances by class, the most bytes first; the monitor's own
     /// classes are left out.
     public func census() -> [CensusEntry] {
-        censusRows().compactMap { row in
-            guard let metadata = row.metadata else { return nil }
-            let name = Self.censusName(of: metadata)
-            guard !MonitorClasses.contains(name) else { return nil }
+        let rows = censusRows()
+        let names = Self.censusNames(of: rows)
+        return zip(rows, names).compactMap { row, name in
+            guard let name else { return nil }
             return CensusEntry(
                 className: name,
                 liveCount: max(0, Int(row.allocations - row.deallocations)),
@@ -32,15 +32,25 @@ extension Tracker {
         }.sorted { ($0.liveBytes, $0.liveCount, $1.className) > ($1.liveBytes, $1.liveCount, $0.className) }
     }
 
-    /// Class names by metadata (immortal), asked of the runtime once: a
-    /// census of a thousand classes is served in milliseconds.
-    private static let censusNames = Locked<[UnsafeRawPointer: String]>([:])
+    /// Class names by metadata (immortal), asked of the runtime once per
+    /// class; nil for the monitor's own classes. A census of a thousand
+    /// classes takes one lock, not a runtime call a class.
+    private static let knownNames = Locked<[UnsafeRawPointer: String?]>([:])
 
-    private static func censusName(of metadata: UnsafeRawPointer) -> String {
-        if let known = censusNames.withLock({ $0[metadata] }) { return known }
-        let name = Metadata(metadata).name
-        censusNames.withLock { $0[metadata] = name }
-        return name
+    private static func censusNames(of rows: [hm_census_row]) -> [String?] {
+        var known = knownNames.withLock { $0 }
+        var added = false
+        let names = rows.map { row -> String? in
+            guard let metadata = row.metadata else { return nil }
+            if let name = known[metadata] { return name }
+            let name = Metadata(metadata).name
+            let kept = MonitorClasses.contains(name) ? nil : name
+            known[metadata] = .some(kept)
+            added = true
+            return kept
+        }
+        if added { knownNames.withLock { $0 = known } }
+        return names
     }
 
     private func censusRows() -> [hm_census_row] {
