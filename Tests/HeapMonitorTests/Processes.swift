@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// The path of an executable product built next to the test bundle.
@@ -53,4 +54,16 @@ func runProduct(_ name: String, _ arguments: [String], environment: [String: Str
 /// Runs a tool from the PATH (`dot`, `chromium`).
 func runTool(_ name: String, _ arguments: [String]) throws -> ProcessResult {
     try run("/usr/bin/env", [name] + arguments)
+}
+
+/// Lines a host printed, collected from any thread (`HostMonitor`'s output
+/// is `@Sendable`).
+final class PrintedLines: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    var joined: String { lines.withLock { $0.joined() } }
+
+    var all: [String] { lines.withLock { $0 } }
 }

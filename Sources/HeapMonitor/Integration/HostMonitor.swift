@@ -1,9 +1,12 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// What a host program needs to honour the switches: one object, set up
-/// once, told about the program's instants, finished at the end.
+/// once, told about the program's instants, finished at the end. It is
+/// `Sendable`: a server hands it to its route closures and tasks, and
+/// `finish()` runs once however many call it.
 ///
 /// ```swift
 /// let monitor = try HostMonitor(switches: switches, classes: [Node.self, Action.self])
@@ -11,18 +14,18 @@ import Glibc
 /// …
 /// monitor.finish()   // statistics, the profile, the garbage report
 /// ```
-public final class HostMonitor {
+public final class HostMonitor: Sendable {
     /// The switches in force.
     public let switches: MonitorSwitches
     private let tracker = Tracker.shared
-    private let standardOutput: (String) -> Void
+    private let standardOutput: @Sendable (String) -> Void
     /// Where the profile is streamed: the switch's file, a temporary one for
     /// the end-of-run reports, or for an HTML report its path plus `.hmprof`.
     private let profilePath: String?
     private let temporaryProfile: Bool
     /// Where the HTML report goes at the end, when the switch asked for one.
     private let htmlPath: String?
-    private var finished = false
+    private let finished = Atomic(false)
 
     /// Starts what the switches ask for. `classes` are the host's
     /// pre-configured classes, tracked with `--debug=heapmonitor` at
@@ -37,7 +40,7 @@ public final class HostMonitor {
     public init(
         switches: MonitorSwitches, classes: [AnyClass], resolutionLevel: Int = 1, trace: Bool = true,
         backgroundInterval: Duration = .milliseconds(20),
-        output: @escaping (String) -> Void = { print($0) }
+        output: @escaping @Sendable (String) -> Void = { print($0) }
     ) throws {
         self.switches = switches
         self.backgroundInterval = backgroundInterval
@@ -94,8 +97,7 @@ public final class HostMonitor {
     ///
     /// - Throws: `FinishError`, listing what failed on the way.
     public func finish() throws(FinishError) {
-        guard !finished else { return }
-        finished = true
+        guard !finished.exchange(true, ordering: .acquiringAndReleasing) else { return }
         var failure = FinishError()
         if switches.servesControl { tracker.stopControlChannel() }
         if switches.takesSnapshots { tracker.stopPeriodicSnapshots() }

@@ -104,11 +104,11 @@ extension TrackerSuite {
             #expect(
                 switches.takesSnapshots && arguments == ["tool", "build", "--verbose"], "the program's name stays first"
             )
-            var printed: [String] = []
+            let printed = PrintedLines()
             let host = try HostMonitor(switches: switches, classes: [Node.self], output: { printed.append($0) })
             try host.instant("after reading the project")
             try host.finish()
-            #expect(printed.joined().contains("after reading the project"))
+            #expect(printed.joined.contains("after reading the project"))
         }
     }
 }

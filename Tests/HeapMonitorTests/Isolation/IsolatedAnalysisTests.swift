@@ -133,7 +133,7 @@ extension TrackerSuite {
             var switches = MonitorSwitches()
             switches.tracksObjects = true
             switches.printsGarbage = true
-            var printed: [String] = []
+            let printed = PrintedLines()
             let host = try HostMonitor(switches: switches, classes: [Node.self], output: { printed.append($0) })
             let tree = buildNodeTree(count: keep(20_000))
             Tracker.shared.isolation = .forked(timeout: .milliseconds(1))
@@ -144,8 +144,8 @@ extension TrackerSuite {
                 #expect(error.analyses.count == 2, "the last snapshot and the leak scan")
                 #expect(error.analyses.allSatisfy { if case .timedOut = $0 { true } else { false } })
             }
-            #expect(printed.contains { $0.hasPrefix("HeapMonitor: tracked objects") })
-            #expect(printed.contains { $0.contains("timed out") })
+            #expect(printed.all.contains { $0.hasPrefix("HeapMonitor: tracked objects") })
+            #expect(printed.all.contains { $0.contains("timed out") })
             _ = keep(tree)
         }
     }
