@@ -1,0 +1,94 @@
+import Foundation
+import HeapMonitorModel
+import Testing
+
+/// A monitored process of its own (the control benchmark's host: 1,000
+/// objects in 10 classes, its channel open until its input closes), asked
+/// by the CLI from outside.
+private final class MonitoredChild {
+    let process = Process()
+    private let input = Pipe()
+    let directory: String
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "heapmonitor-live-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        // Readable by others, so that only the socket's own checks stand
+        // between a stranger and the process.
+        chmod(directory, 0o755)
+        process.executableURL = URL(fileURLWithPath: try #require(builtProduct("heapmonitor-bench")))
+        process.arguments = ["control-host", "--objects", "1000", "--classes", "10"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["XDG_RUNTIME_DIR": directory]) { $1 }
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        var line: [UInt8] = []
+        while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
+            line.append(byte)
+        }
+        try #require(String(decoding: line, as: UTF8.self) == "listening")
+    }
+
+    var pid: String { "\(process.processIdentifier)" }
+
+    /// The CLI with this child's socket directory.
+    func heapmonitor(_ arguments: [String], as user: String? = nil) throws -> ProcessResult {
+        let tool = try #require(builtProduct("heapmonitor"))
+        let environment = ["XDG_RUNTIME_DIR": directory]
+        guard let user else { return try run(tool, arguments, environment: environment) }
+        return try run("/usr/bin/setpriv", ["--reuid=\(user)", "--regid=nogroup", "--clear-groups", tool] + arguments,
+                       environment: environment)
+    }
+
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
+@Suite("heapmonitor live commands", .serialized)
+struct LiveCommandTests {
+    @Test func censusStatusSnapshotLeaksAndTrackFromOutside() throws {
+        let child = try MonitoredChild()
+        defer { child.stop() }
+        let census = try child.heapmonitor(["census", child.pid, "--json", "--limit", "0"])
+        #expect(census.status == 0, "\(census.error)")
+        let decoded = try JSONDecoder().decode(LiveCensus.self, from: Data(census.output.utf8))
+        let cells = decoded.entries.filter { $0.className.contains("Cell<") }
+        #expect(cells.count == 10 && cells.allSatisfy { $0.liveCount == 100 })
+
+        let track = try child.heapmonitor(["track", child.pid, "--class", "heapmonitor_bench.ControlHost"])
+        #expect(track.status == 1 && track.error.contains("no loaded class"), "a struct is not a class")
+        let status = try child.heapmonitor(["status", child.pid])
+        #expect(status.status == 0 && status.output.contains("census: on"))
+        let snapshot = try child.heapmonitor(["snapshot", child.pid, "from outside"])
+        #expect(snapshot.status == 0 && snapshot.output.contains("snapshot \"from outside\""))
+        let leaks = try child.heapmonitor(["leaks", child.pid])
+        #expect(leaks.status == 0 && leaks.output.contains("no leaked cycles"))
+        let ps = try child.heapmonitor(["ps"])
+        #expect(ps.output.contains(child.pid))
+    }
+
+    /// As root (CI and this machine run the tests as root), a client of
+    /// another user is refused by the server's peer check even where the
+    /// socket's mode would let it in, and the process is unharmed; a killed
+    /// process leaves a stale socket, which is a one-line error.
+    @Test func aStrangerIsRefusedAndAGoneProcessIsAnError() throws {
+        let child = try MonitoredChild()
+        if getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") {
+            chmod(child.directory + "/heapmonitor", 0o755)
+            chmod(child.directory + "/heapmonitor/\(child.pid).sock", 0o777)
+            let stranger = try child.heapmonitor(["status", child.pid], as: "nobody")
+            #expect(stranger.status == 1 && stranger.error.contains("refused"), "\(stranger.error)")
+        }
+        #expect(try child.heapmonitor(["status", child.pid]).status == 0, "the server goes on")
+        kill(child.process.processIdentifier, SIGKILL)  // its socket stays behind
+        child.process.waitUntilExit()
+        let gone = try child.heapmonitor(["status", child.pid])
+        #expect(gone.status == 1 && gone.error.contains("stale"), "\(gone.error)")
+        #expect(gone.error.split(separator: "\n").count == 1, "one line")
+        child.stop()
+    }
+}
