@@ -73,7 +73,7 @@ struct ControlBenchmark: ParsableCommand {
         Thread.sleep(forTimeInterval: Double(serviceSeconds))
         let used = cpuSeconds() - before, wall = ContinuousClock.now - start
         task.cancel()
-        return used / (Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18) * 100
+        return used / wall.inSeconds * 100
     }
 }
 

@@ -25,9 +25,9 @@ struct DayOfBackground {
         let monitorAfter = tracker.monitorBytes
         let policy = BackgroundThinning()
         let day = 86_400.0, interval = 0.02
-        let full = min(day, seconds(policy.fullRateSpan))
-        let records = Int(full / interval) + Int((day - full) / seconds(policy.window))
-        let censuses = Int(day / max(interval, seconds(policy.censusInterval)))
+        let full = min(day, policy.fullRateSpan.inSeconds)
+        let records = Int(full / interval) + Int((day - full) / policy.window.inSeconds)
+        let censuses = Int(day / max(interval, policy.censusInterval.inSeconds))
         let bytes = Double(records) * plain + Double(censuses) * (withCensus - plain)
         return DayOfBackground(
             plainRecordBytes: plain, censusRecordBytes: withCensus, records: records, profileBytes: Int(bytes),
@@ -56,9 +56,5 @@ struct DayOfBackground {
 
     private static func fileSize(_ path: String) -> Int {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -40,6 +40,27 @@ private func exchange(_ bytes: [UInt8], at path: String) throws -> [UInt8] {
     return reply
 }
 
+/// `tracker`'s control channel, open in a socket directory of its own
+/// (`XDG_RUNTIME_DIR`) until `close()`.
+private struct OpenChannel {
+    let tracker: Tracker
+    let directory = NSTemporaryDirectory() + "heapmonitor-control-\(UUID().uuidString)"
+    let path: String
+
+    init(_ tracker: Tracker) throws {
+        self.tracker = tracker
+        setenv("XDG_RUNTIME_DIR", directory, 1)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        path = try tracker.startControlChannel(snapshotSignal: nil)
+    }
+
+    func close() {
+        tracker.stopControlChannel()
+        unsetenv("XDG_RUNTIME_DIR")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}
+
 extension TrackerSuite {
     /// The control channel, served by this process's monitor thread to a
     /// client in the same process, over the real socket.
@@ -47,13 +68,10 @@ extension TrackerSuite {
     struct ControlChannelTests {
         @Test func aClientAsksForStatusCensusSnapshotAndLeaks() throws {
             let tracker = freshTracker()
-            let directory = NSTemporaryDirectory() + "heapmonitor-control-\(UUID().uuidString)"
-            setenv("XDG_RUNTIME_DIR", directory, 1)
-            defer { unsetenv("XDG_RUNTIME_DIR"); try? FileManager.default.removeItem(atPath: directory) }
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let path = try tracker.startControlChannel(snapshotSignal: nil)
-            defer { tracker.stopControlChannel() }
-            #expect(path.hasPrefix(directory + "/heapmonitor/"))
+            let channel = try OpenChannel(tracker)
+            defer { channel.close() }
+            let path = channel.path
+            #expect(path.hasPrefix(channel.directory + "/heapmonitor/"))
             let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
             #expect(mode == 0o600, "the socket is the user's alone")
 
@@ -93,12 +111,9 @@ extension TrackerSuite {
 
         @Test func garbageOnTheSocketIsAnsweredWithAnErrorAndTheServerGoesOn() throws {
             let tracker = freshTracker()
-            let directory = NSTemporaryDirectory() + "heapmonitor-control-\(UUID().uuidString)"
-            setenv("XDG_RUNTIME_DIR", directory, 1)
-            defer { unsetenv("XDG_RUNTIME_DIR"); try? FileManager.default.removeItem(atPath: directory) }
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let path = try tracker.startControlChannel(snapshotSignal: nil)
-            defer { tracker.stopControlChannel() }
+            let channel = try OpenChannel(tracker)
+            defer { channel.close() }
+            let path = channel.path
 
             let reply = try exchange(Array("GET / HTTP/1.1\r\n\r\n".utf8), at: path)
             var cursor = 0
