@@ -106,6 +106,17 @@ final class ControlServer: @unchecked Sendable {
             }
         }
         try? ControlFrame.write(ControlFrame.frame(reply.encoded()), to: connection)
+        // A Unix socket closed with the client's bytes unread resets the
+        // connection, and the client may see the reset before the reply (a
+        // refused stranger's request, garbage): take them first, until the
+        // client closes, the request limit or the time-out.
+        shutdown(connection, Int32(SHUT_WR))
+        var unread = [UInt8](repeating: 0, count: 4096), taken = 0
+        while taken <= ControlFrame.requestLimit {
+            let got = unread.withUnsafeMutableBytes { recv(connection, $0.baseAddress, $0.count, 0) }
+            if got <= 0 { break }
+            taken += got
+        }
     }
 
     /// The snapshot the signal asks for: into the program's profile, or a
