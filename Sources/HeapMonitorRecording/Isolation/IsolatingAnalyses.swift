@@ -37,9 +37,9 @@ extension TrackerState {
 
     /// Makes, here, the layouts and names a child deferred.
     mutating func makeDeferred(_ lookups: [DeferredLookup]) {
-        var engine = SizingEngine(layouts: layouts)
-        for lookup in lookups { engine.layouts.make(lookup) }
-        layouts = engine.layouts
+        // Checks against memory as it is now, as an engine's would start.
+        layouts.startAnalysis(memory: nil)
+        for lookup in lookups { layouts.make(lookup) }
     }
 
     /// Children an analysis may fork: each one after the first is asked
