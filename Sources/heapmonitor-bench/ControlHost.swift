@@ -8,17 +8,22 @@ final class Cell<Tag> {
     var value = 0
 }
 
+/// The class a growing control host keeps adding instances of.
+final class GrowingCell {
+    var value = 0
+}
+
 /// Digits of a class number, as types.
-private enum D0 {}
-private enum D1 {}
-private enum D2 {}
-private enum D3 {}
-private enum D4 {}
-private enum D5 {}
-private enum D6 {}
-private enum D7 {}
-private enum D8 {}
-private enum D9 {}
+enum D0 {}
+enum D1 {}
+enum D2 {}
+enum D3 {}
+enum D4 {}
+enum D5 {}
+enum D6 {}
+enum D7 {}
+enum D8 {}
+enum D9 {}
 
 /// The `control` benchmark's monitored process: this executable again,
 /// holding the objects and serving its control channel until its standard
@@ -87,10 +92,22 @@ struct ControlHostCommand: ParsableCommand {
 
     @Option var objects = 1_000_000
     @Option var classes = 1_000
+    /// Instances of `GrowingCell` added per second, for live views to find.
+    @Option var growth = 0
 
     func run() throws {
         try Tracker.shared.startControlChannel(snapshotSignal: nil)
         let held = ControlHost.allocate(objects: objects, classes: classes)
+        if growth > 0 {
+            let perTick = max(1, growth / 10)
+            Thread.detachNewThread {
+                var kept: [GrowingCell] = []
+                while true {
+                    kept.append(contentsOf: (0..<perTick).map { _ in GrowingCell() })
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+            }
+        }
         FileHandle.standardOutput.write(Data("listening\n".utf8))
         _ = FileHandle.standardInput.readDataToEndOfFile()
         Tracker.shared.stopControlChannel()

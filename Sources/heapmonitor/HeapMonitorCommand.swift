@@ -10,15 +10,15 @@ struct HeapMonitorCommand: ParsableCommand {
             Sizes Swift values as the allocator holds them, with a per-referent
             breakdown. `heapmonitor sample` sizes a built-in object graph;
             `stats`, `summary`, `diff`, `object`, `memory` and `html` analyse
-            profile files; `ps`, `status`, `census`, `snapshot`, `leaks`,
-            `track` and `untrack` ask a running process that serves the
-            control socket (--debug=control).
+            profile files; `ps`, `status`, `census`, `top`, `snapshot`,
+            `leaks`, `track` and `untrack` ask a running process that serves
+            the control socket (--debug=control).
             """,
         version: HeapMonitorVersion.current,
         subcommands: [
             SampleCommand.self, StatsCommand.self, SummaryCommand.self, DiffCommand.self, ObjectCommand.self,
             HTMLCommand.self, MemoryCommand.self, PsCommand.self, StatusCommand.self, CensusCommand.self,
-            LiveSnapshotCommand.self, LeaksCommand.self, TrackCommand.self, UntrackCommand.self,
+            TopCommand.self, LiveSnapshotCommand.self, LeaksCommand.self, TrackCommand.self, UntrackCommand.self,
         ]
     )
 }

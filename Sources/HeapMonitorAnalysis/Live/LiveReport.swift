@@ -49,6 +49,48 @@ public enum LiveReport {
         ].joined(separator: "\n")
     }
 
+    /// `heapmonitor top`'s screen: the process's memory, then at most
+    /// `limit` classes ordered by `order` with their growth over the
+    /// history's span, names cut to fit `width` columns.
+    public static func top(
+        _ history: CensusHistory, of pid: Int32, by order: CensusHistory.Order, limit: Int, width: Int
+    ) -> String {
+        guard let census = history.latest else { return "process \(pid): waiting for its first census" }
+        let rows = history.rows(by: order)
+        var table = TextTable(headers: ["instances", "bytes", "instances/s", "bytes/s", "class"],
+                              numeric: [0, 1, 2, 3])
+        for row in rows.prefix(max(0, limit)) {
+            table.rows.append([
+                "\(row.liveCount)", ByteCount.format(row.liveBytes), rate(row.countPerSecond),
+                rate(row.bytesPerSecond, ByteCount.format), row.className,
+            ])
+        }
+        let span = history.span == .zero ? "growth from the next census on"
+            : "growth over the last \(StatsReport.seconds(history.span)) s"
+        let lines = [
+            "process \(pid) at \(StatsReport.seconds(census.time)) s; \(span); by \(order.rawValue)",
+            "RSS \(ByteCount.format(census.memory.residentBytes)), "
+                + "allocator in use \(ByteCount.format(census.memory.allocatorBytes)); "
+                + "\(counted(census.liveCount, "instance")), \(ByteCount.format(census.liveBytes)) "
+                + "in \(counted(census.classCount, "class"))",
+            "",
+        ] + table.render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return lines.map { $0.count > width ? String($0.prefix(max(0, width - 1))) + "…" : $0 }
+            .joined(separator: "\n")
+    }
+
+    /// `+12/s`, `-1.5/s`, `0`; with `unit`, `+1.2 KiB/s`.
+    private static func rate(_ perSecond: Double, _ unit: ((Int) -> String)? = nil) -> String {
+        let rounded = (perSecond * 10).rounded() / 10
+        guard rounded != 0 else { return "0" }
+        let sign = rounded > 0 ? "+" : "-"
+        if let unit { return sign + unit(Int(abs(perSecond).rounded())) + "/s" }
+        let magnitude = abs(rounded)
+        let whole = magnitude >= 10 || magnitude == magnitude.rounded()
+        let digits = whole ? "\(Int(magnitude.rounded()))" : "\(magnitude)"
+        return sign + digits + "/s"
+    }
+
     /// A snapshot taken on request.
     public static func snapshot(_ snapshot: SnapshotSummary) -> String {
         "snapshot \"\(snapshot.description)\" at \(StatsReport.seconds(snapshot.time)) s: "
