@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        // The tests' loggers for service groups (service-lifecycle needs it anyway).
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         // Recording → profile file → analysis, as three targets: the build
@@ -61,7 +63,8 @@ let package = Package(
                     dependencies: ["HeapMonitor", "HeapMonitorModel", "HeapMonitorRecording", "HeapMonitorAnalysis",
                                    "HeapMonitorSamples", "CHeapMonitor", "HeapMonitorTesting", "HeapMonitorOptions",
                                    "HeapMonitorMetrics", .product(name: "Prometheus", package: "swift-prometheus"),
-                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+                                   .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                   .product(name: "Logging", package: "swift-log")],
                     exclude: ["Profile/Fixtures"]),
     ]
 )

@@ -4,7 +4,9 @@
 //   bytes it owns (Scripts/check-nio.sh);
 // - ServerCorpus: a Hummingbird 2 server and a plain SwiftNIO HTTP/1 server
 //   with every class watched, sized and scanned for leaks while they serve
-//   loopback requests, stopped by SIGTERM (Scripts/check-server-corpus.sh).
+//   loopback requests, stopped by SIGTERM (Scripts/check-server-corpus.sh);
+// - HummingbirdExample, VaporExample: the README's monitored servers, with
+//   the control socket and Prometheus heap gauges (Scripts/check-examples.sh).
 import Foundation
 import PackageDescription
 
@@ -12,6 +14,7 @@ import PackageDescription
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 let heapMonitor = Target.Dependency.product(name: "HeapMonitor", package: root.lastPathComponent)
+let heapMetrics = Target.Dependency.product(name: "HeapMonitorMetrics", package: root.lastPathComponent)
 
 let package = Package(
     name: "ServerCorpus",
@@ -22,7 +25,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
-        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/vapor", from: "4.110.0"),
     ],
     targets: [
         .executableTarget(name: "NIOSizing",
@@ -37,6 +42,20 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Collections", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "HummingbirdExample",
+            dependencies: [
+                heapMonitor, heapMetrics, .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+        .executableTarget(
+            name: "VaporExample",
+            dependencies: [
+                heapMonitor, heapMetrics, .product(name: "Vapor", package: "vapor"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
     ]

@@ -25,7 +25,9 @@ public struct HeapMetricsService: Service {
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 metrics.update()
-                try await Task.sleep(for: interval)
+                // Woken by the shutdown: the service ends, not fails (a
+                // thrown CancellationError would fail the whole group).
+                do { try await Task.sleep(for: interval) } catch { return }
             }
         }
     }

@@ -1,6 +1,8 @@
 @testable import HeapMonitor
 import HeapMonitorMetrics
+import Logging
 import Prometheus
+import ServiceLifecycle
 import Testing
 
 /// Instances of 464 bytes: among the census's largest classes in this process.
@@ -56,16 +58,25 @@ extension TrackerSuite {
             _ = keep(large)
         }
 
-        @Test func theServiceUpdatesUntilCancelled() async throws {
+        /// In a group, as servers run it: it updates until the group shuts
+        /// down gracefully, then ends without failing the group; cancelled
+        /// alone, it returns too.
+        @Test func theServiceUpdatesUntilItsGroupShutsDown() async throws {
             _ = freshTracker()
             let registry = PrometheusCollectorRegistry()
             let metrics = try HeapMetrics(classLimit: 5, factory: PrometheusMetricsFactory(registry: registry))
             let service = HeapMetricsService(metrics: metrics, interval: .milliseconds(10))
-            let running = Task { try await service.run() }
+            let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
+            let running = Task { try await group.run() }
             try await Task.sleep(for: .milliseconds(200))
-            running.cancel()
-            _ = try? await running.value
+            await group.triggerGracefulShutdown()
+            try await running.value
             #expect(registry.emitToString().contains("swift_heap_allocator_bytes "))
+
+            let alone = Task { try await service.run() }
+            try await Task.sleep(for: .milliseconds(50))
+            alone.cancel()
+            try await alone.value
         }
     }
 }

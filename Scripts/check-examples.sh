@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The README's monitored servers (Examples/ServerCorpus: HummingbirdExample,
+# VaporExample), run as a user would: with HEAPMONITOR="--debug=heapmonitor
+# --debug=control", 50 sessions opened over HTTP, then asked from outside by
+# the CLI (census, status, top), their Prometheus heap gauges scraped, and
+# stopped by SIGTERM: each must exit 0 and print the monitor's report.
+# Usage: check-examples.sh [--no-build]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root/Examples/ServerCorpus"
+[[ ${1:-} == --no-build ]] || swift build --scratch-path .build-corpus >/dev/null
+swift build --package-path "$root" --product heapmonitor >/dev/null
+heapmonitor="$(swift build --package-path "$root" --show-bin-path)/heapmonitor"
+work=$(mktemp -d)
+server=
+trap '[[ -n $server ]] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+export XDG_RUNTIME_DIR=$work
+
+fail() {
+    echo "FAIL ($example): $1"
+    tail -20 "$work/err"
+    exit 1
+}
+
+for example in HummingbirdExample VaporExample; do
+    HEAPMONITOR="--debug=heapmonitor --debug=control" PORT=0 ".build-corpus/debug/$example" \
+        >"$work/out" 2>"$work/err" &
+    server=$!
+    port=
+    for _ in $(seq 300); do
+        port=$(grep -oE 'listening on [0-9]+' "$work/err" | grep -oE '[0-9]+$' || true)
+        [[ -n $port ]] && break
+        kill -0 "$server" 2>/dev/null || break
+        sleep 0.1
+    done
+    [[ -n $port ]] || fail "the server did not start"
+    curl -sf "http://127.0.0.1:$port/login?[1-50]" -o /dev/null || fail "a login failed"
+
+    census=$("$heapmonitor" census "$server" --json --limit 0) || fail "census: $census"
+    sessions=$(python3 -c 'import json,sys
+print(sum(e["liveCount"] for e in json.load(sys.stdin)["entries"] if e["className"] == sys.argv[1]))' \
+        "$example.Session" <<<"$census")
+    ((sessions == 50)) || fail "the census counted $sessions sessions, not 50"
+    "$heapmonitor" status "$server" | grep -q "tracked: 50 live objects" || fail "status: not 50 tracked"
+    "$heapmonitor" top "$server" --iterations 2 --interval 0.2 --sort count >"$work/top" || fail "top failed"
+    grep -q "$example.Session" "$work/top" || fail "top did not list the sessions"
+
+    sleep 1.2  # HeapMetricsService updates every second
+    curl -sf "http://127.0.0.1:$port/metrics" >"$work/metrics" || fail "no /metrics"
+    grep -qE "^swift_heap_live_objects\{class=\"$example.Session\"\} 50$" "$work/metrics" \
+        || fail "no Session gauge of 50 in /metrics: $(grep swift_heap "$work/metrics" | head -5)"
+    grep -qE '^swift_heap_allocator_bytes [0-9]+' "$work/metrics" || fail "no allocator gauge"
+
+    kill -TERM "$server"
+    status=0
+    wait "$server" || status=$?
+    server=
+    ((status == 0)) || fail "exited with status $status"
+    grep -q "^HeapMonitor: tracked objects" "$work/out" || fail "no report at exit"
+    echo "examples check: $example served 50 sessions, census, status, top and /metrics agreed, exited 0"
+done
