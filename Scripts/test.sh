@@ -25,6 +25,9 @@ Scripts/check-nio.sh
 # Hummingbird 2 and SwiftNIO servers analysed (forked snapshots, leak scans) while
 # they serve loopback requests, stopped by SIGTERM: no crash, every planted cycle found.
 Scripts/check-server-corpus.sh --no-build
+# The README's Hummingbird and Vapor servers asked from outside (census, status,
+# top) and scraped (/metrics), then stopped by SIGTERM: exit 0 and a report.
+Scripts/check-examples.sh --no-build
 # A short fuzzing run of the profile reader (Scripts/fuzz-profile.sh 1000000 for a long one).
 Scripts/fuzz-profile.sh 200000
 # Every public symbol documented, every link in the catalog resolved.
