@@ -84,7 +84,8 @@ struct TopCommandTests {
     /// that is gone is a one-line error.
     @Test func withoutATerminalScreensArePrintedAndAGoneProcessIsAnError() throws {
         let child = try MonitoredChild()
-        let printed = try child.heapmonitor(["top", child.pid, "--iterations", "2", "--interval", "0.2", "--limit", "3"])
+        let printed = try child.heapmonitor(
+            ["top", child.pid, "--iterations", "2", "--interval", "0.2", "--limit", "3"])
         #expect(printed.status == 0, "\(printed.error)")
         let headers = printed.output.split(separator: "\n").filter { $0.hasPrefix("instances") }
         #expect(headers.count == 2)
