@@ -54,7 +54,7 @@ static char *hm_read_maps(size_t *length) {
     return text;
 }
 
-hm_memory_map *hm_memory_map_read(void) {
+static hm_memory_map *hm_memory_map_parse(int merge) {
     size_t length = 0;
     char *text = hm_read_maps(&length);
     if (!text) return NULL;
@@ -77,7 +77,7 @@ hm_memory_map *hm_memory_map_read(void) {
         const char *path = memchr(p, '/', (size_t)(eol - p));
         if (readable && stop > start) {
             // Adjacent readable regions of the same kind merge: fewer to search.
-            if (map->count > 0 && map->regions[map->count - 1].end == start &&
+            if (merge && map->count > 0 && map->regions[map->count - 1].end == start &&
                 map->regions[map->count - 1].file_backed == (path != NULL)) {
                 map->regions[map->count - 1].end = stop;
             } else {
@@ -95,6 +95,10 @@ hm_memory_map *hm_memory_map_read(void) {
     free(text);
     return map;
 }
+
+hm_memory_map *hm_memory_map_read(void) { return hm_memory_map_parse(1); }
+
+hm_memory_map *hm_memory_map_read_mappings(void) { return hm_memory_map_parse(0); }
 
 void hm_memory_map_free(hm_memory_map *map) {
     if (!map) return;

@@ -13,9 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-// Symbolication for instantiation traces, done only when a report needs it.
-// dladdr sees exported symbols only, and SwiftPM executables export none, so
-// each image's static symbol table (.symtab, else .dynsym) is read from its file.
+// Symbolication for instantiation traces and heap-graph roots, done only
+// when a report needs it. dladdr sees exported symbols only, and SwiftPM
+// executables export none, so each image's static symbol table (.symtab, else
+// .dynsym) is read from its file: functions for code addresses, data objects
+// for the globals a root lives in.
 
 extern char *swift_demangle(const char *mangled, size_t length, char *buffer, size_t *size, uint32_t flags);
 
@@ -23,13 +25,17 @@ typedef struct {
     uintptr_t start;
     uintptr_t size;
     const char *name;
-} hm_function;
+} hm_symbol;
+
+typedef struct {
+    hm_symbol *symbols;
+    size_t count;
+} hm_symbol_table;
 
 typedef struct hm_image {
     uintptr_t bias;
     char *path;
-    hm_function *functions;
-    size_t count;
+    hm_symbol_table functions, objects;
     struct hm_image *next;
 } hm_image;
 
@@ -37,13 +43,13 @@ static hm_image *hm_images;
 static pthread_mutex_t hm_images_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int hm_by_start(const void *a, const void *b) {
-    uintptr_t x = ((const hm_function *)a)->start, y = ((const hm_function *)b)->start;
+    uintptr_t x = ((const hm_symbol *)a)->start, y = ((const hm_symbol *)b)->start;
     return x < y ? -1 : x > y;
 }
 
-// Reads the function symbols of the ELF file at `path`; the mapping stays for
-// the names' sake.
-static void hm_load_functions(hm_image *image) {
+// Reads the function and data symbols of the ELF file at `path`; the mapping
+// stays for the names' sake.
+static void hm_load_symbols(hm_image *image) {
     int fd = open(image->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return;
     struct stat info;
@@ -72,15 +78,25 @@ static void hm_load_functions(hm_image *image) {
     if (strings->sh_offset + strings->sh_size > length) { munmap(map, length); return; }
     const ElfW(Sym) *symbols = (const ElfW(Sym) *)((const char *)map + table->sh_offset);
     size_t total = table->sh_size / sizeof(ElfW(Sym));
-    image->functions = calloc(total ? total : 1, sizeof(hm_function));
-    if (!image->functions) { munmap(map, length); return; }
+    image->functions.symbols = calloc(total ? total : 1, sizeof(hm_symbol));
+    image->objects.symbols = calloc(total ? total : 1, sizeof(hm_symbol));
+    if (!image->functions.symbols || !image->objects.symbols) {
+        free(image->functions.symbols);
+        free(image->objects.symbols);
+        image->functions.symbols = image->objects.symbols = NULL;
+        munmap(map, length);
+        return;
+    }
     for (size_t i = 0; i < total; i++) {
-        if (ELF64_ST_TYPE(symbols[i].st_info) != STT_FUNC || symbols[i].st_value == 0) continue;
+        int type = ELF64_ST_TYPE(symbols[i].st_info);
+        if ((type != STT_FUNC && type != STT_OBJECT) || symbols[i].st_value == 0) continue;
         if (symbols[i].st_name >= strings->sh_size) continue;
-        image->functions[image->count++] = (hm_function){
+        hm_symbol_table *into = type == STT_FUNC ? &image->functions : &image->objects;
+        into->symbols[into->count++] = (hm_symbol){
             symbols[i].st_value, symbols[i].st_size, (const char *)map + strings->sh_offset + symbols[i].st_name};
     }
-    qsort(image->functions, image->count, sizeof(hm_function), hm_by_start);
+    qsort(image->functions.symbols, image->functions.count, sizeof(hm_symbol), hm_by_start);
+    qsort(image->objects.symbols, image->objects.count, sizeof(hm_symbol), hm_by_start);
 }
 
 static hm_image *hm_image_for(uintptr_t address) {
@@ -99,14 +115,37 @@ static hm_image *hm_image_for(uintptr_t address) {
         if (n > 0) { self[n] = 0; path = self; }
     }
     image->path = strdup(path ? path : "?");
-    if (path) hm_load_functions(image);
+    if (path) hm_load_symbols(image);
     image->next = hm_images;
     hm_images = image;
     return image;
 }
 
-size_t hm_symbolicate(uintptr_t address, char *symbol, size_t symbol_capacity, uintptr_t *offset,
-                      char *image_path, size_t image_capacity) {
+// The symbol of `table` containing `relative`, or NULL; `*offset` into it.
+static const char *hm_symbol_containing(const hm_symbol_table *table, uintptr_t relative,
+                                        uintptr_t *offset) {
+    size_t low = 0, high = table->count;
+    while (low < high) {  // the last symbol starting at or before `relative`
+        size_t mid = (low + high) / 2;
+        if (table->symbols[mid].start <= relative) low = mid + 1; else high = mid;
+    }
+    if (low == 0) return NULL;
+    const hm_symbol *symbol = &table->symbols[low - 1];
+    if (symbol->size != 0 && relative >= symbol->start + symbol->size) return NULL;
+    *offset = relative - symbol->start;
+    return symbol->name;
+}
+
+// Demangles `mangled` (or copies it) into `symbol`.
+static size_t hm_write_symbol(const char *mangled, char *symbol, size_t symbol_capacity) {
+    char *demangled = swift_demangle(mangled, strlen(mangled), NULL, NULL, 0);
+    snprintf(symbol, symbol_capacity, "%s", demangled ? demangled : mangled);
+    free(demangled);
+    return strlen(symbol);
+}
+
+static size_t hm_lookup(int data, uintptr_t address, char *symbol, size_t symbol_capacity,
+                        uintptr_t *offset, char *image_path, size_t image_capacity) {
     if (symbol_capacity) symbol[0] = 0;
     if (image_capacity) image_path[0] = 0;
     *offset = 0;
@@ -115,24 +154,18 @@ size_t hm_symbolicate(uintptr_t address, char *symbol, size_t symbol_capacity, u
     const char *mangled = NULL;
     if (image) {
         if (image_capacity) snprintf(image_path, image_capacity, "%s", image->path);
-        uintptr_t relative = address - image->bias;
-        size_t low = 0, high = image->count;
-        while (low < high) {  // the last function starting at or before `relative`
-            size_t mid = (low + high) / 2;
-            if (image->functions[mid].start <= relative) low = mid + 1; else high = mid;
-        }
-        if (low > 0) {
-            const hm_function *function = &image->functions[low - 1];
-            if (function->size == 0 || relative < function->start + function->size) {
-                mangled = function->name;
-                *offset = relative - function->start;
-            }
-        }
+        mangled = hm_symbol_containing(data ? &image->objects : &image->functions, address - image->bias, offset);
     }
     pthread_mutex_unlock(&hm_images_lock);
-    if (!mangled) return 0;
-    char *demangled = swift_demangle(mangled, strlen(mangled), NULL, NULL, 0);
-    snprintf(symbol, symbol_capacity, "%s", demangled ? demangled : mangled);
-    free(demangled);
-    return strlen(symbol);
+    return mangled ? hm_write_symbol(mangled, symbol, symbol_capacity) : 0;
+}
+
+size_t hm_symbolicate(uintptr_t address, char *symbol, size_t symbol_capacity, uintptr_t *offset,
+                      char *image_path, size_t image_capacity) {
+    return hm_lookup(0, address, symbol, symbol_capacity, offset, image_path, image_capacity);
+}
+
+size_t hm_data_symbol(uintptr_t address, char *symbol, size_t symbol_capacity, uintptr_t *offset,
+                      char *image_path, size_t image_capacity) {
+    return hm_lookup(1, address, symbol, symbol_capacity, offset, image_path, image_capacity);
 }

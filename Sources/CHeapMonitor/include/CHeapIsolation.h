@@ -22,6 +22,9 @@ typedef struct hm_memory_map {
 
 /// Reads /proc/self/maps; NULL if it cannot be read.
 hm_memory_map *hm_memory_map_read(void);
+/// Reads /proc/self/maps a mapping a region, none merged (where one
+/// mapping's bounds matter: a thread's stack).
+hm_memory_map *hm_memory_map_read_mappings(void);
 void hm_memory_map_free(hm_memory_map *map);
 /// The region holding `address`, or NULL.
 const hm_region *hm_memory_map_find(const hm_memory_map *map, uintptr_t address);

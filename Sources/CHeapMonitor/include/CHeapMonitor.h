@@ -67,5 +67,31 @@ void hm_enum_project(void *value, const void *metadata);
 /// symbol table from its file once. Returns the symbol's length, 0 if unknown.
 size_t hm_symbolicate(uintptr_t address, char *symbol, size_t symbol_capacity, uintptr_t *offset,
                       char *image_path, size_t image_capacity);
+/// The data symbol (a global or static variable) containing `address`,
+/// demangled, as `hm_symbolicate` does for code. Returns 0 if unknown.
+size_t hm_data_symbol(uintptr_t address, char *symbol, size_t symbol_capacity, uintptr_t *offset,
+                      char *image_path, size_t image_capacity);
+
+/// A range of addresses, `start` included, `end` not.
+typedef struct {
+    uintptr_t start, end;
+} hm_range;
+/// The writable loaded segments of every image (`.data`, `.bss`: where
+/// globals and statics live), at most `capacity` of them into `out`.
+/// Returns how many there are.
+size_t hm_writable_segments(hm_range *out, size_t capacity);
+
+/// The live part of a thread's stack, from near its stack pointer up.
+typedef struct {
+    uintptr_t start, end;
+    int32_t tid;
+    char name[16];
+} hm_thread_stack;
+/// The stacks of this process's threads: the calling thread's from its
+/// current frame, the others' from the stack pointer the kernel reports
+/// for a thread blocked in a system call (`/proc/self/task/N/syscall`). A
+/// running thread has no such figure and is left out. Returns how many
+/// there are; at most `capacity` go to `out`.
+size_t hm_thread_stacks(hm_thread_stack *out, size_t capacity);
 
 #endif

@@ -17,6 +17,9 @@ public struct Profile: Sendable {
     public var snapshots: [Snapshot] = []
     /// Leak scans (`Tracker.findLeaks()`) made while the profile was written.
     public var leakScans: [LeakScan] = []
+    /// Heap graphs (`Tracker.captureHeapGraph()`) taken while the profile
+    /// was written.
+    public var heapGraphs: [HeapGraphCapture] = []
     /// Whether the file was closed properly; false for the file of a program
     /// that was killed, which loads up to its last complete record.
     public var isComplete = false
@@ -41,6 +44,14 @@ public struct Profile: Sendable {
         public var resolutionLevel: Int
         /// Index into `traces`, or nil.
         public var traceID: Int?
+    }
+
+    /// A heap graph as recorded.
+    public struct HeapGraphCapture: Hashable, Sendable {
+        /// When it was taken, on the monitor's clock.
+        public var time: Duration
+        /// The graph.
+        public var graph: HeapGraph
     }
 
     /// A leak scan as recorded.

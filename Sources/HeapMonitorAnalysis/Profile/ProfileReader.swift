@@ -138,6 +138,9 @@ private struct ProfileReader {
             case .death: try readDeath(&body)
             case .snapshot: try readSnapshot(&body)
             case .leaks: try readLeaks(&body)
+            case .heapGraph:
+                let time = Self.time(try body.varint())
+                profile.heapGraphs.append(Profile.HeapGraphCapture(time: time, graph: try body.heapGraph()))
             case .end:
                 profile.isComplete = true
                 return

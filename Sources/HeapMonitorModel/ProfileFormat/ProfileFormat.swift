@@ -12,6 +12,7 @@ package enum ProfileFormat {
     /// What a record holds.
     package enum RecordKind: UInt8 {
         case classInfo = 1, trace = 2, object = 3, death = 4, snapshot = 5, end = 6, leaks = 7
+        case heapGraph = 8
     }
 
     /// Bits of a snapshot record's flags (format version 2).

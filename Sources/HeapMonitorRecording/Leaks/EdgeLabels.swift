@@ -1,9 +1,65 @@
 /// Names the reference from one heap object to another the way a reader of
 /// the source would: a stored property, an element (`[3]`, `["key"]`), a
-/// closure capture. Only for the few edges of a leak report: it walks each
-/// field of the source separately.
+/// closure capture.
 struct EdgeLabeler: ~Copyable {
     var engine: SizingEngine
+
+    /// Where a reference sits in its holder, before it is spelled.
+    enum Place: Equatable {
+        case field(String)
+        case element(Int)
+        case key(String)
+        case keyOfEntry(String)
+        case value
+    }
+
+    /// Every strong reference of `source`, with where it sits, in one pass
+    /// over its fields or elements: for whole heap graphs.
+    mutating func references(of source: UInt, into out: inout [(target: UInt, place: Place)]) {
+        let object = UnsafeRawPointer(bitPattern: source)!
+        let layout = engine.objectLayout(HeapObject(object).metadata)
+        var found: [UInt] = []
+        func collect(_ engine: inout SizingEngine, _ address: UnsafeRawPointer, _ layout: TypeLayout, _ place: Place) {
+            found.removeAll(keepingCapacity: true)
+            engine.directReferences(inValueAt: address, layout: layout, into: &found)
+            for target in found { out.append((target, place)) }
+        }
+        switch layout.shape {
+        case .plain, .captures, .ownedBuffer:
+            for field in layout.fields {
+                collect(&engine, object + field.offset, engine.valueLayout(field.type, trusted: true), .field(field.name))
+            }
+        case .errorBox:
+            found.removeAll()
+            engine.directReferences(ofObject: source, into: &found)
+            for target in found { out.append((target, .value)) }
+        case .arrayStorage(let element, let elementsOffset, let indexing):
+            let type = element.takeUnretainedValue()
+            guard !type.slots.isEmpty else { return }
+            indexing.forEachSlot(in: object) { slot, position in
+                collect(&engine, object + elementsOffset + slot * type.metadata.stride, type, .element(position))
+            }
+        case .dictionaryStorage(let key, let value, let fields, let bitmapOffset):
+            let keyType = key.takeUnretainedValue(), valueType = value.takeUnretainedValue()
+            let keys = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
+            let values = object.load(fromByteOffset: fields.values!, as: UnsafeRawPointer.self)
+            engine.forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
+                let keyAddress = keys + bucket * keyType.metadata.stride
+                let name = SizingEngine.describeKey(keyAddress, keyType.metadata, bucket)
+                if !valueType.slots.isEmpty {
+                    collect(&engine, values + bucket * valueType.metadata.stride, valueType, .key(name))
+                }
+                if !keyType.slots.isEmpty { collect(&engine, keyAddress, keyType, .keyOfEntry(name)) }
+            }
+        case .setStorage(let element, let fields, let bitmapOffset):
+            let type = element.takeUnretainedValue()
+            let base = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
+            engine.forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
+                let address = base + bucket * type.metadata.stride
+                collect(&engine, address, type, .key(SizingEngine.describeKey(address, type.metadata, bucket)))
+            }
+        }
+    }
 
     /// The part of `source` that references `target` directly.
     mutating func label(from source: UInt, to target: UInt) -> String {

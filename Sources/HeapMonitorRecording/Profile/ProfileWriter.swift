@@ -143,6 +143,15 @@ extension ProfileWriter {
         flush()
     }
 
+    /// A heap graph's record, then everything is handed to the kernel.
+    mutating func writeHeapGraph(_ graph: HeapGraph, at time: Duration) {
+        record(.heapGraph) { encoder in
+            encoder.duration(time)
+            encoder.heapGraph(graph)
+        }
+        flush()
+    }
+
     /// The end record; returns the first write error, if any.
     consuming func finish() -> ProfileError? {
         record(.end) { _ in }

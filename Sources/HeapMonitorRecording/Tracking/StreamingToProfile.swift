@@ -53,6 +53,13 @@ extension TrackerState {
         profile = consume writer
     }
 
+    /// Records a heap graph and flushes.
+    mutating func writeHeapGraph(_ graph: HeapGraph) {
+        guard var writer = profile.take() else { return }
+        writer.writeHeapGraph(graph, at: MonitorClock.elapsed)
+        profile = consume writer
+    }
+
     /// Ends the profile: an end record, and the file is closed.
     mutating func finishProfile() -> ProfileError? {
         if profile != nil, let peak = backgroundThinner.finish() { writeProfile(peak) }

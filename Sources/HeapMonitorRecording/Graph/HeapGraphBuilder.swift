@@ -1,0 +1,223 @@
+import CHeapMonitor
+import HeapMonitorModel
+
+@_silgen_name("swift_retainCount")
+private func swiftRetainCount(_ object: UnsafeMutableRawPointer) -> Int
+
+/// Where roots may live, read in the host before an analysis forks: the
+/// loader's list of images and /proc belong to the host's threads.
+struct RootRanges {
+    /// Writable segments of every image: globals and statics.
+    var segments: [hm_range] = []
+    /// Threads' stacks, live part only.
+    var stacks: [hm_thread_stack] = []
+
+    /// The ranges as they are now.
+    static func current() -> RootRanges {
+        var ranges = RootRanges()
+        ranges.segments = read(hm_writable_segments)
+        ranges.stacks = read(hm_thread_stacks)
+        return ranges
+    }
+
+    /// Asks `source` for its entries, again with more room if it had more.
+    private static func read<Entry>(_ source: (UnsafeMutablePointer<Entry>?, Int) -> Int) -> [Entry] {
+        var capacity = 64
+        while true {
+            let buffer = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
+            defer { buffer.deallocate() }
+            let count = source(buffer, capacity)
+            if count <= capacity { return Array(UnsafeBufferPointer(start: buffer, count: count)) }
+            capacity = count + 16
+        }
+    }
+}
+
+/// Builds a `HeapGraph` from the watched and tracked objects: their strong
+/// references, labelled, into every heap object between them; the
+/// containers globals hold; and the roots — globals (named later, in the
+/// host, from their addresses), stack words equal to a node's address, and
+/// strong counts that neither explains ("held from outside").
+///
+/// Runs where the heap cannot change: in a forked child, or where the
+/// caller knows nothing else runs. Every object is checked before it is read.
+struct HeapGraphBuilder: ~Copyable {
+    private var labeler: EdgeLabeler
+    private(set) var graph = HeapGraph()
+    private var index = AddressMap()
+    private var typeIndex: [UInt: Int] = [:]
+    private var labelIndex: [String: Int] = [:]
+    private var elementLabels: [Int] = []
+    private var strongCounts: [Int] = []
+    /// Leaf blocks already counted into a node's bytes.
+    private var leaves = AddressSet()
+    /// Nodes numbered but not yet expanded start here.
+    private var next = 0
+    /// Nodes from here on were reached from a global, not from a watched
+    /// object: through them only containers join the graph, so that the
+    /// monitor's own globals (and other libraries') bring in no objects.
+    private var containersOnlyFrom = Int.max
+
+    init(layouts: LayoutBuilder?) {
+        labeler = EdgeLabeler(engine: SizingEngine(checkingAddresses: true, layouts: layouts))
+    }
+
+    /// The layouts built, to keep for the next analysis.
+    var layouts: LayoutBuilder { labeler.engine.layouts }
+
+    /// The whole graph of `candidates` with the roots found in `ranges`.
+    static func build(candidates: [UInt], ranges: RootRanges, layouts: LayoutBuilder?) -> HeapGraph {
+        var builder = HeapGraphBuilder(layouts: layouts)
+        for address in candidates where builder.labeler.engine.isLiveObject(address) { _ = builder.add(address) }
+        builder.graph.watchedCount = builder.graph.count
+        builder.expand()
+        builder.containersOnlyFrom = builder.graph.count
+        var globalReferences = [Int32: Int]()
+        builder.scanGlobals(ranges.segments, counting: &globalReferences)
+        let onStacks = builder.scanStacks(ranges.stacks)
+        builder.addOutsideRoot(globalReferences: globalReferences, onStacks: onStacks)
+        return builder.graph
+    }
+
+    // MARK: Nodes and edges
+
+    private mutating func add(_ address: UInt) -> Int32 {
+        if let known = index[address] { return known }
+        let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
+        let metadata = object.metadata
+        let type: Int
+        if let known = typeIndex[UInt(bitPattern: metadata.pointer)] {
+            type = known
+        } else {
+            let layout = labeler.engine.objectLayout(metadata)
+            type = graph.typeNames.count
+            graph.typeNames.append(labeler.engine.displayName(of: layout))
+            typeIndex[UInt(bitPattern: metadata.pointer)] = type
+        }
+        let node = Int32(graph.addNode(typeName: type, bytes: object.allocatedBytes, address: address))
+        strongCounts.append(swiftRetainCount(UnsafeMutableRawPointer(bitPattern: address)!))
+        index[address] = node
+        return node
+    }
+
+    /// Gives every node not yet expanded its edges, in node order, adding
+    /// the objects they lead to.
+    private mutating func expand() {
+        var references: [(target: UInt, place: EdgeLabeler.Place)] = []
+        while next < graph.count {
+            references.removeAll(keepingCapacity: true)
+            labeler.references(of: graph.addresses[next], into: &references)
+            var leafBytes = 0
+            for (target, place) in references {
+                guard labeler.engine.isReadableObject(target) else { continue }
+                let object = HeapObject(UnsafeRawPointer(bitPattern: target)!)
+                if object.isImmortal { continue }
+                let node: Int32
+                if let known = index[target] {
+                    node = known
+                } else if labeler.engine.mayHoldReferences(object),
+                    next < containersOnlyFrom || isContainer(target)
+                {
+                    node = add(target)
+                } else {
+                    if leaves.insert(target) { leafBytes += object.allocatedBytes }
+                    continue
+                }
+                graph.addEdge(to: Int(node), label: label(place))
+            }
+            graph.nodeBytes[next] = graph.nodeBytes[next] &+ UInt32(clamping: leafBytes)
+            graph.closeEdges()
+            next += 1
+        }
+    }
+
+    private mutating func label(_ place: EdgeLabeler.Place) -> Int {
+        if case .element(let position) = place, position < 1 << 16 {
+            while elementLabels.count <= position { elementLabels.append(-1) }
+            if elementLabels[position] < 0 { elementLabels[position] = intern("[\(position)]") }
+            return elementLabels[position]
+        }
+        switch place {
+        case .field(let name): return intern(name)
+        case .element(let position): return intern("[\(position)]")
+        case .key(let key): return intern("[\(key)]")
+        case .keyOfEntry(let key): return intern("[\(key)].key")
+        case .value: return intern("value")
+        }
+    }
+
+    private mutating func intern(_ label: String) -> Int {
+        if let known = labelIndex[label] { return known }
+        graph.labels.append(label)
+        labelIndex[label] = graph.labels.count - 1
+        return graph.labels.count - 1
+    }
+
+    // MARK: Roots
+
+    /// Words of the writable segments that are node addresses, or that
+    /// hold a container (array, dictionary or set storage, a box) not met
+    /// yet: it joins the graph, and what it holds. One root a word; the
+    /// host merges the words of one symbol.
+    private mutating func scanGlobals(_ segments: [hm_range], counting references: inout [Int32: Int]) {
+        for segment in segments {
+            var word = segment.start
+            while word < segment.end {
+                defer { word += 8 }
+                let value = UnsafeRawPointer(bitPattern: word)!.load(as: UInt.self)
+                guard HeapObject.isPlausible(value) else { continue }
+                var node = index[value]
+                if node == nil, isContainer(value) {
+                    node = add(value)
+                    expand()
+                }
+                guard let node else { continue }
+                references[node, default: 0] += 1
+                graph.roots.append(HeapGraph.Root(kind: .global, name: "", targets: [node], address: word))
+            }
+        }
+    }
+
+    private mutating func isContainer(_ address: UInt) -> Bool {
+        guard labeler.engine.isLiveObject(address) else { return false }
+        let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
+        guard !object.isImmortal, labeler.engine.mayHoldReferences(object) else { return false }
+        switch labeler.engine.objectLayout(object.metadata).shape {
+        case .arrayStorage, .dictionaryStorage, .setStorage, .captures, .errorBox: return true
+        case .plain, .ownedBuffer: return false
+        }
+    }
+
+    /// A root a thread whose stack holds node addresses; the nodes found.
+    private mutating func scanStacks(_ stacks: [hm_thread_stack]) -> Set<Int32> {
+        var found = Set<Int32>()
+        for var stack in stacks {
+            var targets: [Int32] = []
+            var seen = Set<Int32>()
+            var word = stack.start
+            while word < stack.end {
+                defer { word += 8 }
+                let value = UnsafeRawPointer(bitPattern: word)!.load(as: UInt.self)
+                if let node = index[value], seen.insert(node).inserted { targets.append(node) }
+            }
+            guard !targets.isEmpty else { continue }
+            found.formUnion(targets)
+            let name = withUnsafeBytes(of: &stack.name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            graph.roots.append(
+                HeapGraph.Root(
+                    kind: .stack, name: "thread \(stack.tid)" + (name.isEmpty ? "" : " (\(name))"),
+                    targets: targets.sorted()))
+        }
+        return found
+    }
+
+    /// Nodes with strong references that no edge, global or stack explains.
+    private mutating func addOutsideRoot(globalReferences: [Int32: Int], onStacks: Set<Int32>) {
+        var unexplained = strongCounts
+        for target in graph.edgeTargets { unexplained[Int(target)] -= 1 }
+        for (node, count) in globalReferences { unexplained[Int(node)] -= count }
+        let targets = (0..<graph.count).filter { unexplained[$0] > 0 && !onStacks.contains(Int32($0)) }
+        guard !targets.isEmpty else { return }
+        graph.roots.append(HeapGraph.Root(kind: .outside, name: "held from outside", targets: targets.map(Int32.init)))
+    }
+}

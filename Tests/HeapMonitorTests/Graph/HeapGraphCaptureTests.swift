@@ -1,0 +1,50 @@
+@testable import HeapMonitorModel
+@testable import HeapMonitorRecording
+import Testing
+
+final class GraphSession {
+    let name: String
+    weak var store: GraphSessionStore?
+    init(name: String) { self.name = name }
+}
+
+final class GraphSessionStore {
+    nonisolated(unsafe) static let shared = GraphSessionStore()
+    var sessions: [String: GraphSession] = [:]
+}
+
+/// A global holding a dictionary directly: its storage joins the graph.
+nonisolated(unsafe) var graphTestCache: [Int: GraphSession] = [:]
+
+extension TrackerSuite {
+    @Suite("Heap graph capture")
+    struct HeapGraphCaptureTests {
+        @Test func aStaticHoldsItsSessionsByKey() throws {
+            let tracker = freshTracker()
+            try tracker.startWatchingForLeaks()
+            defer {
+                tracker.stopWatchingForLeaks()
+                GraphSessionStore.shared.sessions = [:]
+            }
+            let store = GraphSessionStore.shared
+            for number in 0..<20 { store.sessions["s\(number)"] = GraphSession(name: "s\(number)") }
+            let graph = try tracker.captureHeapGraph()
+            let sessions = (0..<graph.count).filter { graph.typeName(of: $0).hasSuffix(".GraphSession") }
+            #expect(sessions.count == 20)
+            // Each session has one holder: the store's dictionary storage, by key.
+            var holders: [Int: [(Int, String)]] = [:]
+            for node in 0..<graph.count {
+                for edge in graph.edges(of: node) {
+                    holders[graph.target(ofEdge: edge), default: []].append((node, graph.label(ofEdge: edge)))
+                }
+            }
+            for session in sessions {
+                let held = try #require(holders[session])
+                #expect(held.count == 1)
+                #expect(held[0].1.hasPrefix("[\"s"), "\(held[0].1)")
+            }
+            let root = try #require(graph.roots.first { $0.kind == .global && $0.name.hasSuffix("GraphSessionStore.shared") })
+            #expect(graph.typeName(of: Int(root.targets[0])).hasSuffix(".GraphSessionStore"))
+        }
+    }
+}
