@@ -12,13 +12,16 @@ struct HeapMonitorCommand: ParsableCommand {
             `stats`, `summary`, `diff`, `object`, `memory` and `html` analyse
             profile files; `ps`, `status`, `census`, `top`, `snapshot`,
             `leaks`, `track` and `untrack` ask a running process that serves
-            the control socket (--debug=control).
+            the control socket (--debug=control). `retainers`, `dominators`
+            and `suspects` answer who holds memory, from a heap graph in a
+            profile (--debug=heapgraph) or asked of a running process.
             """,
         version: HeapMonitorVersion.current,
         subcommands: [
             SampleCommand.self, StatsCommand.self, SummaryCommand.self, DiffCommand.self, ObjectCommand.self,
             HTMLCommand.self, MemoryCommand.self, PsCommand.self, StatusCommand.self, CensusCommand.self,
             TopCommand.self, LiveSnapshotCommand.self, LeaksCommand.self, TrackCommand.self, UntrackCommand.self,
+            RetainersCommand.self, DominatorsCommand.self, SuspectsCommand.self,
         ]
     )
 }

@@ -48,7 +48,7 @@ public final class HostMonitor: Sendable {
         if switches.tracksObjects {
             for type in classes { try tracker.track(class: type, resolutionLevel: resolutionLevel, trace: trace) }
         }
-        if switches.findsGarbage { try tracker.startWatchingForLeaks() }
+        if switches.watchesObjects { try tracker.startWatchingForLeaks() }
         htmlPath = switches.profilePath.flatMap { $0.hasSuffix(".html") ? $0 : nil }
         if let path = switches.profilePath {
             profilePath = Self.binaryProfilePath(for: path)
@@ -84,8 +84,11 @@ public final class HostMonitor: Sendable {
     /// child by default, so an instant may come while other threads work.
     ///
     /// - Throws: `AnalysisError` when sizing failed; the host goes on.
+    ///
+    /// With `--debug=heapgraph`, a heap graph is taken too (into the profile).
     @discardableResult
     public func instant(_ description: String) throws(AnalysisError) -> Snapshot? {
+        if switches.capturesHeapGraphs { _ = try tracker.captureHeapGraph() }
         guard switches.takesSnapshots else { return nil }
         return try tracker.takeSnapshot(named: description, sizingObjects: switches.tracksObjects)
     }
@@ -104,6 +107,14 @@ public final class HostMonitor: Sendable {
         if switches.tracksObjects {
             do { try tracker.takeSnapshot(named: "end") } catch { failure.analyses.append(error) }
         }
+        if switches.capturesHeapGraphs {
+            do {
+                let graph = try tracker.captureHeapGraph()
+                standardOutput(HeapGraphAnalysis(graph).whoHoldsTheMemory())
+            } catch {
+                failure.analyses.append(error)
+            }
+        }
         if switches.findsGarbage {
             do {
                 let report = try tracker.findLeaks()
@@ -114,8 +125,8 @@ public final class HostMonitor: Sendable {
             } catch {
                 failure.analyses.append(error)
             }
-            tracker.stopWatchingForLeaks()
         }
+        if switches.watchesObjects { tracker.stopWatchingForLeaks() }
         if let profilePath {
             do { try tracker.stopProfile() } catch { failure.profiles.append(error) }
             // The statistics and the page read the profile once, as written:

@@ -11,6 +11,7 @@ import Glibc
 /// | `--heapprofile=FILE` | write the profile (an HTML report if FILE ends in `.html`) |
 /// | `--debug=garbage` | print leaked reference cycles at the end |
 /// | `--garbage=FILE` | write the leaked cycles as a graphviz DOT file |
+/// | `--debug=heapgraph` | a heap graph at each instant and at the end, into the profile; print who holds the memory at the end |
 /// | `--debug=control` | open the control socket: `heapmonitor census PID` and the other live commands |
 /// | `--heapsignal=SIG` | the signal that takes a snapshot with `control` (`USR2` by default; `none`) |
 ///
@@ -24,6 +25,8 @@ public struct MonitorSwitches: Hashable, Sendable {
     public var takesSnapshots = false
     /// `--debug=garbage`.
     public var printsGarbage = false
+    /// `--debug=heapgraph`.
+    public var capturesHeapGraphs = false
     /// `--heapprofile=FILE`.
     public var profilePath: String?
     /// `--garbage=FILE`.
@@ -42,6 +45,9 @@ public struct MonitorSwitches: Hashable, Sendable {
 
     /// Whether objects are watched for leaks.
     public var findsGarbage: Bool { printsGarbage || garbageGraphPath != nil }
+
+    /// Whether every class's instances are watched (for leaks or graphs).
+    public var watchesObjects: Bool { findsGarbage || capturesHeapGraphs }
 
     /// The environment variable read by `init(environment:)` and `parse(_:environment:)`.
     public static let environmentVariable = "HEAPMONITOR"
@@ -122,9 +128,10 @@ public struct MonitorSwitches: Hashable, Sendable {
                 case "memory": takesSnapshots = true
                 case "garbage": printsGarbage = true
                 case "control": servesControl = true
+                case "heapgraph": capturesHeapGraphs = true
                 default:
                     throw MonitorSwitchError(
-                        "--debug=\(value): '\(word)' is not one of heapmonitor, memory, garbage, control")
+                        "--debug=\(value): '\(word)' is not one of heapmonitor, memory, garbage, heapgraph, control")
                 }
             }
         case "--heapprofile":
@@ -148,7 +155,7 @@ public struct MonitorSwitches: Hashable, Sendable {
 
     static let names: Set<String> = ["--debug", "--heapprofile", "--garbage", "--heapsignal"]
     static let usage = [
-        "--debug": "--debug=heapmonitor,memory,garbage,control", "--heapprofile": "--heapprofile=FILE",
+        "--debug": "--debug=heapmonitor,memory,garbage,heapgraph,control", "--heapprofile": "--heapprofile=FILE",
         "--garbage": "--garbage=FILE", "--heapsignal": "--heapsignal=USR2",
     ]
     /// Signals a program is likely to leave free, by name; `none` is 0.

@@ -68,6 +68,33 @@ public struct HeapGraphAnalysis: Sendable {
         return text
     }
 
+    /// The shortest path from a root to `node` step by step: the root, then
+    /// each edge's label and the node it reaches. Empty when no root
+    /// reaches `node`.
+    public func steps(to node: Int) -> [PathStep] {
+        guard let (root, edges) = tree.shortestPath(to: node) else { return [] }
+        let holder = graph.roots[root]
+        var current = edges.first.map { Self.source(ofEdge: $0, in: graph) } ?? node
+        var steps = [
+            PathStep(label: "\(holder.name) (\(holder.kind.word))", node: current, typeName: graph.typeName(of: current))
+        ]
+        for edge in edges {
+            current = graph.target(ofEdge: edge)
+            steps.append(PathStep(label: graph.label(ofEdge: edge), node: current, typeName: graph.typeName(of: current)))
+        }
+        return steps
+    }
+
+    /// A step of a path from a root.
+    public struct PathStep: Hashable, Sendable, Codable {
+        /// The field path taken (the root's name for the first step).
+        public var label: String
+        /// The node reached.
+        public var node: Int
+        /// Its type.
+        public var typeName: String
+    }
+
     /// Where each edge starts, found by a binary search of `edgeStart`.
     static func source(ofEdge edge: Int, in graph: HeapGraph) -> Int {
         var low = 0, high = graph.count
@@ -177,4 +204,15 @@ public struct ClassRetention: Hashable, Sendable, Codable {
     public var bytes = 0
     /// What they retain, counted once.
     public var retainedBytes = 0
+}
+
+extension HeapGraph.Root.Kind {
+    /// How reports name the kind.
+    public var word: String {
+        switch self {
+        case .global: return "global"
+        case .stack: return "stack, conservative"
+        case .outside: return "from outside the graph"
+        }
+    }
 }

@@ -58,6 +58,13 @@ public struct ControlClient: Sendable {
         return report
     }
 
+    /// The heap graph of the process's tracked and watched objects, built
+    /// in a forked child of the process.
+    public func heapGraph() throws(ControlError) -> HeapGraph {
+        guard case .heapGraph(let graph) = try send(.heapGraph) else { throw unexpected }
+        return graph
+    }
+
     /// Tracks the class named `className` from now on; what was done.
     public func track(className: String, resolutionLevel: Int = 0, trace: Bool = false) throws(ControlError)
         -> String

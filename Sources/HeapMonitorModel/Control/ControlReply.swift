@@ -8,6 +8,8 @@ public enum ControlReply: Hashable, Sendable {
     case snapshot(SnapshotSummary)
     /// For `ControlRequest.leaks`.
     case leaks(LeakReport)
+    /// For `ControlRequest.heapGraph`.
+    case heapGraph(HeapGraph)
     /// For `track` and `untrack`: what was done, in a sentence.
     case done(String)
     /// The request could not be served: why, in a sentence.
@@ -18,7 +20,7 @@ public enum ControlReply: Hashable, Sendable {
 
 extension ControlReply {
     private enum Kind: UInt8 {
-        case status = 1, census, snapshot, leaks, done, failure, refused
+        case status = 1, census, snapshot, leaks, done, failure, refused, heapGraph
     }
 
     /// The reply as a frame's payload.
@@ -63,6 +65,9 @@ extension ControlReply {
         case .leaks(let report):
             encoder.byte(Kind.leaks.rawValue)
             encoder.leakReport(report)
+        case .heapGraph(let graph):
+            encoder.byte(Kind.heapGraph.rawValue)
+            encoder.heapGraph(graph)
         case .done(let sentence):
             encoder.byte(Kind.done.rawValue)
             encoder.string(sentence)
@@ -116,6 +121,7 @@ extension ControlReply {
                     trackedBytes: try decoder.int("tracked bytes"), objectCount: try decoder.int("object count"),
                     profilePath: try decoder.optionalString()))
         case .leaks: return .leaks(try decoder.leakReport())
+        case .heapGraph: return .heapGraph(try decoder.heapGraph())
         case .done: return .done(try decoder.string())
         case .failure: return .failure(try decoder.string())
         case .refused: return .refused(try decoder.string())

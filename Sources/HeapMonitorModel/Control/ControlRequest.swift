@@ -15,11 +15,13 @@ public enum ControlRequest: Hashable, Sendable {
     case track(className: String, resolutionLevel: Int, trace: Bool)
     /// Stops tracking new instances of a class.
     case untrack(className: String)
+    /// The heap graph of the watched and tracked objects: `HeapGraph`.
+    case heapGraph
 }
 
 extension ControlRequest {
     private enum Kind: UInt8 {
-        case status = 1, census, snapshot, leaks, track, untrack
+        case status = 1, census, snapshot, leaks, track, untrack, heapGraph
     }
 
     /// The request as a frame's payload.
@@ -45,6 +47,8 @@ extension ControlRequest {
         case .untrack(let className):
             encoder.byte(Kind.untrack.rawValue)
             encoder.string(className)
+        case .heapGraph:
+            encoder.byte(Kind.heapGraph.rawValue)
         }
         return encoder.bytes
     }
@@ -65,6 +69,7 @@ extension ControlRequest {
                 className: try decoder.string(), resolutionLevel: try decoder.int(max: 64, "resolution level"),
                 trace: try decoder.byte() != 0)
         case .untrack: return .untrack(className: try decoder.string())
+        case .heapGraph: return .heapGraph
         case nil: throw .malformed("unknown request")
         }
     }

@@ -38,6 +38,8 @@ extension Tracker {
             }
         case .leaks:
             do { return .leaks(try findLeaks()) } catch { return .failure("no leak scan: \(error)") }
+        case .heapGraph:
+            do { return .heapGraph(try captureHeapGraph()) } catch { return .failure("no heap graph: \(error)") }
         case .track(let className, let level, let trace):
             do {
                 try track(className: className, resolutionLevel: level, trace: trace)
