@@ -89,7 +89,10 @@ package struct ByteDecoder {
     }
 
     package mutating func string() throws(ProfileError.Problem) -> String {
-        let length = try int(max: remaining, "string length")
+        // The length is checked against what is left after it: `remaining`
+        // read before the varint would let a string run one byte past the end.
+        let length = try int("string length")
+        guard length <= remaining else { throw .malformed("string length \(length) is out of range") }
         defer { offset += length }
         return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)]), as: UTF8.self)
     }

@@ -129,6 +129,13 @@ extension TrackerSuite {
             }
             #expect(reason.contains("not a HeapMonitor control frame"))
             #expect(try ControlClient(pid: getpid()).status().pid == getpid(), "the server goes on")
+
+            // A snapshot request whose description's length runs one byte
+            // past the frame: once read past the payload's end (a crash).
+            let overrun = try exchange(ControlFrame.frame([3, 4] + Array("abc".utf8)), at: path)
+            #expect(!overrun.isEmpty, "answered, not crashed")
+            #expect(throws: ControlError.self) { try ControlRequest(decoding: [3, 4] + Array("abc".utf8)) }
+            #expect(try ControlClient(pid: getpid()).status().pid == getpid(), "the server goes on")
         }
 
         @Test func aProcessWithoutAChannelOrAStaleSocketIsAClearError() throws {
