@@ -22,9 +22,9 @@ public func expectNoLeaks<Result>(
     _ body: () throws -> Result
 ) rethrows -> Result {
     let (result, leaks) = try LeakCheck.run(body)
-    for cycle in leaks {
+    for group in leaks {
         Issue.record(
-            Comment(rawValue: LeakCheck.message(for: cycle) + (comment.map { " — \($0.rawValue)" } ?? "")),
+            Comment(rawValue: LeakCheck.message(for: group) + (comment.map { " — \($0.rawValue)" } ?? "")),
             sourceLocation: sourceLocation)
     }
     return result
@@ -41,8 +41,9 @@ public func expectAtMost(_ limit: Int, instancesOf type: AnyClass, sourceLocatio
 
 /// What the Swift Testing and XCTest front ends share.
 enum LeakCheck {
-    /// Runs `body` with objects watched; returns the cycles it leaked.
-    static func run<Result>(_ body: () throws -> Result) rethrows -> (Result, [LeakedCycle]) {
+    /// Runs `body` with objects watched; returns the cycles it leaked,
+    /// grouped by shape.
+    static func run<Result>(_ body: () throws -> Result) rethrows -> (Result, [LeakGroup]) {
         let tracker = Tracker.shared
         let startedHere = !tracker.isWatchingForLeaks
         if startedHere {
@@ -56,7 +57,8 @@ enum LeakCheck {
         let result = try body()
         guard let before, let after = scan(tracker) else { return (result, []) }
         let known = Set(before.flatMap { $0.objects.map(\.address) })
-        return (result, after.filter { cycle in cycle.objects.contains { !known.contains($0.address) } })
+        let new = after.filter { cycle in cycle.objects.contains { !known.contains($0.address) } }
+        return (result, LeakReport(cycles: new, objectsScanned: 0, graphNodes: 0).groups)
     }
 
     /// The leaked cycles now, or nil (recorded as an issue) when the scan failed.
@@ -76,9 +78,11 @@ enum LeakCheck {
         return tracker.liveInstances(of: type)
     }
 
-    static func message(for cycle: LeakedCycle) -> String {
-        "leaked reference cycle of \(counted(cycle.objects.count, "object")) "
-            + "(\(ByteCount.format(cycle.bytes))): \(cycle.path)"
+    static func message(for group: LeakGroup) -> String {
+        let cycle = group.example
+        let what = group.count == 1 ? "leaked reference cycle" : "\(group.count) leaked reference cycles"
+        return "\(what) of \(counted(cycle.objects.count, "object")) "
+            + "(\(ByteCount.format(group.bytes))): \(group.count == 1 ? cycle.path : group.shape)"
     }
 
     static func countMessage(_ live: Int, _ type: AnyClass, _ limit: Int) -> String {

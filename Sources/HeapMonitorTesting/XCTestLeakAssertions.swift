@@ -10,9 +10,9 @@ public func XCTAssertNoLeaks<Result>(
     line: UInt = #line, _ body: () throws -> Result
 ) rethrows -> Result {
     let (result, leaks) = try LeakCheck.run(body)
-    for cycle in leaks {
+    for group in leaks {
         let suffix = message()
-        XCTFail(LeakCheck.message(for: cycle) + (suffix.isEmpty ? "" : " — \(suffix)"), file: file, line: line)
+        XCTFail(LeakCheck.message(for: group) + (suffix.isEmpty ? "" : " — \(suffix)"), file: file, line: line)
     }
     return result
 }

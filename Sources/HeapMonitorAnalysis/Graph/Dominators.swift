@@ -62,7 +62,8 @@ public struct DominatorTree: Sendable {
     /// Whether any root reaches `node`.
     public func isReachable(_ node: Int) -> Bool { dominators[node] >= 0 }
 
-    /// A shortest path from a root to `node`: the root's index in
+    /// A shortest path to `node` from the globals, or if none reaches it
+    /// from a stack, or else from outside the graph: the root's index in
     /// `graph.roots`, then the edges taken (indices into `edgeTargets`).
     /// Nil when no root reaches it.
     public func shortestPath(to node: Int) -> (root: Int, edges: [Int])? {
@@ -78,7 +79,9 @@ public struct DominatorTree: Sendable {
 
     // MARK: Algorithms
 
-    /// Breadth first from every root at once, roots in their order.
+    /// Breadth first from the exact roots (globals) at once; what they
+    /// do not reach, from the stacks (conservative) and then from outside:
+    /// a path through a global is preferred to a stale stack word's.
     private static func shortestPaths(_ graph: HeapGraph) -> ([Int32], [Int32], [Int32]) {
         let count = graph.count
         var parent = [Int32](repeating: -1, count: count)
@@ -86,23 +89,25 @@ public struct DominatorTree: Sendable {
         var root = [Int32](repeating: -1, count: count)
         var queue: [Int32] = []
         queue.reserveCapacity(count)
-        for (index, holder) in graph.roots.enumerated() {
-            for target in holder.targets where root[Int(target)] < 0 {
-                root[Int(target)] = Int32(index)
-                queue.append(target)
-            }
-        }
         var head = 0
-        while head < queue.count {
-            let node = Int(queue[head])
-            head += 1
-            for edge in graph.edges(of: node) {
-                let target = graph.target(ofEdge: edge)
-                guard root[target] < 0 else { continue }
-                root[target] = root[node]
-                parent[target] = Int32(node)
-                via[target] = Int32(edge)
-                queue.append(Int32(target))
+        for kind in HeapGraph.Root.Kind.allCases {
+            for (index, holder) in graph.roots.enumerated() where holder.kind == kind {
+                for target in holder.targets where root[Int(target)] < 0 {
+                    root[Int(target)] = Int32(index)
+                    queue.append(target)
+                }
+            }
+            while head < queue.count {
+                let node = Int(queue[head])
+                head += 1
+                for edge in graph.edges(of: node) {
+                    let target = graph.target(ofEdge: edge)
+                    guard root[target] < 0 else { continue }
+                    root[target] = root[node]
+                    parent[target] = Int32(node)
+                    via[target] = Int32(edge)
+                    queue.append(Int32(target))
+                }
             }
         }
         return (parent, via, root)

@@ -240,19 +240,18 @@ public struct HTMLReport {
                 })
         ]
         if let last = profile.leakScans.last, !last.report.cycles.isEmpty {
-            parts.append("<p>The cycles of the last scan, the most bytes first:</p>")
+            let groups = last.report.groups
+            parts.append("<p>The cycles of the last scan by shape, the most bytes first:</p>")
             parts.append(
                 HTML.table(
-                    ["cycle", "objects", "bytes", "path"], numeric: [0, 1, 2],
-                    last.report.cycles.prefix(50).enumerated().map { index, cycle in
+                    ["cycles", "objects each", "bytes", "shape"], numeric: [0, 1, 2],
+                    groups.prefix(50).map { group in
                         [
-                            "\(index + 1)", "\(cycle.objects.count)", ByteCount.format(cycle.bytes),
-                            "<code>\(HTML.escape(cycle.path))</code>",
+                            "\(group.count)", "\(group.example.objects.count)", ByteCount.format(group.bytes),
+                            "<code>\(HTML.escape(group.shape))</code>",
                         ]
                     }))
-            if last.report.cycles.count > 50 {
-                parts.append("<p>\(last.report.cycles.count - 50) more cycles are not listed.</p>")
-            }
+            if groups.count > 50 { parts.append("<p>\(groups.count - 50) more shapes are not listed.</p>") }
         }
         return parts.joined(separator: "\n")
     }

@@ -1,8 +1,9 @@
 import HeapMonitorModel
 
 extension LeakReport {
-    /// The cycles as a graphviz graph: one cluster per cycle, a node per
-    /// object (type, size), edges labelled with their field paths.
+    /// The cycles as a graphviz graph: one cluster per shape of cycle,
+    /// labelled with its count and bytes, drawing its largest cycle — a node
+    /// per object (type, size), edges labelled with their field paths.
     /// `dot -Tsvg leaks.dot -o leaks.svg` draws it.
     public var dot: String {
         // Spaced nodes and padded edge labels: a two-object cycle's labels
@@ -11,9 +12,11 @@ extension LeakReport {
             "digraph leaks {", "  graph [nodesep=0.9];", "  node [shape=box, fontname=\"Helvetica\"];",
             "  edge [fontname=\"Helvetica\", fontsize=10];",
         ]
-        for (number, cycle) in cycles.enumerated() {
+        for (number, group) in groups.enumerated() {
+            let cycle = group.example
             lines.append("  subgraph cluster_\(number) {")
-            lines.append("    label=\(Self.quoted("cycle \(number + 1): \(ByteCount.format(cycle.bytes))"));")
+            let title = group.count == 1 ? "cycle: \(ByteCount.format(cycle.bytes))" : group.summary
+            lines.append("    label=\(Self.quoted(title));")
             for (index, object) in cycle.objects.enumerated() {
                 let label =
                     "\(object.typeName)\n0x\(String(object.address, radix: 16)), \(ByteCount.format(object.size))"

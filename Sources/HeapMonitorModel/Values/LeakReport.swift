@@ -20,17 +20,19 @@ public struct LeakReport: Hashable, Sendable, Codable, CustomStringConvertible {
     /// Bytes the cycles keep alive.
     public var leakedBytes: Int { cycles.reduce(0) { $0 + $1.bytes } }
 
-    /// A line per object of every cycle, its edges as field paths.
+    /// A line per shape of cycle (count, walk, bytes), then the objects of
+    /// its largest cycle.
     public var description: String {
         guard !cycles.isEmpty else { return "no leaked cycles (\(counted(objectsScanned, "object")) scanned)" }
+        let groups = self.groups
         var lines = [
-            "\(counted(cycles.count, "leaked cycle")), \(ByteCount.format(leakedBytes)) "
-                + "(\(counted(objectsScanned, "object")) scanned)"
+            "\(counted(cycles.count, "leaked cycle")) of \(counted(groups.count, "shape")), "
+                + "\(ByteCount.format(leakedBytes)) (\(counted(objectsScanned, "object")) scanned)"
         ]
-        for (number, cycle) in cycles.enumerated() {
-            lines.append(
-                "cycle \(number + 1): \(counted(cycle.objects.count, "object")), \(ByteCount.format(cycle.bytes))")
-            lines.append("  " + cycle.path)
+        for group in groups {
+            lines.append(group.summary)
+            let cycle = group.example
+            if group.count > 1 { lines.append("  the largest, \(ByteCount.format(cycle.bytes)): \(cycle.path)") }
             for object in cycle.objects {
                 lines.append(
                     "  \(object.typeName) at 0x\(String(object.address, radix: 16)), \(ByteCount.format(object.size))")

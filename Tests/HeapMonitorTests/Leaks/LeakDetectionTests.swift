@@ -224,3 +224,27 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+extension TrackerSuite.LeakDetectionTests {
+    @Test func cyclesOfOneShapeAreOneGroup() throws {
+        let tracker = freshTracker()
+        try tracker.startWatchingForLeaks()
+        defer { tracker.stopWatchingForLeaks() }
+        for _ in 0..<200 {
+            let parent = Parent()
+            parent.children = [Child(parent)]
+        }
+        let node = Node()
+        node.next = node
+        let report = try tracker.findLeaks()
+        #expect(report.cycles.count == 201)
+        let groups = report.groups
+        #expect(groups.map(\.count) == [200, 1])
+        let shared = try #require(groups.first)
+        #expect(shared.shape == "Parent.children[…] → Child.parent → Parent")
+        #expect(shared.bytes == report.cycles.filter { $0.objects.count == 2 }.reduce(0) { $0 + $1.bytes })
+        #expect(report.description.contains("200 × Parent.children[…] → Child.parent → Parent"))
+        #expect(report.dot.components(separatedBy: "subgraph cluster_").count == 3)
+        #expect(report.dot.contains("200 × Parent.children[…]"))
+    }
+}
