@@ -29,6 +29,21 @@ func attach(_ child: GraphNode, to parent: GraphNode, shape: Int) {
     }
 }
 
+/// A tree of `objects` nodes, four children per node, each attached
+/// through a shape; every seventh node also points back at its parent
+/// (live cycles). Returns the root.
+func liveTree(objects: Int) -> GraphNode {
+    var nodes = [GraphNode()]
+    nodes.reserveCapacity(objects)
+    for index in 1..<objects {
+        let node = GraphNode(), parent = nodes[(index - 1) / 4]
+        attach(node, to: parent, shape: index)
+        if index % 7 == 0 { node.back = parent }
+        nodes.append(node)
+    }
+    return nodes[0]
+}
+
 /// `garbage`: N live objects reachable from one root through every shape,
 /// with live cycles among them, plus 1,000 leaked cycles of the same shapes;
 /// one full leak scan.
@@ -57,18 +72,7 @@ struct GarbageBenchmark: ParsableCommand {
         tracker.clear()
         tracker.isolation = .inProcess
         try tracker.startWatchingForLeaks()
-        // A tree of four children per node, each attached through a shape;
-        // every seventh node also points back at its parent (live cycles).
-        var nodes = [GraphNode()]
-        nodes.reserveCapacity(objects)
-        for index in 1..<objects {
-            let node = GraphNode(), parent = nodes[(index - 1) / 4]
-            attach(node, to: parent, shape: index)
-            if index % 7 == 0 { node.back = parent }
-            nodes.append(node)
-        }
-        let root = nodes[0]
-        nodes = []
+        let root = liveTree(objects: objects)
         var leaked = Set<UInt>()
         for index in 0..<injected {
             let a = GraphNode(), b = GraphNode()

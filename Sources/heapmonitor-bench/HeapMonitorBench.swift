@@ -10,7 +10,8 @@ struct HeapMonitorBench: ParsableCommand {
         discussion: "Build in release mode: swift run -c release heapmonitor-bench NAME",
         subcommands: [
             SizingBenchmark.self, TrackingBenchmark.self, SnapshotBenchmark.self, ProfileBenchmark.self,
-            GarbageBenchmark.self, LiveBenchmark.self, ControlBenchmark.self, ControlHostCommand.self,
+            GarbageBenchmark.self, GraphBenchmark.self, LiveBenchmark.self, ControlBenchmark.self,
+            ControlHostCommand.self,
         ]
     )
 }

@@ -70,7 +70,9 @@ extension ByteDecoder {
             graph.addresses.append(address)
             for _ in 0..<(try count(of: "edges", minimumBytes: 2)) {
                 let target = Int64(node) &+ (try signed())
-                guard target >= 0, target < nodes else { throw .malformed("an edge leads to node \(target) of \(nodes)") }
+                guard target >= 0, target < nodes else {
+                    throw .malformed("an edge leads to node \(target) of \(nodes)")
+                }
                 graph.edgeTargets.append(Int32(target))
                 graph.edgeLabels.append(Int32(try int(max: graph.labels.count - 1, "edge label")))
             }

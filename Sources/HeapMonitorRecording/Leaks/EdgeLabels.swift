@@ -27,7 +27,8 @@ struct EdgeLabeler: ~Copyable {
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
             for field in layout.fields {
-                collect(&engine, object + field.offset, engine.valueLayout(field.type, trusted: true), .field(field.name))
+                let fieldLayout = engine.valueLayout(field.type, trusted: true)
+                collect(&engine, object + field.offset, fieldLayout, .field(field.name))
             }
         case .errorBox:
             found.removeAll()

@@ -71,7 +71,8 @@ extension TrackerSuite {
             let suspects = try runProduct("heapmonitor", ["suspects", path, "--since-graph", "1"]).output
             // A few entries may also be on a stack (conservatively): then no
             // one object dominates them.
-            #expect(suspects.contains("of 150 CachedEntry are kept by HeapMonitorTests.EntryCache.shared → entries[…]"))
+            #expect(
+                suspects.contains("of 150 CachedEntry are kept by HeapMonitorTests.EntryCache.shared → entries[…]"))
             #expect(suspects.contains("keeps 150 CachedEntry, 50 more than before"), "\(suspects)")
 
             let leaks = try runProduct("heapmonitor", ["leaks", path]).output

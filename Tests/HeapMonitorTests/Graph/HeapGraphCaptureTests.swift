@@ -43,7 +43,8 @@ extension TrackerSuite {
                 #expect(held.count == 1)
                 #expect(held[0].1.hasPrefix("[\"s"), "\(held[0].1)")
             }
-            let root = try #require(graph.roots.first { $0.kind == .global && $0.name.hasSuffix("GraphSessionStore.shared") })
+            let root = try #require(
+                graph.roots.first { $0.kind == .global && $0.name.hasSuffix("GraphSessionStore.shared") })
             #expect(graph.typeName(of: Int(root.targets[0])).hasSuffix(".GraphSessionStore"))
         }
     }
