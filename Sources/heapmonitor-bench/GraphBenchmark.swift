@@ -19,6 +19,9 @@ struct GraphBenchmark: ParsableCommand {
     @Option(help: "Timed runs (the median is reported).")
     var repetitions = 5
 
+    @Option(help: "Keep the profile holding one heap graph here (a fuzzing seed).")
+    var keep: String?
+
     func validate() throws {
         guard objects > 1 else { throw ValidationError("--objects must be above 1") }
     }
@@ -49,8 +52,8 @@ struct GraphBenchmark: ParsableCommand {
         var path: String?
         let query = medianNanoseconds(repetitions: 100, [{ path = analysis.path(to: deepest) }])[0]
 
-        let file = NSTemporaryDirectory() + "heapmonitor-graph-bench-\(getpid()).hmprof"
-        defer { unlink(file) }
+        let file = keep ?? NSTemporaryDirectory() + "heapmonitor-graph-bench-\(getpid()).hmprof"
+        defer { if keep == nil { unlink(file) } }
         try tracker.startProfile(at: file)
         let empty = try fileSize(file)
         _ = try tracker.captureHeapGraph()

@@ -11,7 +11,7 @@ import Glibc
 /// | `--heapprofile=FILE` | write the profile (an HTML report if FILE ends in `.html`) |
 /// | `--debug=garbage` | print leaked reference cycles at the end |
 /// | `--garbage=FILE` | write the leaked cycles as a graphviz DOT file |
-/// | `--debug=heapgraph` | heap graphs at the instants and the end, into the profile; who holds the memory, at the end |
+/// | `--debug=heapgraph` | heap graphs at the instants and the end, into the profile; who holds memory, at the end |
 /// | `--debug=control` | open the control socket: `heapmonitor census PID` and the other live commands |
 /// | `--heapsignal=SIG` | the signal that takes a snapshot with `control` (`USR2` by default; `none`) |
 ///

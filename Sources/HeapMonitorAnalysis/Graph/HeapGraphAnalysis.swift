@@ -76,11 +76,13 @@ public struct HeapGraphAnalysis: Sendable {
         let holder = graph.roots[root]
         var current = edges.first.map { Self.source(ofEdge: $0, in: graph) } ?? node
         var steps = [
-            PathStep(label: "\(holder.name) (\(holder.kind.word))", node: current, typeName: graph.typeName(of: current))
+            PathStep(
+                label: "\(holder.name) (\(holder.kind.word))", node: current, typeName: graph.typeName(of: current))
         ]
         for edge in edges {
             current = graph.target(ofEdge: edge)
-            steps.append(PathStep(label: graph.label(ofEdge: edge), node: current, typeName: graph.typeName(of: current)))
+            let label = graph.label(ofEdge: edge)
+            steps.append(PathStep(label: label, node: current, typeName: graph.typeName(of: current)))
         }
         return steps
     }

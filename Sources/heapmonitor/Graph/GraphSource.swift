@@ -35,7 +35,8 @@ struct GraphSource: ParsableArguments {
         }
         guard let choice else { return graphs[graphs.count - 1].graph }
         guard (1...graphs.count).contains(choice) else {
-            throw Output.failure(GraphSourceError("\(source) holds \(graphs.count) heap graphs; there is no graph \(choice)"))
+            let problem = "\(source) holds \(graphs.count) heap graphs; there is no graph \(choice)"
+            throw Output.failure(GraphSourceError(problem))
         }
         return graphs[choice - 1].graph
     }

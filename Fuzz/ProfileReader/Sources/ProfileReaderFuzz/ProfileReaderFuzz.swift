@@ -30,6 +30,18 @@ public func fuzzProfileReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int3
         }
     }
     _ = HTMLReport(profile: profile, instanceLimit: 3).render()
+    if let scan = profile.leakScans.last { _ = (scan.report.description, scan.report.dot) }
+    // The graph commands' questions over every graph the file holds.
+    var earlier: HeapGraphAnalysis?
+    for capture in profile.heapGraphs {
+        let analysis = HeapGraphAnalysis(capture.graph)
+        _ = analysis.whoHoldsTheMemory(limit: 3)
+        _ = analysis.suspects(since: earlier)
+        _ = analysis.classes()
+        if let name = capture.graph.typeNames.first { _ = analysis.retainers(ofClass: name) }
+        if capture.graph.count > 0 { _ = analysis.steps(to: capture.graph.count - 1) }
+        earlier = analysis
+    }
     return 0
 }
 
