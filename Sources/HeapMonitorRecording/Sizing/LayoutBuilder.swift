@@ -265,14 +265,21 @@ struct LayoutBuilder {
             return
         }
         let captureCount = Int(descriptor.load(as: UInt32.self))
+        let sources = Int(descriptor.load(fromByteOffset: 4, as: UInt32.self))
         let bindings = Int(descriptor.load(fromByteOffset: 8, as: UInt32.self))
+        // A closure formed in a generic context gets its generic arguments
+        // from bindings or metadata sources; its capture types may name
+        // them, and resolved without them the runtime aborts. Only names
+        // that cannot mention a parameter are resolved there.
+        let isGeneric = sources > 0 || bindings > 0
         var offset = firstCapture + 8 * bindings
         var captures: [FieldLayout] = []
         for index in 0..<captureCount {
             guard let raw = relativePointer(at: descriptor + 12 + 4 * index) else { break }
             let name = MangledName(raw)
             let label = "capture \(index)"
-            if let type = name.resolve() {
+            let resolvable = !(isGeneric && name.mayMentionGenericParameter)
+            if resolvable, let type = name.resolve() {
                 let mask = type.alignmentMask
                 offset = (offset + mask) & ~mask
                 // `[weak x]` and `[unowned x]` captures take the strong type's

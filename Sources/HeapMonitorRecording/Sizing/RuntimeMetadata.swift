@@ -318,10 +318,15 @@ struct MangledName {
     /// resolved without its generic arguments, such a name makes the runtime
     /// abort ("Pack expansion count type should be a pack") instead of fail.
     private let mentionsPack: Bool
+    /// Whether the name may mention a generic parameter (`x`, `q…_`) or one
+    /// of its associated types (`Qz`, `Qy…`). Conservative: any of those
+    /// letters outside a symbolic reference counts, identifiers included.
+    let mayMentionGenericParameter: Bool
 
     init(_ raw: UnsafeRawPointer) {
         pointer = raw.assumingMemoryBound(to: UInt8.self)
         var index = 0, text = 0, previous: UInt8 = 0, pack = false
+        var generic = false
         while true {
             let byte = pointer[index]
             if byte == 0 { break }
@@ -330,6 +335,10 @@ struct MangledName {
             case 0x18...0x1F: index += 9; text = index; previous = 0  // absolute reference
             default:
                 if previous == UInt8(ascii: "Q"), byte == UInt8(ascii: "p") || byte == UInt8(ascii: "e") { pack = true }
+                switch byte {
+                case UInt8(ascii: "x"), UInt8(ascii: "q"), UInt8(ascii: "Q"): generic = true
+                default: break
+                }
                 previous = byte
                 index += 1
             }
@@ -337,6 +346,7 @@ struct MangledName {
         length = index
         textStart = text
         mentionsPack = pack
+        mayMentionGenericParameter = generic
     }
 
     var ownership: ReferenceOwnership {
