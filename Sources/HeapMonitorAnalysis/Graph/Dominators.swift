@@ -10,6 +10,12 @@ import HeapMonitorModel
 /// roots hang from one virtual root, `virtualRoot`, so that an object held
 /// by two roots is dominated by neither.
 ///
+/// Roots come in tiers, exact before conservative: every global roots its
+/// targets; a stack word only what no global reaches (it may be stale); a
+/// count from outside only what neither reaches (it may be transient). So
+/// a cache a global holds retains its entries though a stack word of a
+/// thread that once walked it still points into them.
+///
 /// ```swift
 /// let tree = DominatorTree(graph)
 /// let biggest = (0..<graph.count).max { tree.retainedBytes(of: $0) < tree.retainedBytes(of: $1) }
@@ -39,7 +45,7 @@ public struct DominatorTree: Sendable {
         virtualRoot = count
         (pathParent, pathEdge, pathRoot) = Self.shortestPaths(graph)
         let order: [Int]
-        (dominators, order) = Self.immediateDominators(graph)
+        (dominators, order) = Self.immediateDominators(graph, rootTargets: Self.rootTargets(graph, pathRoot))
         retained = [UInt64](repeating: 0, count: count)
         // A node comes after its dominator in depth-first order: retained
         // sizes add up from the last.
@@ -113,9 +119,18 @@ public struct DominatorTree: Sendable {
         return (parent, via, root)
     }
 
+    /// The virtual root's successors: each root's targets that no root of
+    /// an earlier tier reaches (`pathRoot` tells which root reached a node
+    /// first; `shortestPaths` goes tier by tier).
+    private static func rootTargets(_ graph: HeapGraph, _ pathRoot: [Int32]) -> [Int32] {
+        graph.roots.flatMap { root in
+            root.targets.filter { graph.roots[Int(pathRoot[Int($0)])].kind == root.kind }
+        }
+    }
+
     /// Semi-NCA over the graph plus the virtual root (node `count`): each
     /// node's immediate dominator, and the nodes in depth-first order.
-    private static func immediateDominators(_ graph: HeapGraph) -> ([Int32], [Int]) {
+    private static func immediateDominators(_ graph: HeapGraph, rootTargets: [Int32]) -> ([Int32], [Int]) {
         let count = graph.count, root = count
         // Depth-first numbering from the virtual root.
         var number = [Int32](repeating: -1, count: count + 1)
@@ -123,7 +138,6 @@ public struct DominatorTree: Sendable {
         var parent: [Int32] = []
         order.reserveCapacity(count + 1)
         parent.reserveCapacity(count + 1)
-        let rootTargets = graph.roots.flatMap(\.targets)
         func successors(_ node: Int) -> Int { node == root ? rootTargets.count : graph.edges(of: node).count }
         func successor(_ node: Int, _ index: Int) -> Int {
             node == root ? Int(rootTargets[index]) : graph.target(ofEdge: graph.edges(of: node).lowerBound + index)

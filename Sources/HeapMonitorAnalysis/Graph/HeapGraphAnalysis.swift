@@ -125,7 +125,11 @@ public struct HeapGraphAnalysis: Sendable {
     /// the dominator tree that users think in (objects, not the storage
     /// between them), largest first.
     public func dominators(limit: Int = 20) -> [DominatorRow] {
-        var candidates = (0..<graph.count).filter { tree.isReachable($0) && isObject($0) }
+        // Storage, boxes and contexts count in their holder's row; those no
+        // object dominates (held from several roots) get rows of their own.
+        var candidates = (0..<graph.count).filter {
+            tree.isReachable($0) && (isObject($0) || holder(of: $0) == nil)
+        }
         candidates.sort { (tree.retainedBytes(of: $1), $0) < (tree.retainedBytes(of: $0), $1) }
         return candidates.prefix(limit).map(row)
     }

@@ -27,8 +27,9 @@ struct EdgeLabeler: ~Copyable {
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
             for field in layout.fields {
-                let fieldLayout = engine.valueLayout(field.type, trusted: true)
-                collect(&engine, object + field.offset, fieldLayout, .field(field.name))
+                found.removeAll(keepingCapacity: true)
+                engine.directReferences(inField: field, of: object, into: &found)
+                for target in found { out.append((target, .field(field.name))) }
             }
         case .errorBox:
             found.removeAll()
@@ -68,9 +69,11 @@ struct EdgeLabeler: ~Copyable {
         let layout = engine.objectLayout(HeapObject(object).metadata)
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
+            var references: [UInt] = []
             for field in layout.fields {
-                let fieldLayout = engine.valueLayout(field.type, trusted: true)
-                if Self.holds(&engine, object + field.offset, fieldLayout, target) { return field.name }
+                references.removeAll(keepingCapacity: true)
+                engine.directReferences(inField: field, of: object, into: &references)
+                if references.contains(target) { return field.name }
             }
         case .errorBox:
             return "value"

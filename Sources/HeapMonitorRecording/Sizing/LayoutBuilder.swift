@@ -100,7 +100,7 @@ struct LayoutBuilder {
             if metadata == KnownTypes.string {
                 layout.slots = [.string(offset: 0)]
             } else if !metadata.isPOD {
-                for field in fields.fields { appendSlots(of: field.type, at: field.offset, to: layout) }
+                for field in fields.fields { appendSlots(of: field, to: layout) }
             }
         case .tuple:
             layout.fields = metadata.tupleElements.enumerated().map { index, element in
@@ -154,12 +154,16 @@ struct LayoutBuilder {
     func storedFields(of metadata: Metadata) -> (fields: [FieldLayout], isOpaque: Bool) {
         let chain = Array(metadata.ancestry)
         var fields: [FieldLayout] = []
+        // Where every stored property starts, weak ones too: the end of a
+        // property reflected as `()` is where the next one starts.
+        var starts: [Int] = []
         var isOpaque = false
         for type in chain.reversed() {
             guard let descriptor = type.descriptor, let records = descriptor.fields else { continue }
             let arguments = type.genericArguments
             for index in 0..<records.count {
                 let record = records[index]
+                starts.append(type.fieldOffset(index))
                 guard let name = record.typeName, name.ownership == .strong else { continue }
                 if let fieldType = name.resolve(in: descriptor, genericArguments: arguments) {
                     fields.append(FieldLayout(name: record.name, offset: type.fieldOffset(index), type: fieldType))
@@ -167,6 +171,13 @@ struct LayoutBuilder {
                     isOpaque = true
                 }
             }
+        }
+        let end = metadata.kind == .class ? metadata.instanceSize : metadata.size
+        for index in fields.indices where fields[index].type.isEmptyTuple {
+            let start = (fields[index].offset + 7) & ~7
+            let next = starts.filter { $0 > fields[index].offset }.min() ?? end
+            fields[index].untypedWords = max(0, (next - start) / 8)
+            if fields[index].untypedWords > 0 { isOpaque = true }
         }
         return (fields, isOpaque)
     }
@@ -179,6 +190,14 @@ struct LayoutBuilder {
         case .existential: return type.existentialRepresentation == .classBound && type.size == 8
         default: return false
         }
+    }
+
+    /// Adds the slots of a stored property.
+    private mutating func appendSlots(of field: FieldLayout, to layout: TypeLayout) {
+        guard let slot = field.untypedSlot else {
+            return appendSlots(of: field.type, at: field.offset, to: layout)
+        }
+        layout.slots.append(slot)
     }
 
     /// Adds the slots of a value of `type` stored at `offset` within `layout`.
@@ -244,7 +263,7 @@ struct LayoutBuilder {
             let fields = storedFields(of: metadata)
             layout.fields = fields.fields
             layout.isOpaque = fields.isOpaque
-            for field in fields.fields { appendSlots(of: field.type, at: field.offset, to: layout) }
+            for field in fields.fields { appendSlots(of: field, to: layout) }
             layout.shape = specialShape(of: metadata, fields: fields.fields)
             return layout
         default:

@@ -107,6 +107,9 @@ struct Metadata: Hashable, @unchecked Sendable {
         }
     }
 
+    /// `()`, as reflection spells a noncopyable stored property's type.
+    var isEmptyTuple: Bool { kind == .tuple && size == 0 }
+
     /// Generic arguments of a bound generic nominal type, for resolving field types.
     var genericArguments: UnsafeRawPointer? {
         guard let descriptor, descriptor.isGeneric else { return nil }

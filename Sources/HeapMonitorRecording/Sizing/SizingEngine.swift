@@ -141,6 +141,16 @@ struct SizingEngine: ~Copyable {
         takePending(into: &out)
     }
 
+    /// The heap objects a stored property of `object` references directly.
+    mutating func directReferences(inField field: FieldLayout, of object: UnsafeRawPointer, into out: inout [UInt]) {
+        if let slot = field.untypedSlot {
+            [slot].withUnsafeBufferPointer { walk(object, $0) }
+            takePending(into: &out)
+        } else {
+            directReferences(inValueAt: object + field.offset, layout: valueLayout(field.type, trusted: true), into: &out)
+        }
+    }
+
     /// Whether an object of this kind can hold a strong reference at all
     /// (string storage and plain-data objects cannot).
     mutating func mayHoldReferences(_ object: HeapObject) -> Bool {
@@ -456,6 +466,14 @@ struct SizingEngine: ~Copyable {
                 enumLayout._withUnsafeGuaranteedRef { walkEnum(base + offset, $0) }
             case .opaque(_, let type):
                 opaqueTypes.insert(type)
+            case .untyped(let offset, let words):
+                // Any word may be a reference or not: only proven objects
+                // are followed, and only where memory is checked.
+                guard map != nil else { break }
+                for index in 0..<words {
+                    let word = base.load(fromByteOffset: offset + 8 * index, as: UInt.self)
+                    if isLiveObject(word) { enqueue(word) }
+                }
             }
         }
     }

@@ -19,6 +19,10 @@ enum Slot {
     case enumeration(offset: Int, layout: Unmanaged<TypeLayout>)
     /// A value that cannot be introspected: its inline bytes count, nothing more.
     case opaque(offset: Int, type: Metadata)
+    /// A value whose type reflection hides: noncopyable stored properties
+    /// are reflected as `()` (a `Mutex`, say). Its aligned words are read
+    /// as possible references, only where memory is checked.
+    case untyped(offset: Int, words: Int)
 }
 
 extension Slot {
@@ -32,6 +36,7 @@ extension Slot {
         case .classExistential(let offset): return .classExistential(offset: offset + delta)
         case .enumeration(let offset, let layout): return .enumeration(offset: offset + delta, layout: layout)
         case .opaque(let offset, let type): return .opaque(offset: offset + delta, type: type)
+        case .untyped(let offset, let words): return .untyped(offset: offset + delta, words: words)
         }
     }
 }

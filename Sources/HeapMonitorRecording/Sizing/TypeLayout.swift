@@ -3,6 +3,14 @@ struct FieldLayout {
     let name: String
     let offset: Int
     let type: Metadata
+    /// For a field reflected as `()` that takes room (see `Slot.untyped`):
+    /// the 8-byte words from `offset` that hold its value.
+    var untypedWords = 0
+
+    /// The slot of an untyped field's words, relative to its holder.
+    var untypedSlot: Slot? {
+        untypedWords > 0 ? .untyped(offset: (offset + 7) & ~7, words: untypedWords) : nil
+    }
 }
 
 /// One case of an enum; payload cases come first, in tag order.

@@ -90,7 +90,7 @@ extension TrackerSuite {
                 child.children = [parent]
             }
             let report = try tracker.findLeaks()
-            #expect(report.description.contains("Node.children[0] → Node.children[0] → Node"))
+            #expect(report.description.contains("1 × Node.children[…] → Node.children[…] → Node"))
             let path = NSTemporaryDirectory() + "heapmonitor-docs-\(getpid()).dot"
             defer { unlink(path) }
             try report.writeDOT(to: path)

@@ -25,10 +25,26 @@ func handBuiltGraph(
     return graph
 }
 
+/// The roots' targets, tier by tier: globals', then stacks' that no global
+/// reaches, then those from outside that neither reaches.
+private func effectiveRoots(_ graph: HeapGraph) -> [Int] {
+    var roots: [Int] = []
+    for kind in HeapGraph.Root.Kind.allCases {
+        let reached = reachable(graph, from: roots)
+        roots += graph.roots.filter { $0.kind == kind }.flatMap(\.targets).map(Int.init)
+            .filter { !reached.contains($0) }
+    }
+    return roots
+}
+
 /// The nodes a root still reaches when `removed` is taken out.
 private func reachable(_ graph: HeapGraph, without removed: Int = -1) -> Set<Int> {
+    reachable(graph, from: effectiveRoots(graph), without: removed)
+}
+
+private func reachable(_ graph: HeapGraph, from roots: [Int], without removed: Int = -1) -> Set<Int> {
     var seen = Set<Int>()
-    var stack = graph.roots.flatMap(\.targets).map(Int.init).filter { $0 != removed }
+    var stack = roots.filter { $0 != removed }
     while let node = stack.popLast() {
         guard seen.insert(node).inserted else { continue }
         for edge in graph.edges(of: node) where graph.target(ofEdge: edge) != removed {
@@ -126,10 +142,22 @@ struct DominatorTreeTests {
         for _ in 0..<(count * 2) {
             edges.append((Int(random.next() % UInt64(count)), Int(random.next() % UInt64(count))))
         }
-        let roots = (0..<(1 + Int(random.next() % 3))).map { index in
-            (HeapGraph.Root.Kind.global, "g\(index)", [Int(random.next() % UInt64(count))])
+        let kinds = HeapGraph.Root.Kind.allCases
+        let roots = (0..<(1 + Int(random.next() % 4))).map { index in
+            (kinds[Int(random.next() % 3)], "r\(index)", [Int(random.next() % UInt64(count))])
         }
         checkAgainstDefinition(handBuiltGraph(bytes: bytes, edges: edges, roots: roots))
+    }
+
+    @Test func aStaleStackWordDoesNotTakeAnEntryFromItsCache() {
+        // g → cache 0 → storage 1 → entries 2, 3; a stack word points at 1.
+        let graph = handBuiltGraph(
+            bytes: [48, 1000, 200, 300], edges: [(0, 1), (1, 2), (1, 3)],
+            roots: [(.global, "App.cache", [0]), (.stack, "thread 2", [1]), (.outside, "outside", [2])])
+        let tree = DominatorTree(graph)
+        #expect(tree.retainedBytes(of: 0) == 1548)
+        #expect(tree.immediateDominator(of: 1) == 0 && tree.immediateDominator(of: 2) == 1)
+        checkAgainstDefinition(graph)
     }
 
     @Test func aLongChainNeedsNoRecursion() {

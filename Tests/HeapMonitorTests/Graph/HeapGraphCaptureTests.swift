@@ -1,5 +1,7 @@
+@testable import HeapMonitorAnalysis
 @testable import HeapMonitorModel
 @testable import HeapMonitorRecording
+import Synchronization
 import Testing
 
 final class GraphSession {
@@ -11,6 +13,12 @@ final class GraphSession {
 final class GraphSessionStore {
     nonisolated(unsafe) static let shared = GraphSessionStore()
     var sessions: [String: GraphSession] = [:]
+}
+
+/// A store as servers write them in Swift 6: the dictionary behind a mutex.
+final class LockedSessionStore: Sendable {
+    static let shared = LockedSessionStore()
+    let sessions = Mutex<[Int: GraphSession]>([:])
 }
 
 /// A global holding a dictionary directly: its storage joins the graph.
@@ -46,6 +54,25 @@ extension TrackerSuite {
             let root = try #require(
                 graph.roots.first { $0.kind == .global && $0.name.hasSuffix("GraphSessionStore.shared") })
             #expect(graph.typeName(of: Int(root.targets[0])).hasSuffix(".GraphSessionStore"))
+        }
+
+        @Test func aMutexHoldsWhatItProtects() throws {
+            let tracker = freshTracker()
+            try tracker.startWatchingForLeaks()
+            defer {
+                tracker.stopWatchingForLeaks()
+                LockedSessionStore.shared.sessions.withLock { $0 = [:] }
+            }
+            LockedSessionStore.shared.sessions.withLock { sessions in
+                for number in 0..<12 { sessions[number] = GraphSession(name: "m\(number)") }
+            }
+            let graph = try tracker.captureHeapGraph()
+            let analysis = HeapGraphAnalysis(graph)
+            let groups = analysis.retainers(ofClass: "GraphSession")
+            let group = try #require(groups.first)
+            #expect(groups.count == 1 && group.count == 12)
+            #expect(group.path.contains("LockedSessionStore.shared"), "\(group.path)")
+            #expect(group.path.contains("sessions"), "\(group.path)")
         }
     }
 }

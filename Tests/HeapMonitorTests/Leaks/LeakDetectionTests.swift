@@ -234,8 +234,10 @@ extension TrackerSuite.LeakDetectionTests {
             let parent = Parent()
             parent.children = [Child(parent)]
         }
-        let node = Node()
-        node.next = node
+        do {
+            let node = Node()
+            node.next = node
+        }
         let report = try tracker.findLeaks()
         #expect(report.cycles.count == 201)
         let groups = report.groups
