@@ -121,9 +121,9 @@ public struct HeapGraphAnalysis: Sendable {
 
     // MARK: Dominators
 
-    /// The nodes that retain the most, with what they retain: the top of
-    /// the dominator tree that users think in (objects, not the storage
-    /// between them), largest first.
+    /// The nodes that retain the most, with what they retain, largest
+    /// first: the objects users think in, and storage only where no object
+    /// dominates it.
     public func dominators(limit: Int = 20) -> [DominatorRow] {
         // Storage, boxes and contexts count in their holder's row; those no
         // object dominates (held from several roots) get rows of their own.

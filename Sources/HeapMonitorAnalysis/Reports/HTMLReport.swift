@@ -6,7 +6,8 @@ import HeapMonitorModel
 /// The index shows memory over time (stacked areas per class, the largest
 /// first and the rest folded into "other", lines for the tracked total and
 /// the RSS), a table per snapshot, a table per class and the distribution at
-/// the largest snapshot; then census and a section per class: instances over
+/// the largest snapshot; then census, who holds the memory (from the last
+/// heap graph), leaked cycles, and a section per class: instances over
 /// time, sizes per snapshot, the referents that hold the memory, and each
 /// instance (at most `instanceLimit` per class, the largest, with totals).
 public struct HTMLReport {
@@ -68,6 +69,10 @@ public struct HTMLReport {
             body.append("<h2 id=\"census\">Census</h2>")
             body.append(censusTable(census))
         }
+        if let holders = holdersSection() {
+            body.append("<h2 id=\"holders\">Who holds the memory</h2>")
+            body.append(holders)
+        }
         if !profile.leakScans.isEmpty {
             body.append("<h2 id=\"garbage\">Leaked reference cycles</h2>")
             body.append(garbageSection())
@@ -118,6 +123,7 @@ public struct HTMLReport {
             + "<a href=\"#classes\">Classes</a>"
             + (totals.peakSnapshot != nil ? " · <a href=\"#distribution\">Distribution</a>" : "")
             + (profile.snapshots.contains { !$0.census.isEmpty } ? " · <a href=\"#census\">Census</a>" : "")
+            + (profile.heapGraphs.isEmpty ? "" : " · <a href=\"#holders\">Holders</a>")
             + (profile.leakScans.isEmpty ? "" : " · <a href=\"#garbage\">Garbage</a>") + "</nav>"
     }
 

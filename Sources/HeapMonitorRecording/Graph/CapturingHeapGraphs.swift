@@ -72,12 +72,14 @@ extension HeapGraph {
     }
 
     /// `App.SessionStore.shared` from the demangled symbol
-    /// `static App.SessionStore.shared : App.SessionStore`.
+    /// `static App.SessionStore.shared : App.SessionStore`; a private
+    /// declaration's file discriminator is left out: `App.Shelf.shared`
+    /// for `App.(Shelf in _701A…).shared`.
     static func variableName(_ demangled: String) -> String {
         var name = Substring(demangled)
         if name.hasPrefix("static ") { name = name.dropFirst(7) }
         if let colon = name.firstRange(of: " : ") { name = name[..<colon.lowerBound] }
-        return String(name)
+        return String(name).replacing(/\(([^()\s]+) in _[0-9A-F]+\)/) { String($0.output.1) }
     }
 
     private static func string(_ characters: [CChar]) -> String {

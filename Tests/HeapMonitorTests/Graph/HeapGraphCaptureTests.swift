@@ -56,6 +56,12 @@ extension TrackerSuite {
             #expect(graph.typeName(of: Int(root.targets[0])).hasSuffix(".GraphSessionStore"))
         }
 
+        @Test func globalsAreNamedAsTheSourceSpellsThem() {
+            #expect(HeapGraph.variableName("static App.SessionStore.shared : App.SessionStore") == "App.SessionStore.shared")
+            #expect(HeapGraph.variableName("App.(Shelf in _701A4D043E182D1B).shared : App.Shelf") == "App.Shelf.shared")
+            #expect(HeapGraph.variableName("App.cache : [Swift.Int : App.(Entry in _9F)]") == "App.cache")
+        }
+
         @Test func aMutexHoldsWhatItProtects() throws {
             let tracker = freshTracker()
             try tracker.startWatchingForLeaks()

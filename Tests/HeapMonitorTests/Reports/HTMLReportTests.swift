@@ -16,6 +16,11 @@ private final class Page {
 
 private final class Cache<Key: Hashable> { var entries: [Key: [Int]] = [:] }
 private final class Loop { var me: Loop? }
+private final class Note { var text = "a note kept on the shelf" }
+private final class Shelf {
+    nonisolated(unsafe) static let shared = Shelf()
+    var notes: [Note] = []
+}
 
 @inline(never) private func makePage(_ index: Int) -> Page { keep(Page(index)) }
 
@@ -40,6 +45,9 @@ private func sampleProfile(at path: String) throws {
     try tracker.startWatchingForLeaks()
     do { let loop = Loop(); loop.me = loop }
     #expect(try tracker.findLeaks().cycles.count == 1)
+    Shelf.shared.notes = (0..<30).map { _ in Note() }
+    _ = try tracker.captureHeapGraph()
+    Shelf.shared.notes = []
     tracker.stopWatchingForLeaks()
     try tracker.stopProfile()
     _ = keep(pages)
@@ -87,6 +95,15 @@ extension TrackerSuite {
             #expect(html.contains("makePage"), "traces are shown")
             #expect(html.components(separatedBy: "<section id=\"class-").count - 1 == 2)
             #expect(html.contains("id=\"garbage\"") && html.contains("<code>Loop.me → Loop</code>"))
+            // Who holds the memory: the last graph's dominators, row for row,
+            // and the shelf's notes among the suspects.
+            let analysis = HeapGraphAnalysis(try #require(profile.heapGraphs.last).graph)
+            let holderRows = tableRows(in: html, after: "<h3>Retained most</h3>")
+            #expect(holderRows.map { $0[0] } == analysis.dominators(limit: 25).map { "\($0.node)" })
+            #expect(holderRows.map { $0[1] } == analysis.dominators(limit: 25).map { ByteCount.format($0.retainedBytes) })
+            let suspects = try #require(html.components(separatedBy: "<ol class=\"suspects\">").dropFirst().first)
+            #expect(suspects.contains("30 of 30 Note") && suspects.contains("Shelf.shared → notes[…]"), "\(suspects)")
+            #expect(html.contains("<a href=\"#holders\">Holders</a>"))
         }
 
         /// Background snapshots (memory only) draw the memory lines but do
