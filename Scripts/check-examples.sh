@@ -2,8 +2,9 @@
 # The README's monitored servers (Examples/ServerCorpus: HummingbirdExample,
 # VaporExample), run as a user would: with HEAPMONITOR="--debug=heapmonitor
 # --debug=control", 50 sessions opened over HTTP, then asked from outside by
-# the CLI (census, status, top), their Prometheus heap gauges scraped, and
-# stopped by SIGTERM: each must exit 0 and print the monitor's report.
+# the CLI (census, status, top, retainers, leaks), their Prometheus heap
+# gauges scraped, and stopped by SIGTERM: each must exit 0 and print the
+# monitor's report.
 # Usage: check-examples.sh [--no-build]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +45,13 @@ print(sum(e["liveCount"] for e in json.load(sys.stdin)["entries"] if e["classNam
     "$heapmonitor" status "$server" | grep -q "tracked: 50 live objects" || fail "status: not 50 tracked"
     "$heapmonitor" top "$server" --iterations 2 --interval 0.2 --sort count >"$work/top" || fail "top failed"
     grep -q "$example.Session" "$work/top" || fail "top did not list the sessions"
+    # Who holds them: the store's dictionary behind its Mutex, named from
+    # its global, in a heap graph taken while the server runs.
+    retainers=$("$heapmonitor" retainers "$server" --class Session) || fail "retainers: $retainers"
+    grep -q "^50 of 50 Session (retaining .*) kept by $example.SessionStore.shared → sessions\[…\]$" \
+        <<<"$retainers" || fail "retainers: $retainers"
+    "$heapmonitor" leaks "$server" >"$work/leaks" || fail "leaks failed"
+    kill -0 "$server" 2>/dev/null || fail "the server died under the heap graph"
 
     sleep 1.2  # HeapMetricsService updates every second
     curl -sf "http://127.0.0.1:$port/metrics" >"$work/metrics" || fail "no /metrics"
@@ -57,5 +65,5 @@ print(sum(e["liveCount"] for e in json.load(sys.stdin)["entries"] if e["classNam
     server=
     ((status == 0)) || fail "exited with status $status"
     grep -q "^HeapMonitor: tracked objects" "$work/out" || fail "no report at exit"
-    echo "examples check: $example served 50 sessions, census, status, top and /metrics agreed, exited 0"
+    echo "examples check: $example served 50 sessions, census, status, top, retainers and /metrics agreed, exited 0"
 done

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "CHeapMonitor.h"
+#include "lines_internal.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -36,6 +37,10 @@ typedef struct hm_image {
     uintptr_t bias;
     char *path;
     hm_symbol_table functions, objects;
+    const void *file;  // the mapped file the symbol names point into
+    size_t file_length;
+    hm_line_table *lines;
+    int lines_read;
     struct hm_image *next;
 } hm_image;
 
@@ -97,6 +102,8 @@ static void hm_load_symbols(hm_image *image) {
     }
     qsort(image->functions.symbols, image->functions.count, sizeof(hm_symbol), hm_by_start);
     qsort(image->objects.symbols, image->objects.count, sizeof(hm_symbol), hm_by_start);
+    image->file = map;
+    image->file_length = length;
 }
 
 static hm_image *hm_image_for(uintptr_t address) {
@@ -168,4 +175,22 @@ size_t hm_symbolicate(uintptr_t address, char *symbol, size_t symbol_capacity, u
 size_t hm_data_symbol(uintptr_t address, char *symbol, size_t symbol_capacity, uintptr_t *offset,
                       char *image_path, size_t image_capacity) {
     return hm_lookup(1, address, symbol, symbol_capacity, offset, image_path, image_capacity);
+}
+
+size_t hm_source_line(uintptr_t address, char *path, size_t path_capacity, unsigned *line) {
+    if (path_capacity) path[0] = 0;
+    *line = 0;
+    const char *directory = NULL, *file = NULL;
+    int found = 0;
+    pthread_mutex_lock(&hm_images_lock);
+    hm_image *image = hm_image_for(address);
+    if (image && image->file && !image->lines_read) {
+        image->lines = hm_line_table_read(image->file, image->file_length);
+        image->lines_read = 1;
+    }
+    if (image) found = hm_line_table_find(image->lines, address - image->bias, &directory, &file, line);
+    pthread_mutex_unlock(&hm_images_lock);
+    if (!found) return 0;
+    snprintf(path, path_capacity, "%s%s%s", directory ? directory : "", directory ? "/" : "", file);
+    return strlen(path);
 }

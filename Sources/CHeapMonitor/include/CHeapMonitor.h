@@ -72,6 +72,11 @@ size_t hm_symbolicate(uintptr_t address, char *symbol, size_t symbol_capacity, u
 size_t hm_data_symbol(uintptr_t address, char *symbol, size_t symbol_capacity, uintptr_t *offset,
                       char *image_path, size_t image_capacity);
 
+/// The source file (`directory/name`) and line of the instruction at code
+/// address `address`, from its image's DWARF line table (read from the
+/// file once, when first asked). Returns the path's length, 0 if unknown.
+size_t hm_source_line(uintptr_t address, char *path, size_t path_capacity, unsigned *line);
+
 /// A range of addresses, `start` included, `end` not.
 typedef struct {
     uintptr_t start, end;

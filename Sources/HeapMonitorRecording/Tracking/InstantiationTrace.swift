@@ -26,6 +26,10 @@ public struct InstantiationTrace: Hashable, Sendable {
         public var offset: UInt
         /// The path of the image holding the code.
         public var image: String
+        /// The source file and line of the call, where the image has a
+        /// DWARF line table (a build with debug information).
+        public var file: String?
+        public var line: Int?
 
         /// Looks up the function and image holding `address`.
         public init(address: UInt) {
@@ -37,13 +41,28 @@ public struct InstantiationTrace: Hashable, Sendable {
                 length > 0 ? String(decoding: symbol.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
             self.offset = offset
             self.image = String(decoding: image.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            // A return address is just past its call: the call's line is the
+            // one before it.
+            var path = [CChar](repeating: 0, count: 4096)
+            var line: UInt32 = 0
+            let pathLength = hm_source_line(address &- 1, &path, path.count, &line)
+            if pathLength > 0 {
+                file = String(decoding: path.prefix(pathLength).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                self.line = Int(line)
+            }
         }
 
-        /// `symbol + offset (image)`, or the address when no symbol is known.
+        /// `symbol + offset (image) at file:line`, the address when no
+        /// symbol is known, without the location when none is.
+        ///
+        /// ```
+        /// App.makeSession() -> App.Session + 58 (App) at /src/App/Sessions.swift:41
+        /// ```
         public var description: String {
-            let file = image.split(separator: "/").last.map(String.init) ?? image
-            guard let symbol else { return "0x" + String(address, radix: 16) + " (\(file))" }
-            return "\(symbol) + \(offset) (\(file))"
+            let imageName = image.split(separator: "/").last.map(String.init) ?? image
+            let location = file.map { " at \($0):\(line ?? 0)" } ?? ""
+            guard let symbol else { return "0x" + String(address, radix: 16) + " (\(imageName))" + location }
+            return "\(symbol) + \(offset) (\(imageName))" + location
         }
     }
 }

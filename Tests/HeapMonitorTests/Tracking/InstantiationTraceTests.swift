@@ -8,6 +8,7 @@ private final class Traced { var x = 0 }
 private final class NotTraced { var x = 0 }
 
 @inline(never) private func makeTracedObject() -> Traced { keep(Traced()) }
+private let makeTracedObjectLine = #line - 1
 
 extension TrackerSuite {
     @Suite("Instantiation traces")
@@ -28,6 +29,12 @@ extension TrackerSuite {
             #expect(frames.contains { $0.symbol?.contains("tracedClassesRecordTheAllocatingCallStack") == true })
             #expect(!frames.contains { $0.symbol?.hasPrefix("hm_") == true }, "the hook's own frames are skipped")
             #expect(tracked.first { $0.className.hasSuffix("NotTraced") }?.trace == nil)
+            // The test binary has DWARF line tables: the allocating frame
+            // names this file and the line of the call.
+            let maker = try #require(frames.first { $0.symbol?.contains("makeTracedObject") == true })
+            #expect(maker.file?.hasSuffix("/Tracking/InstantiationTraceTests.swift") == true, "\(maker)")
+            #expect(maker.line == makeTracedObjectLine, "\(maker)")
+            #expect(maker.description.hasSuffix("InstantiationTraceTests.swift:\(makeTracedObjectLine)"))
             _ = keep((objects, plain))
         }
 
