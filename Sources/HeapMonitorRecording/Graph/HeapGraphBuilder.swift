@@ -34,8 +34,8 @@ struct RootRanges {
 }
 
 /// Builds a `HeapGraph` from the watched and tracked objects: their strong
-/// references, labelled, into every heap object between them; the
-/// containers globals hold; and the roots — globals (named later, in the
+/// references, labelled, into every heap object between them; the objects
+/// between the globals and them; and the roots — globals (named later, in the
 /// host, from their addresses), stack words equal to a node's address, and
 /// strong counts that neither explains ("held from outside").
 ///
@@ -53,9 +53,9 @@ struct HeapGraphBuilder: ~Copyable {
     private var leaves = AddressSet()
     /// Nodes numbered but not yet expanded start here.
     private var next = 0
-    /// Nodes from here on were reached from a global, not from a watched
-    /// object: through them only containers join the graph, so that the
-    /// monitor's own globals (and other libraries') bring in no objects.
+    /// Nodes from here on are holders, between a global and the watched
+    /// objects (`addHolders`): through them only containers join the graph,
+    /// so that a store brings in its dictionary but not all it refers to.
     private var containersOnlyFrom = Int.max
 
     init(layouts: LayoutBuilder?) {
@@ -155,27 +155,69 @@ struct HeapGraphBuilder: ~Copyable {
 
     // MARK: Roots
 
-    /// Words of the writable segments that are node addresses, or that
-    /// hold a container (array, dictionary or set storage, a box) not met
-    /// yet: it joins the graph, and what it holds. One root a word; the
-    /// host merges the words of one symbol.
+    /// Words of the writable segments that are node addresses, once the
+    /// objects between the globals and the nodes have joined the graph
+    /// (`addHolders`). One root a word; the host merges the words of one
+    /// symbol.
     private mutating func scanGlobals(_ segments: [hm_range], counting references: inout [Int32: Int]) {
+        var globals: [(word: UInt, value: UInt)] = []
         for segment in segments {
             var word = segment.start
             while word < segment.end {
                 defer { word += 8 }
                 let value = UnsafeRawPointer(bitPattern: word)!.load(as: UInt.self)
-                guard HeapObject.isPlausible(value) else { continue }
-                var node = index[value]
-                if node == nil, isContainer(value) {
-                    node = add(value)
-                    expand()
-                }
-                guard let node else { continue }
-                references[node, default: 0] += 1
-                graph.roots.append(HeapGraph.Root(kind: .global, name: "", targets: [node], address: word))
+                if HeapObject.isPlausible(value) { globals.append((word, value)) }
             }
         }
+        addHolders(from: globals.map(\.value))
+        for (word, value) in globals {
+            guard let node = index[value] else { continue }
+            references[node, default: 0] += 1
+            graph.roots.append(HeapGraph.Root(kind: .global, name: "", targets: [node], address: word))
+        }
+    }
+
+    /// Explores, breadth first, the objects that `starts` (words of the
+    /// globals) reach without passing through a node, and adds to the
+    /// graph those on the way to one: a store holding watched sessions, a
+    /// dictionary between them. Objects that lead to no node (a library's
+    /// caches, the monitor's own state) stay out.
+    private mutating func addHolders(from starts: [UInt]) {
+        var explored: [UInt] = [], parents: [Int32] = []
+        var seen = AddressMap()
+        func visit(_ builder: inout HeapGraphBuilder, _ address: UInt, from parent: Int32) {
+            guard seen[address] == nil, builder.index[address] == nil else { return }
+            seen[address] = Int32(explored.count)
+            guard builder.labeler.engine.isLiveObject(address) else { return }
+            let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
+            guard !object.isImmortal, builder.labeler.engine.mayHoldReferences(object) else { return }
+            explored.append(address)
+            parents.append(parent)
+        }
+        for start in starts { visit(&self, start, from: -1) }
+        var references: [(target: UInt, place: EdgeLabeler.Place)] = []
+        var onTheWay = [Bool](), head = 0
+        while head < explored.count {
+            references.removeAll(keepingCapacity: true)
+            labeler.references(of: explored[head], into: &references)
+            var leads = false
+            for (target, _) in references {
+                if index[target] != nil { leads = true } else { visit(&self, target, from: Int32(head)) }
+            }
+            onTheWay.append(false)
+            if leads {
+                var step = Int32(head)
+                while step >= 0, !onTheWay[Int(step)] {
+                    onTheWay[Int(step)] = true
+                    step = parents[Int(step)]
+                }
+            }
+            head += 1
+        }
+        // Breadth-first order puts each holder after the one it was reached
+        // from: paths read from the global down.
+        for position in explored.indices where onTheWay[position] { _ = add(explored[position]) }
+        expand()
     }
 
     private mutating func isContainer(_ address: UInt) -> Bool {
