@@ -143,9 +143,20 @@ static const char *hm_symbol_containing(const hm_symbol_table *table, uintptr_t 
     return symbol->name;
 }
 
-// Demangles `mangled` (or copies it) into `symbol`.
+// The C++ runtime's demangler: the Swift runtime's own C++ frames (the job
+// executor, the allocator) are Itanium-mangled. Weak, so that a process
+// without libstdc++ still links; it then gets the mangled names.
+extern char *__cxa_demangle(const char *mangled, char *buffer, size_t *length, int *status)
+    __attribute__((weak));
+
+// Demangles `mangled` (Swift or C++; or copies it) into `symbol`.
 static size_t hm_write_symbol(const char *mangled, char *symbol, size_t symbol_capacity) {
-    char *demangled = swift_demangle(mangled, strlen(mangled), NULL, NULL, 0);
+    char *demangled = NULL;
+    if (mangled[0] == '_' && mangled[1] == 'Z' && __cxa_demangle) {
+        int status = 0;
+        demangled = __cxa_demangle(mangled, NULL, NULL, &status);
+    }
+    if (!demangled) demangled = swift_demangle(mangled, strlen(mangled), NULL, NULL, 0);
     snprintf(symbol, symbol_capacity, "%s", demangled ? demangled : mangled);
     free(demangled);
     return strlen(symbol);

@@ -21,7 +21,8 @@ struct HeapMonitorCommand: ParsableCommand {
             SampleCommand.self, StatsCommand.self, SummaryCommand.self, DiffCommand.self, ObjectCommand.self,
             HTMLCommand.self, MemoryCommand.self, PsCommand.self, StatusCommand.self, CensusCommand.self,
             TopCommand.self, LiveSnapshotCommand.self, LeaksCommand.self, TrackCommand.self, UntrackCommand.self,
-            RetainersCommand.self, DominatorsCommand.self, SuspectsCommand.self,
+            RetainersCommand.self, DominatorsCommand.self, SuspectsCommand.self, SitesCommand.self,
+            FoldedCommand.self,
         ]
     )
 }

@@ -79,7 +79,7 @@ extension HeapGraph {
         var name = Substring(demangled)
         if name.hasPrefix("static ") { name = name.dropFirst(7) }
         if let colon = name.firstRange(of: " : ") { name = name[..<colon.lowerBound] }
-        return String(name).replacing(/\(([^()\s]+) in _[0-9A-F]+\)/) { String($0.output.1) }
+        return withoutFileDiscriminators(String(name))
     }
 
     private static func string(_ characters: [CChar]) -> String {

@@ -1,4 +1,5 @@
 import CHeapMonitor
+import HeapMonitorModel
 
 /// The call stack that allocated an object of a class tracked with
 /// `trace: true`: raw return addresses, captured at allocation, innermost
@@ -38,7 +39,10 @@ public struct InstantiationTrace: Hashable, Sendable {
             let length = hm_symbolicate(address, &symbol, symbol.count, &offset, &image, image.count)
             self.address = address
             self.symbol =
-                length > 0 ? String(decoding: symbol.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+                length > 0
+                ? withoutFileDiscriminators(
+                    String(decoding: symbol.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                : nil
             self.offset = offset
             self.image = String(decoding: image.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             // A return address is just past its call: the call's line is the
