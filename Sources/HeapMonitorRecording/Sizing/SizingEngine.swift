@@ -147,7 +147,8 @@ struct SizingEngine: ~Copyable {
             [slot].withUnsafeBufferPointer { walk(object, $0) }
             takePending(into: &out)
         } else {
-            directReferences(inValueAt: object + field.offset, layout: valueLayout(field.type, trusted: true), into: &out)
+            let layout = valueLayout(field.type, trusted: true)
+            directReferences(inValueAt: object + field.offset, layout: layout, into: &out)
         }
     }
 

@@ -57,7 +57,9 @@ extension TrackerSuite {
         }
 
         @Test func globalsAreNamedAsTheSourceSpellsThem() {
-            #expect(HeapGraph.variableName("static App.SessionStore.shared : App.SessionStore") == "App.SessionStore.shared")
+            #expect(
+                HeapGraph.variableName("static App.SessionStore.shared : App.SessionStore")
+                    == "App.SessionStore.shared")
             #expect(HeapGraph.variableName("App.(Shelf in _701A4D043E182D1B).shared : App.Shelf") == "App.Shelf.shared")
             #expect(HeapGraph.variableName("App.cache : [Swift.Int : App.(Entry in _9F)]") == "App.cache")
         }

@@ -99,10 +99,14 @@ extension TrackerSuite {
             // and the shelf's notes among the suspects.
             let analysis = HeapGraphAnalysis(try #require(profile.heapGraphs.last).graph)
             let holderRows = tableRows(in: html, after: "<h3>Retained most</h3>")
-            #expect(holderRows.map { $0[0] } == analysis.dominators(limit: 25).map { "\($0.node)" })
-            #expect(holderRows.map { $0[1] } == analysis.dominators(limit: 25).map { ByteCount.format($0.retainedBytes) })
-            let suspects = try #require(html.components(separatedBy: "<ol class=\"suspects\">").dropFirst().first)
-            #expect(suspects.contains("30 of 30 Note") && suspects.contains("Shelf.shared → notes[…]"), "\(suspects)")
+            let rows = analysis.dominators(limit: 25)
+            #expect(holderRows.map { $0[0] } == rows.map { "\($0.node)" })
+            #expect(holderRows.map { $0[1] } == rows.map { ByteCount.format($0.retainedBytes) })
+            let suspects = try #require(
+                html.components(separatedBy: "<ol class=\"suspects\">").dropFirst().first)
+            #expect(
+                suspects.contains("30 of 30 Note") && suspects.contains("Shelf.shared → notes[…]"),
+                "\(suspects)")
             #expect(html.contains("<a href=\"#holders\">Holders</a>"))
         }
 
