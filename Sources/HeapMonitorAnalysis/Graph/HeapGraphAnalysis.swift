@@ -87,6 +87,16 @@ public struct HeapGraphAnalysis: Sendable {
         return steps
     }
 
+    /// The weak and unowned references to `node`: each referrer, with the
+    /// field that holds the reference. They keep nothing alive.
+    public func weakReferrers(of node: Int) -> [PathStep] {
+        graph.weakEdges.filter { Int($0.to) == node }.map { edge in
+            PathStep(
+                label: graph.labels[Int(edge.label)], node: Int(edge.from),
+                typeName: graph.typeName(of: Int(edge.from)))
+        }
+    }
+
     /// A step of a path from a root.
     public struct PathStep: Hashable, Sendable, Codable {
         /// The field path taken (the root's name for the first step).

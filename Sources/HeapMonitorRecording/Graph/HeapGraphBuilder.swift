@@ -74,6 +74,7 @@ struct HeapGraphBuilder: ~Copyable {
         builder.containersOnlyFrom = builder.graph.count
         var globalReferences = [Int32: Int]()
         builder.scanGlobals(ranges.segments, counting: &globalReferences)
+        builder.addWeakEdges()
         let onStacks = builder.scanStacks(ranges.stacks)
         builder.addOutsideRoot(globalReferences: globalReferences, onStacks: onStacks)
         return builder.graph
@@ -218,6 +219,36 @@ struct HeapGraphBuilder: ~Copyable {
         // from: paths read from the global down.
         for position in explored.indices where onTheWay[position] { _ = add(explored[position]) }
         expand()
+    }
+
+    /// The weak and unowned references between nodes, once all are known:
+    /// recorded so that reports can show them, never holding anything.
+    private mutating func addWeakEdges() {
+        for node in 0..<graph.count {
+            let address = graph.addresses[node]
+            let object = UnsafeRawPointer(bitPattern: address)!
+            let fields = labeler.engine.objectLayout(HeapObject(object).metadata).weakFields
+            for field in fields {
+                let word = object.load(fromByteOffset: field.offset, as: UInt.self)
+                guard let target = weakTarget(of: word, field.ownership), let to = index[target] else { continue }
+                graph.weakEdges.append(
+                    HeapGraph.WeakEdge(from: Int32(node), to: to, label: Int32(label(.field(field.name)))))
+            }
+        }
+    }
+
+    /// The object a weak or unowned reference's word refers to. A weak
+    /// reference holds the object's side table, whose first word is the
+    /// object; the object's count bits point back to that table.
+    private mutating func weakTarget(of word: UInt, _ ownership: ReferenceOwnership) -> UInt? {
+        guard ownership == .weak else { return word }
+        let entry = word & 0x0000_7FFF_FFFF_FFF8
+        guard entry != 0, labeler.engine.isReadableObject(entry) else { return nil }
+        let target = UnsafeRawPointer(bitPattern: entry)!.load(as: UInt.self)
+        guard index[target] != nil,
+            HeapObject(UnsafeRawPointer(bitPattern: target)!).sideTable == UnsafeRawPointer(bitPattern: entry)
+        else { return nil }
+        return target
     }
 
     private mutating func isContainer(_ address: UInt) -> Bool {

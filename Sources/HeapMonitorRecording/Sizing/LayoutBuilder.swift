@@ -151,9 +151,10 @@ struct LayoutBuilder {
 
     /// Stored properties of a struct or class (superclass fields first). Weak and
     /// unowned properties are left out: sizing follows strong references only.
-    func storedFields(of metadata: Metadata) -> (fields: [FieldLayout], isOpaque: Bool) {
+    func storedFields(of metadata: Metadata) -> (fields: [FieldLayout], weak: [WeakFieldLayout], isOpaque: Bool) {
         let chain = Array(metadata.ancestry)
         var fields: [FieldLayout] = []
+        var weak: [WeakFieldLayout] = []
         // Where every stored property starts, weak ones too: the end of a
         // property reflected as `()` is where the next one starts.
         var starts: [Int] = []
@@ -164,7 +165,12 @@ struct LayoutBuilder {
             for index in 0..<records.count {
                 let record = records[index]
                 starts.append(type.fieldOffset(index))
-                guard let name = record.typeName, name.ownership == .strong else { continue }
+                guard let name = record.typeName else { continue }
+                guard name.ownership == .strong else {
+                    weak.append(
+                        WeakFieldLayout(name: record.name, offset: type.fieldOffset(index), ownership: name.ownership))
+                    continue
+                }
                 if let fieldType = name.resolve(in: descriptor, genericArguments: arguments) {
                     fields.append(FieldLayout(name: record.name, offset: type.fieldOffset(index), type: fieldType))
                 } else {
@@ -179,7 +185,7 @@ struct LayoutBuilder {
             fields[index].untypedWords = max(0, (next - start) / 8)
             if fields[index].untypedWords > 0 { isOpaque = true }
         }
-        return (fields, isOpaque)
+        return (fields, weak, isOpaque)
     }
 
     /// Whether values of `type` are exactly one strong reference.
@@ -262,6 +268,7 @@ struct LayoutBuilder {
             let layout = TypeLayout(metadata: metadata, size: metadata.instanceSize)
             let fields = storedFields(of: metadata)
             layout.fields = fields.fields
+            layout.weakFields = fields.weak
             layout.isOpaque = fields.isOpaque
             for field in fields.fields { appendSlots(of: field, to: layout) }
             layout.shape = specialShape(of: metadata, fields: fields.fields)
@@ -304,7 +311,11 @@ struct LayoutBuilder {
                 // `[weak x]` and `[unowned x]` captures take the strong type's
                 // room but hold a side-table pointer or an unowned reference:
                 // sizing follows strong references only.
-                if name.ownership == .strong { captures.append(FieldLayout(name: label, offset: offset, type: type)) }
+                if name.ownership == .strong {
+                    captures.append(FieldLayout(name: label, offset: offset, type: type))
+                } else {
+                    layout.weakFields.append(WeakFieldLayout(name: label, offset: offset, ownership: name.ownership))
+                }
                 offset += type.size
             } else if let special = KnownTypes.loweredCaptureType(name.text) {
                 offset = (offset + 7) & ~7

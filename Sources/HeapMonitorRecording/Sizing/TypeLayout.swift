@@ -13,6 +13,14 @@ struct FieldLayout {
     }
 }
 
+/// A weak or unowned stored property or capture of an object: never
+/// followed, recorded in heap graphs as a reference that holds nothing.
+struct WeakFieldLayout {
+    let name: String
+    let offset: Int
+    let ownership: ReferenceOwnership
+}
+
 /// One case of an enum; payload cases come first, in tag order.
 struct EnumCaseLayout {
     let name: String
@@ -32,6 +40,9 @@ final class TypeLayout {
     private(set) var frozenSlots = UnsafeBufferPointer<Slot>(start: nil, count: 0)
     /// Direct parts with names, for referent trees.
     var fields: [FieldLayout] = []
+    /// An object's own weak and unowned references (not those nested in
+    /// its fields' values).
+    var weakFields: [WeakFieldLayout] = []
     var cases: [EnumCaseLayout] = []
     var shape: ObjectShape = .plain
     /// Part of the type could not be introspected; it is sized flat only.

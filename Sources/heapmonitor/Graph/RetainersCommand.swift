@@ -38,10 +38,10 @@ struct RetainersCommand: ParsableCommand {
             guard id >= 0, id < analysis.graph.count else {
                 throw Output.failure(GraphSourceError("no node \(id): the graph has \(analysis.graph.count)"))
             }
-            let steps = analysis.steps(to: id)
-            try input.emit(RetainerPath(object: analysis.row(id), steps: steps)) {
-                Self.text(steps, object: analysis.row(id))
-            }
+            let path = RetainerPath(
+                object: analysis.row(id), steps: analysis.steps(to: id),
+                weakReferrers: analysis.weakReferrers(of: id))
+            try input.emit(path) { Self.text(path) }
         }
     }
 
@@ -53,14 +53,21 @@ struct RetainersCommand: ParsableCommand {
         }.joined(separator: "\n")
     }
 
-    private static func text(_ steps: [RetainerPath.Step], object: DominatorRow) -> String {
+    private static func text(_ path: RetainerPath) -> String {
+        let object = path.object, steps = path.steps
         var lines = [
             "\(object.typeName) #\(object.node) at 0x\(String(object.address, radix: 16)): "
                 + "\(ByteCount.format(object.bytes)), retains \(ByteCount.format(object.retainedBytes))"
         ]
-        guard !steps.isEmpty else { return (lines + ["  held by no root"]).joined(separator: "\n") }
+        if steps.isEmpty { lines.append("  held by no root") }
         for step in steps {
             lines.append("  \(step.label.isEmpty ? "" : step.label + " ")→ \(step.typeName) #\(step.node)")
+        }
+        let weak = path.weakReferrers
+        if !weak.isEmpty {
+            let listed = weak.prefix(3).map { "\(shortClassName($0.typeName)) #\($0.node).\($0.label)" }
+            let more = weak.count > 3 ? " and \(weak.count - 3) more" : ""
+            lines.append("  weakly referenced (holding nothing) by " + listed.joined(separator: ", ") + more)
         }
         return lines.joined(separator: "\n")
     }
@@ -70,5 +77,6 @@ struct RetainersCommand: ParsableCommand {
 struct RetainerPath: Encodable {
     let object: DominatorRow
     let steps: [Step]
+    let weakReferrers: [Step]
     typealias Step = HeapGraphAnalysis.PathStep
 }

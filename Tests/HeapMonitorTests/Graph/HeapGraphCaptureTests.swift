@@ -35,7 +35,11 @@ extension TrackerSuite {
                 GraphSessionStore.shared.sessions = [:]
             }
             let store = GraphSessionStore.shared
-            for number in 0..<20 { store.sessions["s\(number)"] = GraphSession(name: "s\(number)") }
+            for number in 0..<20 {
+                let session = GraphSession(name: "s\(number)")
+                session.store = store
+                store.sessions["s\(number)"] = session
+            }
             let graph = try tracker.captureHeapGraph()
             let sessions = (0..<graph.count).filter { graph.typeName(of: $0).hasSuffix(".GraphSession") }
             #expect(sessions.count == 20)
@@ -53,7 +57,20 @@ extension TrackerSuite {
             }
             let root = try #require(
                 graph.roots.first { $0.kind == .global && $0.name.hasSuffix("GraphSessionStore.shared") })
-            #expect(graph.typeName(of: Int(root.targets[0])).hasSuffix(".GraphSessionStore"))
+            let storeNode = Int(root.targets[0])
+            #expect(graph.typeName(of: storeNode).hasSuffix(".GraphSessionStore"))
+            // Each session's `weak var store` is recorded, and holds nothing.
+            let weak = graph.weakEdges.filter { graph.labels[Int($0.label)] == "store" }
+            #expect(Set(weak.map { Int($0.from) }) == Set(sessions), "\(graph.weakEdges.count) weak edges")
+            #expect(weak.allSatisfy { Int($0.to) == storeNode })
+            let referrers = HeapGraphAnalysis(graph).weakReferrers(of: storeNode)
+            #expect(referrers.count == 20 && referrers.allSatisfy { $0.typeName.hasSuffix(".GraphSession") })
+            #expect(
+                !(0..<graph.count).contains { node in
+                    graph.edges(of: node).contains {
+                        graph.target(ofEdge: $0) == storeNode && graph.label(ofEdge: $0) == "store"
+                    }
+                })
         }
 
         @Test func globalsAreNamedAsTheSourceSpellsThem() {
