@@ -224,11 +224,15 @@ struct HeapGraphBuilder: ~Copyable {
     /// The weak and unowned references between nodes, once all are known:
     /// recorded so that reports can show them, never holding anything.
     private mutating func addWeakEdges() {
+        // Per type, looked up at its first node: most types have none.
+        var weakFieldsByType = [[WeakFieldLayout]?](repeating: nil, count: graph.typeNames.count)
         for node in 0..<graph.count {
-            let address = graph.addresses[node]
-            let object = UnsafeRawPointer(bitPattern: address)!
-            let fields = labeler.engine.objectLayout(HeapObject(object).metadata).weakFields
-            for field in fields {
+            let type = Int(graph.nodeTypes[node])
+            let object = UnsafeRawPointer(bitPattern: graph.addresses[node])!
+            if weakFieldsByType[type] == nil {
+                weakFieldsByType[type] = labeler.engine.objectLayout(HeapObject(object).metadata).weakFields
+            }
+            for field in weakFieldsByType[type]! {
                 let word = object.load(fromByteOffset: field.offset, as: UInt.self)
                 guard let target = weakTarget(of: word, field.ownership), let to = index[target] else { continue }
                 graph.weakEdges.append(

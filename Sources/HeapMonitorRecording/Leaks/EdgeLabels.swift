@@ -26,9 +26,10 @@ struct EdgeLabeler: ~Copyable {
         }
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
-            for field in layout.fields {
+            for (field, fieldLayout) in zip(layout.fields, engine.fieldLayouts(of: layout)) {
+                guard field.untypedWords > 0 || !fieldLayout.frozenSlots.isEmpty else { continue }
                 found.removeAll(keepingCapacity: true)
-                engine.directReferences(inField: field, of: object, into: &found)
+                engine.directReferences(inField: field, layout: fieldLayout, of: object, into: &found)
                 for target in found { out.append((target, .field(field.name))) }
             }
         case .errorBox:
@@ -70,9 +71,9 @@ struct EdgeLabeler: ~Copyable {
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
             var references: [UInt] = []
-            for field in layout.fields {
+            for (field, fieldLayout) in zip(layout.fields, engine.fieldLayouts(of: layout)) {
                 references.removeAll(keepingCapacity: true)
-                engine.directReferences(inField: field, of: object, into: &references)
+                engine.directReferences(inField: field, layout: fieldLayout, of: object, into: &references)
                 if references.contains(target) { return field.name }
             }
         case .errorBox:

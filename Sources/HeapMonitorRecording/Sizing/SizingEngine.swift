@@ -141,13 +141,23 @@ struct SizingEngine: ~Copyable {
         takePending(into: &out)
     }
 
-    /// The heap objects a stored property of `object` references directly.
-    mutating func directReferences(inField field: FieldLayout, of object: UnsafeRawPointer, into out: inout [UInt]) {
+    /// The layouts of the types of `layout`'s fields, in order.
+    mutating func fieldLayouts(of layout: TypeLayout) -> [TypeLayout] {
+        if let known = layout.fieldLayouts { return known }
+        let layouts = layout.fields.map { valueLayout($0.type, trusted: true) }
+        layout.fieldLayouts = layouts
+        return layouts
+    }
+
+    /// The heap objects a stored property of `object`, of `layout`,
+    /// references directly.
+    mutating func directReferences(
+        inField field: FieldLayout, layout: TypeLayout, of object: UnsafeRawPointer, into out: inout [UInt]
+    ) {
         if let slot = field.untypedSlot {
             [slot].withUnsafeBufferPointer { walk(object, $0) }
             takePending(into: &out)
         } else {
-            let layout = valueLayout(field.type, trusted: true)
             directReferences(inValueAt: object + field.offset, layout: layout, into: &out)
         }
     }

@@ -43,6 +43,9 @@ final class TypeLayout {
     /// An object's own weak and unowned references (not those nested in
     /// its fields' values).
     var weakFields: [WeakFieldLayout] = []
+    /// The layouts of `fields`' types, once asked for (`SizingEngine`):
+    /// heap graphs label every field of every object.
+    var fieldLayouts: [TypeLayout]?
     var cases: [EnumCaseLayout] = []
     var shape: ObjectShape = .plain
     /// Part of the type could not be introspected; it is sized flat only.
