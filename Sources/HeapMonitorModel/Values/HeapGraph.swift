@@ -46,8 +46,10 @@ public struct HeapGraph: Hashable, Sendable {
     public var edgeCount: Int { edgeTargets.count }
 
     /// The strong edges (indices into `edgeTargets`) leaving `node`.
+    @inlinable
     public func edges(of node: Int) -> Range<Int> { Int(edgeStart[node])..<Int(edgeStart[node + 1]) }
     /// The node an edge leads to.
+    @inlinable
     public func target(ofEdge edge: Int) -> Int { Int(edgeTargets[edge]) }
     /// The field path of an edge: `sessions["s42"]`, `handler`, `[3]`.
     public func label(ofEdge edge: Int) -> String { labels[Int(edgeLabels[edge])] }

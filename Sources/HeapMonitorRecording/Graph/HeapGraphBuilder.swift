@@ -48,6 +48,8 @@ struct HeapGraphBuilder: ~Copyable {
     private var typeIndex: [UInt: Int] = [:]
     private var labelIndex: [String: Int] = [:]
     private var elementLabels: [Int] = []
+    /// Label numbers by node type and field index, for the node expanded.
+    private var fieldLabels: [[Int]] = []
     private var strongCounts: [Int] = []
     /// Leaf blocks already counted into a node's bytes.
     private var leaves = AddressSet()
@@ -139,7 +141,13 @@ struct HeapGraphBuilder: ~Copyable {
             return elementLabels[position]
         }
         switch place {
-        case .field(let name): return intern(name)
+        case .field(let name, let field):
+            // Per type and field: interning a string per edge costs a hash.
+            let type = Int(graph.nodeTypes[next])
+            while fieldLabels.count <= type { fieldLabels.append([]) }
+            while fieldLabels[type].count <= field { fieldLabels[type].append(-1) }
+            if fieldLabels[type][field] < 0 { fieldLabels[type][field] = intern(name) }
+            return fieldLabels[type][field]
         case .element(let position): return intern("[\(position)]")
         case .key(let key): return intern("[\(key)]")
         case .keyOfEntry(let key): return intern("[\(key)].key")
@@ -236,7 +244,7 @@ struct HeapGraphBuilder: ~Copyable {
                 let word = object.load(fromByteOffset: field.offset, as: UInt.self)
                 guard let target = weakTarget(of: word, field.ownership), let to = index[target] else { continue }
                 graph.weakEdges.append(
-                    HeapGraph.WeakEdge(from: Int32(node), to: to, label: Int32(label(.field(field.name)))))
+                    HeapGraph.WeakEdge(from: Int32(node), to: to, label: Int32(intern(field.name))))
             }
         }
     }

@@ -6,7 +6,9 @@ struct EdgeLabeler: ~Copyable {
 
     /// Where a reference sits in its holder, before it is spelled.
     enum Place: Equatable {
-        case field(String)
+        /// A stored property or capture: its name, and its index among the
+        /// holder layout's fields (for labels cached per type).
+        case field(String, index: Int)
         case element(Int)
         case key(String)
         case keyOfEntry(String)
@@ -17,7 +19,7 @@ struct EdgeLabeler: ~Copyable {
     /// over its fields or elements: for whole heap graphs.
     mutating func references(of source: UInt, into out: inout [(target: UInt, place: Place)]) {
         let object = UnsafeRawPointer(bitPattern: source)!
-        let layout = engine.objectLayout(HeapObject(object).metadata)
+        let layout = engine.objectPlan(HeapObject(object).metadata).layout.takeUnretainedValue()
         var found: [UInt] = []
         func collect(_ engine: inout SizingEngine, _ address: UnsafeRawPointer, _ layout: TypeLayout, _ place: Place) {
             found.removeAll(keepingCapacity: true)
@@ -26,11 +28,12 @@ struct EdgeLabeler: ~Copyable {
         }
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
-            for (field, fieldLayout) in zip(layout.fields, engine.fieldLayouts(of: layout)) {
+            for (index, fieldLayout) in engine.fieldLayouts(of: layout).enumerated() {
+                let field = layout.fields[index]
                 guard field.untypedWords > 0 || !fieldLayout.frozenSlots.isEmpty else { continue }
                 found.removeAll(keepingCapacity: true)
                 engine.directReferences(inField: field, layout: fieldLayout, of: object, into: &found)
-                for target in found { out.append((target, .field(field.name))) }
+                for target in found { out.append((target, .field(field.name, index: index))) }
             }
         case .errorBox:
             found.removeAll()

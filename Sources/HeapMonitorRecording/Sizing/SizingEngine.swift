@@ -560,11 +560,14 @@ struct ObjectPlan {
     let shape: ObjectShape
     /// False when the object's metadata failed its check: not an object.
     let isReadable: Bool
+    /// The whole layout, kept alive by the engine's `LayoutBuilder`.
+    let layout: Unmanaged<TypeLayout>
 
     init(_ layout: TypeLayout) {
         slots = layout.frozenSlots
         shape = layout.shape
         isReadable = !layout.isUnreadable
+        self.layout = Unmanaged.passUnretained(layout)
     }
 }
 
