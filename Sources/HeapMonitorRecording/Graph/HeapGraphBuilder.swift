@@ -70,6 +70,7 @@ struct HeapGraphBuilder: ~Copyable {
     /// The whole graph of `candidates` with the roots found in `ranges`.
     static func build(candidates: [UInt], ranges: RootRanges, layouts: LayoutBuilder?) -> HeapGraph {
         var builder = HeapGraphBuilder(layouts: layouts)
+        builder.index.reserveCapacity(candidates.count)
         for address in candidates where builder.labeler.engine.isLiveObject(address) { _ = builder.add(address) }
         builder.graph.watchedCount = builder.graph.count
         builder.expand()
@@ -112,13 +113,16 @@ struct HeapGraphBuilder: ~Copyable {
             labeler.references(of: graph.addresses[next], into: &references)
             var leafBytes = 0
             for (target, place) in references {
+                // A node was checked when it was added.
+                if let known = index[target] {
+                    graph.addEdge(to: Int(known), label: label(place))
+                    continue
+                }
                 guard labeler.engine.isReadableObject(target) else { continue }
                 let object = HeapObject(UnsafeRawPointer(bitPattern: target)!)
                 if object.isImmortal { continue }
                 let node: Int32
-                if let known = index[target] {
-                    node = known
-                } else if labeler.engine.mayHoldReferences(object),
+                if labeler.engine.mayHoldReferences(object),
                     next < containersOnlyFrom || isContainer(target)
                 {
                     node = add(target)

@@ -88,6 +88,11 @@ struct AddressMap {
         }
     }
 
+    /// Room for `count` entries without growing.
+    mutating func reserveCapacity(_ count: Int) {
+        while (count + 1) * 2 > keys.count { grow() }
+    }
+
     private static func start(_ address: UInt, _ capacity: Int) -> Int {
         hm_address_hash(address) & (capacity - 1)
     }
