@@ -9,10 +9,12 @@
 #include "include/CHeapHooks.h"
 #include "include/CHeapIsolation.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static uintptr_t hm_parse_hex(const char **cursor, const char *end) {
@@ -165,4 +167,16 @@ void hm_metadata_remember(const void *metadata, int role) {
                                                     memory_order_acquire) || expected == key) return;
         slot = (slot + 1) & (HM_KNOWN_SLOTS - 1);
     }
+}
+
+int hm_is_mapped(uintptr_t address, size_t length) {
+    static uintptr_t page;
+    if (!page) page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    if (length == 0 || address + length < address) return 0;
+    uintptr_t start = address & ~(page - 1);
+    uintptr_t end = (address + length + page - 1) & ~(page - 1);
+    unsigned char residency[8];
+    if ((end - start) / page > sizeof(residency)) return 0;
+    // ENOMEM: part of the range is not mapped. Residency does not matter.
+    return mincore((void *)start, end - start, residency) == 0;
 }

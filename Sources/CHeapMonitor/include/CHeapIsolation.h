@@ -39,6 +39,12 @@ static inline int hm_memory_map_contains(hm_memory_map *map, uintptr_t address, 
     return hm_memory_map_contains_slow(map, address, end, file_backed);
 }
 
+/// Whether every page of `length` bytes at `address` is mapped now, asked
+/// of the kernel (mincore): for words that may point anywhere, where a map
+/// read earlier can be out of date — the reader's own frees may have
+/// trimmed the heap since.
+int hm_is_mapped(uintptr_t address, size_t length);
+
 /// A process-wide, lock-free set of metadata pointers that passed the
 /// sizer's checks in a role (metadata is immortal: once valid, always
 /// valid). Roles are small numbers, 1 to 7: a type's metadata may be valid

@@ -201,7 +201,9 @@ struct HeapGraphBuilder: ~Copyable {
         func visit(_ builder: inout HeapGraphBuilder, _ address: UInt, from parent: Int32) {
             guard seen[address] == nil, builder.index[address] == nil else { return }
             seen[address] = Int32(explored.count)
-            guard builder.labeler.engine.isLiveObject(address) else { return }
+            // A global's word may be anything; a reference from an object
+            // already proven live is one.
+            guard builder.labeler.engine.isLiveObject(address, conservative: parent < 0) else { return }
             let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
             guard !object.isImmortal, builder.labeler.engine.mayHoldReferences(object) else { return }
             explored.append(address)

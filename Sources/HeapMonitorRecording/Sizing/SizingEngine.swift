@@ -71,15 +71,24 @@ struct SizingEngine: ~Copyable {
     /// already); objects reached through a live object's strong references
     /// are not checked for that, since a strong reference keeps its target
     /// out of deinit.
-    mutating func isLiveObject(_ address: UInt) -> Bool {
+    ///
+    /// A word that may be anything (a global's, a noncopyable value's) is
+    /// `conservative`: every read it leads to is first asked of the kernel
+    /// too, since the map may predate frees that unmapped memory.
+    mutating func isLiveObject(_ address: UInt, conservative: Bool = false) -> Bool {
         guard HeapObject.isPlausible(address), isReadableObject(address) else { return false }
+        if conservative, hm_is_mapped(address &- blockHeader, Int(16 + blockHeader)) == 0 { return false }
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
         if let map, !object.isImmortal {
             if let sideTable = object.sideTable {
-                guard hm_memory_map_contains(map, UInt(bitPattern: sideTable), 24, 0) != 0 else { return false }
+                let table = UInt(bitPattern: sideTable)
+                guard hm_memory_map_contains(map, table, 24, 0) != 0,
+                    !conservative || hm_is_mapped(table, 24) != 0
+                else { return false }
             }
             guard !object.isDeiniting else { return false }
         }
+        if conservative, hm_is_mapped(UInt(bitPattern: object.metadata.pointer), 64) == 0 { return false }
         return objectPlan(object.metadata).isReadable
     }
 
@@ -483,7 +492,7 @@ struct SizingEngine: ~Copyable {
                 guard map != nil else { break }
                 for index in 0..<words {
                     let word = base.load(fromByteOffset: offset + 8 * index, as: UInt.self)
-                    if isLiveObject(word) { enqueue(word) }
+                    if isLiveObject(word, conservative: true) { enqueue(word) }
                 }
             }
         }
