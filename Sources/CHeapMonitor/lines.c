@@ -108,27 +108,27 @@ static const char *hm_section_string(hm_section section, uint64_t offset) {
     return memchr(start, 0, section.size - offset) ? start : NULL;
 }
 
+// Room for one more item in a growing array; 0 when memory ran out.
+static int hm_reserve_one(void **items, size_t count, size_t *capacity, size_t item_size) {
+    if (count < *capacity) return 1;
+    size_t grown = *capacity ? *capacity * 2 : 256;
+    void *moved = realloc(*items, grown * item_size);
+    if (!moved) return 0;
+    *items = moved;
+    *capacity = grown;
+    return 1;
+}
+
 static int hm_append_row(hm_line_table *table, uint64_t address, uint32_t line, uint32_t file) {
     if (address > UINT32_MAX) return 1;  // beyond what a row holds: dropped
-    if (table->count == table->capacity) {
-        size_t capacity = table->capacity ? table->capacity * 2 : 4096;
-        hm_line_row *rows = realloc(table->rows, capacity * sizeof(hm_line_row));
-        if (!rows) return 0;
-        table->rows = rows;
-        table->capacity = capacity;
-    }
+    if (!hm_reserve_one((void **)&table->rows, table->count, &table->capacity, sizeof(hm_line_row))) return 0;
     table->rows[table->count++] = (hm_line_row){(uint32_t)address, line, file};
     return 1;
 }
 
 static int hm_append_file(hm_line_table *table, const char *directory, const char *name) {
-    if (table->file_count == table->file_capacity) {
-        size_t capacity = table->file_capacity ? table->file_capacity * 2 : 256;
-        hm_source_file *files = realloc(table->files, capacity * sizeof(hm_source_file));
-        if (!files) return 0;
-        table->files = files;
-        table->file_capacity = capacity;
-    }
+    if (!hm_reserve_one((void **)&table->files, table->file_count, &table->file_capacity, sizeof(hm_source_file)))
+        return 0;
     if (name && name[0] == '/') directory = NULL;
     table->files[table->file_count++] = (hm_source_file){directory && directory[0] ? directory : NULL, name};
     return 1;

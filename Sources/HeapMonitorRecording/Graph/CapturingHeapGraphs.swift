@@ -24,11 +24,7 @@ extension Tracker {
     ///   not be forked; nothing is recorded then.
     public func captureHeapGraph() throws(AnalysisError) -> HeapGraph {
         try state.withLock { (state) throws(AnalysisError) -> HeapGraph in
-            state.drain()
-            var candidates = Array(state.watched.keys)
-            for record in state.records.liveRecords {
-                candidates.append(state.records.addresses[record])
-            }
+            let candidates = state.analysisCandidates()
             let ranges = RootRanges.current()
             var graph = try state.analyse(
                 isolation: state.isolation,

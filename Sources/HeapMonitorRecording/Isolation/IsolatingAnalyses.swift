@@ -15,6 +15,15 @@ extension Tracker {
 }
 
 extension TrackerState {
+    /// The objects a leak scan or a heap graph starts from, once the hooks'
+    /// events are in: the watched ones and the live tracked ones.
+    mutating func analysisCandidates() -> [UInt] {
+        drain()
+        var candidates = Array(watched.keys)
+        for record in records.liveRecords { candidates.append(records.addresses[record]) }
+        return candidates
+    }
+
     /// Builds, here, the layouts of every class met in the hooks' events,
     /// so that the child asks the runtime for as little as possible: a
     /// runtime lock held by another thread at the instant of the fork stays

@@ -64,11 +64,7 @@ extension Tracker {
     ///   not be forked; nothing is recorded then.
     public func findLeaks() throws(AnalysisError) -> LeakReport {
         try state.withLock { (state) throws(AnalysisError) -> LeakReport in
-            state.drain()
-            var candidates = Array(state.watched.keys)
-            for record in state.records.liveRecords {
-                candidates.append(state.records.addresses[record])
-            }
+            let candidates = state.analysisCandidates()
             let report = try state.analyse(
                 isolation: state.isolation,
                 { LeakFinder.report(candidates: candidates, layouts: $0.layouts) },
