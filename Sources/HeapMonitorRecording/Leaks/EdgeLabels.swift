@@ -3,6 +3,10 @@
 /// closure capture.
 struct EdgeLabeler: ~Copyable {
     var engine: SizingEngine
+    /// References found in one value, reused from object to object.
+    private var scratch: [UInt] = []
+
+    init(engine: consuming SizingEngine) { self.engine = engine }
 
     /// Where a reference sits in its holder, before it is spelled.
     enum Place: Equatable {
@@ -21,7 +25,17 @@ struct EdgeLabeler: ~Copyable {
         let object = UnsafeRawPointer(bitPattern: source)!
         let layout = engine.objectPlan(HeapObject(object).metadata).layout.takeUnretainedValue()
         var found: [UInt] = []
+        swap(&found, &scratch)
+        defer { swap(&found, &scratch) }
         func collect(_ engine: inout SizingEngine, _ address: UnsafeRawPointer, _ layout: TypeLayout, _ place: Place) {
+            // A value that is one reference (a class-typed element, an
+            // optional one) is read here rather than walked.
+            let slots = layout.frozenSlots
+            if slots.count == 1, case .object(let offset) = slots[0] {
+                let target = address.load(fromByteOffset: offset, as: UInt.self)
+                if HeapObject.isPlausible(target) { out.append((target, place)) }
+                return
+            }
             found.removeAll(keepingCapacity: true)
             engine.directReferences(inValueAt: address, layout: layout, into: &found)
             for target in found { out.append((target, place)) }
@@ -31,9 +45,14 @@ struct EdgeLabeler: ~Copyable {
             for (index, fieldLayout) in engine.fieldLayouts(of: layout).enumerated() {
                 let field = layout.fields[index]
                 guard field.untypedWords > 0 || !fieldLayout.frozenSlots.isEmpty else { continue }
+                let place = Place.field(field.name, index: index)
+                if field.untypedWords == 0 {
+                    collect(&engine, object + field.offset, fieldLayout, place)
+                    continue
+                }
                 found.removeAll(keepingCapacity: true)
                 engine.directReferences(inField: field, layout: fieldLayout, of: object, into: &found)
-                for target in found { out.append((target, .field(field.name, index: index))) }
+                for target in found { out.append((target, place)) }
             }
         case .errorBox:
             found.removeAll()
