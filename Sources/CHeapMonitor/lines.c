@@ -1,3 +1,4 @@
+#include "CHeapMonitor.h"
 #include "lines_internal.h"
 
 #include <elf.h>
@@ -312,15 +313,21 @@ static int hm_by_address(const void *a, const void *b) {
     return (x->line == 0) - (y->line == 0);
 }
 
+// Whether `size` bytes at `offset` lie within `length`, without overflow.
+static int hm_within(uint64_t offset, uint64_t size, size_t length) {
+    return offset <= length && size <= length - offset;
+}
+
 static hm_section hm_find_section(const uint8_t *elf, size_t length, const char *wanted) {
     hm_section none = {NULL, 0};
     const ElfW(Ehdr) *header = (const ElfW(Ehdr) *)elf;
-    if (length < sizeof(*header) || header->e_shoff == 0 || header->e_shstrndx >= header->e_shnum ||
-        header->e_shoff + (size_t)header->e_shnum * sizeof(ElfW(Shdr)) > length)
+    if (length < sizeof(*header) || memcmp(header->e_ident, ELFMAG, SELFMAG) != 0 || header->e_shoff == 0 ||
+        header->e_shoff % 8 != 0 || header->e_shstrndx >= header->e_shnum ||
+        !hm_within(header->e_shoff, (uint64_t)header->e_shnum * sizeof(ElfW(Shdr)), length))
         return none;
     const ElfW(Shdr) *sections = (const ElfW(Shdr) *)(elf + header->e_shoff);
     const ElfW(Shdr) *names = &sections[header->e_shstrndx];
-    if (names->sh_offset + names->sh_size > length) return none;
+    if (!hm_within(names->sh_offset, names->sh_size, length)) return none;
     for (int i = 0; i < header->e_shnum; i++) {
         if (sections[i].sh_name >= names->sh_size || sections[i].sh_type == SHT_NOBITS) continue;
         const char *name = (const char *)elf + names->sh_offset + sections[i].sh_name;
@@ -328,7 +335,7 @@ static hm_section hm_find_section(const uint8_t *elf, size_t length, const char 
         if (strnlen(name, room) == room || strcmp(name, wanted) != 0) continue;
         // Compressed sections (SHF_COMPRESSED) are not read.
         if (sections[i].sh_flags & SHF_COMPRESSED) return none;
-        if (sections[i].sh_offset + sections[i].sh_size > length) return none;
+        if (!hm_within(sections[i].sh_offset, sections[i].sh_size, length)) return none;
         return (hm_section){elf + sections[i].sh_offset, sections[i].sh_size};
     }
     return none;
@@ -379,4 +386,14 @@ int hm_line_table_find(const hm_line_table *table, uintptr_t relative, const cha
     *file = table->files[row->file].name;
     *line = row->line;
     return 1;
+}
+
+size_t hm_line_table_row_count(const void *elf, size_t length) {
+    hm_line_table *table = hm_line_table_read(elf, length);
+    if (!table) return 0;
+    size_t count = table->count;
+    free(table->rows);
+    free(table->files);
+    free(table);
+    return count;
 }

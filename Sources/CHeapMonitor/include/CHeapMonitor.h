@@ -77,6 +77,11 @@ size_t hm_data_symbol(uintptr_t address, char *symbol, size_t symbol_capacity, u
 /// file once, when first asked). Returns the path's length, 0 if unknown.
 size_t hm_source_line(uintptr_t address, char *path, size_t path_capacity, unsigned *line);
 
+/// The rows kept from the DWARF line table of the ELF file image at `elf`
+/// (`length` bytes), 0 when it has none; for tests of the reader on hostile
+/// input. The table is freed before returning.
+size_t hm_line_table_row_count(const void *elf, size_t length);
+
 /// A range of addresses, `start` included, `end` not.
 typedef struct {
     uintptr_t start, end;
