@@ -70,7 +70,8 @@ struct HeapGraphBuilder: ~Copyable {
     /// The whole graph of `candidates` with the roots found in `ranges`.
     static func build(candidates: [UInt], ranges: RootRanges, layouts: LayoutBuilder?) -> HeapGraph {
         var builder = HeapGraphBuilder(layouts: layouts)
-        builder.index.reserveCapacity(candidates.count)
+        // Containers add about half as many nodes again.
+        builder.index.reserveCapacity(candidates.count + candidates.count / 2)
         for address in candidates where builder.labeler.engine.isLiveObject(address) { _ = builder.add(address) }
         builder.graph.watchedCount = builder.graph.count
         builder.expand()
@@ -109,6 +110,13 @@ struct HeapGraphBuilder: ~Copyable {
     private mutating func expand() {
         var references: [(target: UInt, place: EdgeLabeler.Place)] = []
         while next < graph.count {
+            // Nodes are expanded in order: the header and first fields of
+            // one a few ahead are fetched while this one is read.
+            if next + 8 < graph.count {
+                let ahead = graph.addresses[next + 8]
+                hm_prefetch(UnsafeRawPointer(bitPattern: ahead))
+                hm_prefetch(UnsafeRawPointer(bitPattern: ahead + 56))
+            }
             references.removeAll(keepingCapacity: true)
             labeler.references(of: graph.addresses[next], into: &references)
             var leafBytes = 0

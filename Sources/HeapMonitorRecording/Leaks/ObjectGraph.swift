@@ -62,35 +62,39 @@ struct ObjectGraph {
     }
 }
 
-/// Open-addressing map from an object's address to a node number.
+/// Open-addressing map from an object's address to a node number. Key and
+/// value share a slot: a probe into a table of millions is one cache miss.
 struct AddressMap {
-    private var keys = [UInt](repeating: 0, count: 1024)
-    private var values = [Int32](repeating: 0, count: 1024)
+    private struct Entry {
+        var key: UInt
+        var value: Int32
+    }
+
+    private var entries = [Entry](repeating: Entry(key: 0, value: 0), count: 1024)
     private var count = 0
 
     subscript(address: UInt) -> Int32? {
         get {
-            var slot = Self.start(address, keys.count)
-            while keys[slot] != 0 {
-                if keys[slot] == address { return values[slot] }
-                slot = (slot + 1) & (keys.count - 1)
+            var slot = Self.start(address, entries.count)
+            while entries[slot].key != 0 {
+                if entries[slot].key == address { return entries[slot].value }
+                slot = (slot + 1) & (entries.count - 1)
             }
             return nil
         }
         set {
             guard let newValue else { return }  // entries are never removed
-            if (count + 1) * 2 > keys.count { grow() }
-            var slot = Self.start(address, keys.count)
-            while keys[slot] != 0 && keys[slot] != address { slot = (slot + 1) & (keys.count - 1) }
-            if keys[slot] == 0 { count += 1 }
-            keys[slot] = address
-            values[slot] = newValue
+            if (count + 1) * 2 > entries.count { grow() }
+            var slot = Self.start(address, entries.count)
+            while entries[slot].key != 0 && entries[slot].key != address { slot = (slot + 1) & (entries.count - 1) }
+            if entries[slot].key == 0 { count += 1 }
+            entries[slot] = Entry(key: address, value: newValue)
         }
     }
 
     /// Room for `count` entries without growing.
     mutating func reserveCapacity(_ count: Int) {
-        while (count + 1) * 2 > keys.count { grow() }
+        while (count + 1) * 2 > entries.count { grow() }
     }
 
     private static func start(_ address: UInt, _ capacity: Int) -> Int {
@@ -98,10 +102,9 @@ struct AddressMap {
     }
 
     private mutating func grow() {
-        let oldKeys = keys, oldValues = values
-        keys = [UInt](repeating: 0, count: oldKeys.count * 2)
-        values = [Int32](repeating: 0, count: oldKeys.count * 2)
+        let old = entries
+        entries = [Entry](repeating: Entry(key: 0, value: 0), count: old.count * 2)
         count = 0
-        for (slot, key) in oldKeys.enumerated() where key != 0 { self[key] = oldValues[slot] }
+        for entry in old where entry.key != 0 { self[entry.key] = entry.value }
     }
 }
