@@ -203,6 +203,10 @@ static __thread hm_log *hm_thread_log;
 // written under a spin lock.
 hm_log hm_late_log;
 static atomic_flag hm_late_lock = ATOMIC_FLAG_INIT;
+// Set (release) once the late log's first chunk is in `read` and `write`:
+// the reader, which does not take the spin lock, reads `read` only after
+// seeing it (acquire). Before, it would race the writer's lazy set-up.
+_Atomic int hm_late_log_ready;
 
 void *hm_calloc_counted(size_t bytes) {
     void *memory = calloc(1, bytes);
@@ -302,6 +306,7 @@ static inline void hm_lock_late(hm_log *log) {
         while (atomic_flag_test_and_set_explicit(&hm_late_lock, HM_ACQUIRE)) {}
         if (!log->write) {
             log->write = log->read = hm_calloc_counted(sizeof(hm_chunk));
+            if (log->write) atomic_store_explicit(&hm_late_log_ready, 1, HM_RELEASE);
         }
     }
 }

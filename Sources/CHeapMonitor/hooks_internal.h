@@ -56,6 +56,7 @@ typedef struct hm_log {
 
 extern _Atomic(hm_log *) hm_logs;
 extern hm_log hm_late_log;
+extern _Atomic int hm_late_log_ready;
 extern _Atomic uint64_t hm_dropped;
 extern _Atomic uint64_t hm_overhead;
 
