@@ -37,7 +37,7 @@ public struct LeakSuspect: Hashable, Sendable, Codable, CustomStringConvertible 
         case .concentratedClass:
             return "\(count) of \(outOf) \(name) are kept by \(path), retaining \(ByteCount.format(bytes))"
         case .growingHolder:
-            let grown = bytes < 0 ? "-" + ByteCount.format(-bytes) : "+" + ByteCount.format(bytes)
+            let grown = StatsReport.signedBytes(bytes)
             return "\(path) keeps \(count) \(name), \(count - outOf) more than before (\(grown) retained)"
         }
     }

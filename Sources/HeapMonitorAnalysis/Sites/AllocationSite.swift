@@ -29,13 +29,14 @@ extension Profile {
     /// in bytes since it first.
     public func allocationSites(at snapshot: Int, since earlier: Int? = nil) -> [AllocationSite] {
         var sites: [SiteKey: AllocationSite] = [:]
-        forEachTracedObject(at: snapshot) { key, bytes in
+        let traceSites = self.traceSites()
+        forEachTracedObject(at: snapshot, sites: traceSites) { key, bytes in
             sites[key, default: AllocationSite(site: key.site, className: key.className, count: 0, bytes: 0)]
                 .count += 1
             sites[key]!.bytes += bytes
         }
         if let earlier {
-            forEachTracedObject(at: earlier) { key, bytes in
+            forEachTracedObject(at: earlier, sites: traceSites) { key, bytes in
                 sites[key, default: AllocationSite(site: key.site, className: key.className, count: 0, bytes: 0)]
                     .countBefore += 1
                 sites[key]!.bytesBefore += bytes
@@ -73,11 +74,15 @@ extension Profile {
         var className: String
     }
 
-    private func forEachTracedObject(at snapshot: Int, _ body: (SiteKey, Int) -> Void) {
-        let sites = traces.map { trace in
+    /// Each trace's site, by trace id.
+    private func traceSites() -> [String] {
+        traces.map { trace in
             let frames = trace.map(TraceFrameText.init)
             return (frames.first { !$0.isAllocationMachinery } ?? frames.first)?.site ?? "?"
         }
+    }
+
+    private func forEachTracedObject(at snapshot: Int, sites: [String], _ body: (SiteKey, Int) -> Void) {
         let taken = snapshots[snapshot]
         for (position, id) in taken.objectIDs.enumerated() {
             let object = objects[Int(id)]
@@ -97,16 +102,13 @@ extension AllocationSite {
         table.rows = sites.map { site in
             var row = ["\(site.count)", ByteCount.format(site.bytes)]
             if compared {
-                row += [signed(site.count - site.countBefore), signedBytes(site.bytes - site.bytesBefore)]
+                row += [
+                    StatsReport.signed(site.count - site.countBefore),
+                    StatsReport.signedBytes(site.bytes - site.bytesBefore),
+                ]
             }
             return row + [shortClassName(site.className), site.site]
         }
         return table.render()
-    }
-
-    private static func signed(_ value: Int) -> String { value > 0 ? "+\(value)" : "\(value)" }
-
-    private static func signedBytes(_ value: Int) -> String {
-        value < 0 ? "-" + ByteCount.format(-value) : "+" + ByteCount.format(value)
     }
 }
