@@ -19,7 +19,8 @@ export XDG_RUNTIME_DIR=$work
 
 fail() {
     echo "FAIL ($example): $1"
-    tail -20 "$work/err"
+    # A crash report names every thread; the one that crashed matters.
+    grep -q 'crashed:$' "$work/err" && grep -A40 'crashed:$' "$work/err" || tail -20 "$work/err"
     exit 1
 }
 
