@@ -19,7 +19,8 @@ export XDG_RUNTIME_DIR=$work
 
 fail() {
     echo "FAIL ($example): $1"
-    # A crash report names every thread; the one that crashed matters.
+    # A trap's message, then the thread that crashed (a report names all).
+    grep -m1 'Fatal error' "$work/err" || true
     grep -q 'crashed:$' "$work/err" && grep -A40 'crashed:$' "$work/err" || tail -20 "$work/err"
     exit 1
 }

@@ -67,9 +67,14 @@ app.http.server.configuration.hostname = "127.0.0.1"
 app.http.server.configuration.port = Int(ProcessInfo.processInfo.environment["PORT"] ?? "") ?? 8080
 app.get("login") { _ in "session \(SessionStore.shared.open())\n" }
 app.get("metrics") { _ in registry.emitToString() }
+// Vapor stops itself on SIGTERM too, so it may finish before the group asks
+// it to: it is shut down first (the group goes in reverse order), and its
+// finishing shuts the rest down instead of failing the group.
+let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+    .init(service: HeapMetricsService(metrics: metrics, interval: .seconds(1))),
+    .init(service: VaporService(app: app), successTerminationBehavior: .gracefullyShutdownGroup),
+]
 try await ServiceGroup(
-    configuration: .init(
-        services: [VaporService(app: app), HeapMetricsService(metrics: metrics, interval: .seconds(1))],
-        gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
 ).run()
 try monitor.finish()
