@@ -106,6 +106,7 @@ static uint32_t hm_compute_flags(const void *metadata) {
         if (cls[0] != 0) break;  // not class metadata
         uint32_t flags = hm_registered_flags((uintptr_t)cls);
         if (!flags && cls[5]) flags = hm_registered_flags(cls[5] | 1);
+        if (!flags && !hm_is_runtime_class(cls)) flags = hm_pattern_flags(cls);
         if (flags) result |= HM_CLASS_DEATHS;
         if (!births_decided && (flags & HM_CLASS_TRACKED)) {
             result |= flags & (HM_CLASS_TRACKED | HM_CLASS_TRACED);
@@ -142,6 +143,7 @@ static void hm_registry_changed(void) {
     int any = 0;
     size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED);
     for (size_t i = 0; i < count; i++) any |= atomic_load_explicit(&hm_registry[i].flags, HM_RELAXED) != 0;
+    any |= hm_patterns_active();
     hm_set_active(HM_ACTIVE_CLASSES, any || atomic_load_explicit(&hm_watching_all, HM_RELAXED));
     uint32_t next = atomic_load_explicit(&hm_generation, HM_RELAXED) + 1;
     if ((next & 0xfff) == 0) next++;  // generation 0 never matches a fresh slot
@@ -174,6 +176,14 @@ done:
     return result;
 }
 
+int hm_register_pattern(const char *pattern, uint32_t flags) {
+    pthread_mutex_lock(&hm_registry_lock);
+    int slot = hm_pattern_store(pattern, flags);
+    hm_registry_changed();
+    pthread_mutex_unlock(&hm_registry_lock);
+    return slot;
+}
+
 int hm_is_watching_all(void) { return atomic_load_explicit(&hm_watching_all, HM_ACQUIRE); }
 
 void hm_watch_all(int on) {
@@ -187,6 +197,7 @@ void hm_clear_classes(void) {
     pthread_mutex_lock(&hm_registry_lock);
     size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED);
     for (size_t i = 0; i < count; i++) atomic_store_explicit(&hm_registry[i].flags, 0, HM_RELAXED);
+    hm_patterns_clear();
     hm_registry_changed();
     pthread_mutex_unlock(&hm_registry_lock);
 }

@@ -63,4 +63,10 @@ extern _Atomic uint64_t hm_overhead;
 void *hm_calloc_counted(size_t bytes);
 void hm_free_counted(void *memory, size_t bytes);
 
+// Class-name patterns (class_patterns.c); writers hold the registry lock.
+int hm_pattern_store(const char *text, uint32_t flags);
+void hm_patterns_clear(void);
+int hm_patterns_active(void);
+uint32_t hm_pattern_flags(const void *metadata);
+
 #endif

@@ -70,7 +70,18 @@ size_t hm_hooks_patched_entries(void);
 /// type descriptor, matching every generic specialisation) with `flags`,
 /// replacing earlier flags; 0 flags removes it. Returns 0, or -1 when full.
 int hm_register_class(const void *key, int by_descriptor, uint32_t flags);
-/// Removes every registered class.
+/// Registers a class-name pattern (`*` any run, `?` one character, matched
+/// against `Module.Outer.Type`) with `flags`; 0 flags removes it. Returns the
+/// pattern's slot, or -1 when the table (32) is full or the text too long.
+int hm_register_pattern(const char *pattern, uint32_t flags);
+/// The slot of the first registered pattern the class's name matches, or -1.
+int hm_pattern_matching(const void *metadata);
+/// Writes the class's qualified name (`Module.Outer.Type`, generic arguments
+/// and private contexts left out) into `buffer`; its length, or -1.
+int hm_class_qualified_name(const void *metadata, char *buffer, size_t capacity);
+/// Whether `text` matches the glob `pattern` (`*`, `?`; case-sensitive).
+int hm_glob_match(const char *pattern, const char *text);
+/// Removes every registered class and pattern.
 void hm_clear_classes(void);
 /// Records births and deaths of every class outside the standard library
 /// (flagged `HM_CLASS_WATCHED` unless registered), for leak scans.

@@ -60,9 +60,10 @@ extension Tracker {
     var controlStatus: ProcessStatus {
         let (classes, live, path, monitor, leaks) = state.withLock { state in
             state.drain()
-            let classes = state.registrations.map { key, registration in
+            let named = state.registrations.map { ($0.key.name, $0.value) } + state.patterns.values.map { $0 }
+            let classes = named.map { name, registration in
                 ProcessStatus.TrackedClass(
-                    name: key.name, resolutionLevel: registration.resolutionLevel, trace: registration.trace,
+                    name: name, resolutionLevel: registration.resolutionLevel, trace: registration.trace,
                     tracksNewInstances: registration.tracksNewInstances)
             }.sorted { $0.name < $1.name }
             return (classes, state.records.liveCount, state.profile?.path, state.monitorBytes, state.watchesForLeaks)

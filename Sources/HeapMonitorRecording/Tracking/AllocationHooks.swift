@@ -9,6 +9,9 @@ public enum HookError: Error, Equatable, CustomStringConvertible {
     case nothingToPatch
     /// More classes are registered than the hooks' table holds (256).
     case tooManyClasses
+    /// More class-name patterns are registered than the hooks' table holds
+    /// (32), or a pattern is longer than 255 bytes.
+    case tooManyPatterns
     /// No class has this name (`Module.Type`, as `String(reflecting:)` writes it).
     case unknownClass(String)
     /// The class belongs to the standard library, which frees its instances
@@ -27,6 +30,8 @@ public enum HookError: Error, Equatable, CustomStringConvertible {
             return "HeapMonitor cannot observe allocations: no loaded image calls swift_allocObject through its GOT."
         case .tooManyClasses:
             return "HeapMonitor cannot track more than 256 classes at once."
+        case .tooManyPatterns:
+            return "HeapMonitor cannot track more than 32 class-name patterns at once, each under 256 bytes."
         case .unknownClass(let name):
             return "HeapMonitor cannot track \(name): no loaded class has that name (write it as Module.Type)."
         case .standardLibraryClass(let name):

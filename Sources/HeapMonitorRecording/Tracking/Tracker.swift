@@ -91,6 +91,28 @@ public final class Tracker: Sendable {
         startDraining()
     }
 
+    /// Tracks every class whose qualified name (`Module.Outer.Type`, without
+    /// generic arguments) matches `pattern`, as `track(class:)` does — also
+    /// classes not loaded yet. `*` matches any run of characters, `?` one;
+    /// matching is case-sensitive. Standard-library classes never match.
+    ///
+    /// ```swift
+    /// try tracker.track(classesMatching: "MyServer.*", trace: true)
+    /// try tracker.track(classesMatching: "NIOCore.ByteBuffer.*")
+    /// ```
+    public func track(classesMatching pattern: String, resolutionLevel: Int = 0, trace: Bool = false)
+        throws(HookError)
+    {
+        try AllocationHooks.install()
+        try state.withLock { (state) throws(HookError) in
+            state.drain()
+            try state.register(
+                pattern: pattern,
+                ClassRegistration(resolutionLevel: max(0, resolutionLevel), trace: trace, tracksNewInstances: true))
+        }
+        startDraining()
+    }
+
     /// Tracks the class named `className` (`Module.Type`, or nested:
     /// `Module.Outer.Type`) like `track(class:)` — also a class the program
     /// cannot name in code, such as an internal class of a package it
@@ -155,6 +177,19 @@ public final class Tracker: Sendable {
         }
     }
 
+    /// Stops tracking new instances of the classes `pattern` matched (the
+    /// same text as given to `track(classesMatching:)`); instances tracked
+    /// already stay tracked until they die.
+    public func stopTracking(classesMatching pattern: String) {
+        state.withLock { state in
+            state.drain()
+            guard var registration = state.patterns.values.first(where: { $0.text == pattern })?.registration
+            else { return }
+            registration.tracksNewInstances = false
+            try? state.register(pattern: pattern, registration)
+        }
+    }
+
     /// Stops tracking new instances of every class (as `stopTracking(class:)`
     /// for each).
     public func stopTrackingAllClasses() {
@@ -163,6 +198,10 @@ public final class Tracker: Sendable {
             for (key, var registration) in state.registrations where registration.tracksNewInstances {
                 registration.tracksNewInstances = false
                 try? state.register(key, registration)
+            }
+            for (text, var registration) in state.patterns.values where registration.tracksNewInstances {
+                registration.tracksNewInstances = false
+                try? state.register(pattern: text, registration)
             }
         }
     }

@@ -27,6 +27,8 @@ struct TrackerState: ~Copyable {
     var records = TrackedRecords()
     var settings: [Int: ObjectSettings] = [:]
     var registrations: [ClassKey: ClassRegistration] = [:]
+    /// Class-name patterns, by their slot in the hooks' table.
+    var patterns: [Int32: (text: String, registration: ClassRegistration)] = [:]
     var snapshots: [Snapshot] = []
     var snapshotLimit: Int?
     var shortLived: [UInt32: (count: Int, lifetime: UInt64)] = [:]
@@ -193,7 +195,9 @@ struct TrackerState: ~Copyable {
                 ClassKey(pointer: UInt(bitPattern: $0.pointer), byDescriptor: true)
             }
             if let registration = registrations[ClassKey(metadata: metadata.pointer)]
-                ?? byDescriptor.flatMap({ registrations[$0] }), registration.tracksNewInstances
+                ?? byDescriptor.flatMap({ registrations[$0] })
+                ?? patterns[hm_pattern_matching(metadata.pointer)]?.registration,
+                registration.tracksNewInstances
             {
                 level = registration.resolutionLevel
                 break
@@ -207,6 +211,15 @@ struct TrackerState: ~Copyable {
     mutating func register(_ key: ClassKey, _ registration: ClassRegistration?) throws(HookError) {
         try AllocationHooks.register(key, flags: registration?.hookFlags ?? 0)
         registrations[key] = registration
+        classLevels = [:]
+        watchedOnly = [:]
+    }
+
+    /// Sets a class-name pattern's registration, in the hooks too.
+    mutating func register(pattern: String, _ registration: ClassRegistration) throws(HookError) {
+        let slot = hm_register_pattern(pattern, registration.hookFlags)
+        guard slot >= 0 else { throw HookError.tooManyPatterns }
+        patterns[slot] = (pattern, registration)
         classLevels = [:]
         watchedOnly = [:]
     }
@@ -292,6 +305,7 @@ struct TrackerState: ~Copyable {
         records.removeAll()
         settings = [:]
         registrations = [:]
+        patterns = [:]
         snapshots = []
         snapshotLimit = nil
         backgroundThinner = BackgroundThinner()

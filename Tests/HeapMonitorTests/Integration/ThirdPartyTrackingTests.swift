@@ -32,6 +32,16 @@ extension TrackerSuite {
             #expect(decoders.allSatisfy { !$0.isAlive })
         }
 
+        /// A pattern finds the package's classes without naming each one.
+        @Test func argumentParsersClassesAreTrackedByPattern() throws {
+            let tracker = freshTracker()
+            try tracker.track(classesMatching: "ArgumentParser.*Decoder")
+            for index in 0..<keep(5) { _ = try Greet.parse(["--name", "n\(index)", "a"]) }
+            let seen = tracker.objects.map(\.className) + tracker.shortLivedObjects.map(\.className)
+            #expect(seen.contains { $0.hasSuffix("ArgumentDecoder") })
+            #expect(seen.allSatisfy { $0.hasPrefix("ArgumentParser.") && $0.hasSuffix("Decoder") }, "\(seen)")
+        }
+
         /// Nested classes are found by name too (SwiftNIO's ByteBuffer
         /// storage is `NIOCore.ByteBuffer._Storage`).
         @Test func nestedClassesAreFoundByName() {
