@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "HeapMonitorTesting", targets: ["HeapMonitorTesting"]),
         .library(name: "HeapMonitorOptions", targets: ["HeapMonitorOptions"]),
         .library(name: "HeapMonitorMetrics", targets: ["HeapMonitorMetrics"]),
+        // Preloaded by `heapmonitor run` into programs that do not link HeapMonitor.
+        .library(name: "HeapMonitorAgent", type: .dynamic, targets: ["HeapMonitorAgent"]),
         .executable(name: "minibuild", targets: ["minibuild"]),
         .executable(name: "heapmonitor", targets: ["heapmonitor"]),
         .executable(name: "heapmonitor-bench", targets: ["heapmonitor-bench"]),
@@ -36,6 +38,10 @@ let package = Package(
         .target(name: "HeapMonitorAnalysis", dependencies: ["HeapMonitorModel"]),
         // The one import users need: both sides, and the host integration joining them.
         .target(name: "HeapMonitor", dependencies: ["HeapMonitorModel", "HeapMonitorRecording", "HeapMonitorAnalysis"]),
+        // The agent `heapmonitor run` preloads: recording only, its reports
+        // are read from the profile by the CLI. The C part is its constructor.
+        .target(name: "CHeapMonitorAgent"),
+        .target(name: "HeapMonitorAgent", dependencies: ["CHeapMonitorAgent", "HeapMonitorRecording", "HeapMonitorModel"]),
         // Leak and instance-count assertions for users' tests (Swift Testing and XCTest).
         .target(name: "HeapMonitorTesting", dependencies: ["HeapMonitor"]),
         // The host switches as a swift-argument-parser option group.
@@ -47,6 +53,8 @@ let package = Package(
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         // The example host: a small build tool monitored with the switches.
         .executableTarget(name: "minibuild", dependencies: ["HeapMonitor", "HeapMonitorOptions"]),
+        // A program that does not link HeapMonitor, run under `heapmonitor run`.
+        .executableTarget(name: "plainhost", path: "Examples/PlainHost"),
         // Sample object graphs: the benchmark workload, the CLI's sample run, tests.
         .target(name: "HeapMonitorSamples"),
         .executableTarget(

@@ -22,7 +22,7 @@ struct HeapMonitorCommand: ParsableCommand {
             HTMLCommand.self, MemoryCommand.self, PsCommand.self, StatusCommand.self, CensusCommand.self,
             TopCommand.self, LiveSnapshotCommand.self, LeaksCommand.self, TrackCommand.self, UntrackCommand.self,
             RetainersCommand.self, DominatorsCommand.self, SuspectsCommand.self, SitesCommand.self,
-            FoldedCommand.self,
+            FoldedCommand.self, RunCommand.self,
         ]
     )
 }

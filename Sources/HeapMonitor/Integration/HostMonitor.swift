@@ -19,9 +19,9 @@ public final class HostMonitor: Sendable {
     public let switches: MonitorSwitches
     private let tracker = Tracker.shared
     private let standardOutput: @Sendable (String) -> Void
-    /// Where the profile is streamed: the switch's file, a temporary one for
-    /// the end-of-run reports, or for an HTML report its path plus `.hmprof`.
-    private let profilePath: String?
+    /// Streams to the profile: the switch's file, a temporary one for the
+    /// end-of-run reports, or for an HTML report its path plus `.hmprof`.
+    private let recording: RunRecording
     private let temporaryProfile: Bool
     /// Where the HTML report goes at the end, when the switch asked for one.
     private let htmlPath: String?
@@ -48,27 +48,19 @@ public final class HostMonitor: Sendable {
         if switches.tracksObjects {
             for type in classes { try tracker.track(class: type, resolutionLevel: resolutionLevel, trace: trace) }
         }
-        if switches.watchesObjects { try tracker.startWatchingForLeaks() }
         htmlPath = switches.profilePath.flatMap { $0.hasSuffix(".html") ? $0 : nil }
-        if let path = switches.profilePath {
-            profilePath = Self.binaryProfilePath(for: path)
+        var profilePath = switches.binaryProfilePath
+        if profilePath != nil {
             temporaryProfile = false
         } else if switches.tracksObjects || switches.takesSnapshots {
-            let directory = ControlSocket.temporaryDirectory
-            profilePath = directory + "/heapmonitor-\(getpid()).hmprof"
+            profilePath = ControlSocket.temporaryDirectory + "/heapmonitor-\(getpid()).hmprof"
             temporaryProfile = true
         } else {
             profilePath = nil
             temporaryProfile = false
         }
-        if let profilePath {
-            try tracker.startProfile(at: profilePath)
-            tracker.snapshotLimit = 1
-        }
-        if switches.takesSnapshots {
-            tracker.startPeriodicSnapshots(every: backgroundInterval, description: "background")
-        }
-        if switches.servesControl { try tracker.startControlChannel(snapshotSignal: switches.snapshotSignal) }
+        recording = try RunRecording(
+            switches: switches, profilePath: profilePath, backgroundInterval: backgroundInterval)
     }
 
     /// How often background snapshots record process memory with `--debug=memory`.
@@ -101,34 +93,16 @@ public final class HostMonitor: Sendable {
     /// - Throws: `FinishError`, listing what failed on the way.
     public func finish() throws(FinishError) {
         guard !finished.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        var failure = FinishError()
-        if switches.servesControl { tracker.stopControlChannel() }
-        if switches.takesSnapshots { tracker.stopPeriodicSnapshots() }
-        if switches.tracksObjects {
-            do { try tracker.takeSnapshot(named: "end") } catch { failure.analyses.append(error) }
-        }
-        if switches.capturesHeapGraphs {
-            do {
-                let graph = try tracker.captureHeapGraph()
-                standardOutput(HeapGraphAnalysis(graph).whoHoldsTheMemory())
-            } catch {
-                failure.analyses.append(error)
+        let end = recording.finish()
+        var failure = FinishError(analyses: end.analyses, profiles: end.profiles)
+        if let graph = end.heapGraph { standardOutput(HeapGraphAnalysis(graph).whoHoldsTheMemory()) }
+        if let report = end.leaks {
+            if switches.printsGarbage { standardOutput(report.description) }
+            if let path = switches.garbageGraphPath {
+                do { try report.writeDOT(to: path) } catch { failure.reports.append(error) }
             }
         }
-        if switches.findsGarbage {
-            do {
-                let report = try tracker.findLeaks()
-                if switches.printsGarbage { standardOutput(report.description) }
-                if let path = switches.garbageGraphPath {
-                    do { try report.writeDOT(to: path) } catch { failure.reports.append(error) }
-                }
-            } catch {
-                failure.analyses.append(error)
-            }
-        }
-        if switches.watchesObjects { tracker.stopWatchingForLeaks() }
-        if let profilePath {
-            do { try tracker.stopProfile() } catch { failure.profiles.append(error) }
+        if let profilePath = recording.profilePath {
             // The statistics and the page read the profile once, as written:
             // every snapshot is in it.
             if switches.tracksObjects || switches.takesSnapshots || htmlPath != nil {
@@ -138,13 +112,6 @@ public final class HostMonitor: Sendable {
         }
         for problem in failure.problems { standardOutput("heapmonitor: \(problem)") }
         if !failure.problems.isEmpty { throw failure }
-    }
-
-    /// Where a profile asked for at `path` is streamed: `path` itself, or for
-    /// an HTML report `path.hmprof`, readable (up to its last snapshot) while
-    /// the program still runs and kept if it dies before `finish()`.
-    static func binaryProfilePath(for path: String) -> String {
-        path.hasSuffix(".html") ? path + ".hmprof" : path
     }
 
     /// The statistics the switches ask for and the HTML page, from the
@@ -158,10 +125,9 @@ public final class HostMonitor: Sendable {
             if switches.tracksObjects { standardOutput(Self.statistics(fromTracker: tracker)) }
             return
         }
-        if switches.tracksObjects { standardOutput(Self.statistics(MemStats(profiles: [profile]))) }
-        if switches.takesSnapshots {
-            standardOutput("HeapMonitor: process memory\n" + StatsReport.memory(profile, background: false))
-        }
+        let report = RunReport(profile: profile)
+        if switches.tracksObjects { standardOutput(report.trackedObjects) }
+        if switches.takesSnapshots { standardOutput(report.processMemory) }
         guard let htmlPath else { return }
         do {
             try HTMLReport(profile: profile).write(to: htmlPath)
@@ -186,14 +152,6 @@ public final class HostMonitor: Sendable {
         }
 
         public var description: String { problems.joined(separator: "; ") }
-    }
-
-    private static func statistics(_ stats: MemStats) -> String {
-        var sorted = stats
-        sorted.sort(by: [.size])
-        return "HeapMonitor: tracked objects, the 20 largest of \(stats.count)\n"
-            + StatsReport.objects(sorted.limited(to: 20))
-            + "\n\n" + StatsReport.summary(stats)
     }
 
     private static func statistics(fromTracker tracker: Tracker) -> String {

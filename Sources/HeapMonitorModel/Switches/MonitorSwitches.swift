@@ -49,6 +49,32 @@ public struct MonitorSwitches: Hashable, Sendable {
     /// Whether every class's instances are watched (for leaks or graphs).
     public var watchesObjects: Bool { findsGarbage || capturesHeapGraphs }
 
+    /// Where a profile asked for with `--heapprofile` is streamed: its
+    /// file, or for an HTML report the page's path plus `.hmprof`, readable
+    /// (up to its last snapshot) while the program runs and kept if it dies
+    /// before the page is written.
+    public var binaryProfilePath: String? {
+        profilePath.map { $0.hasSuffix(".html") ? $0 + ".hmprof" : $0 }
+    }
+
+    /// The switches as arguments that `take(from:)` reads back.
+    ///
+    /// ```swift
+    /// var copy = MonitorSwitches()
+    /// _ = try copy.take(from: switches.arguments)   // copy == switches
+    /// ```
+    public var arguments: [String] {
+        let words = [
+            (tracksObjects, "heapmonitor"), (takesSnapshots, "memory"), (printsGarbage, "garbage"),
+            (capturesHeapGraphs, "heapgraph"), (servesControl, "control"),
+        ].filter(\.0).map(\.1)
+        var arguments = words.isEmpty ? [] : ["--debug=" + words.joined(separator: ",")]
+        if let profilePath { arguments.append("--heapprofile=" + profilePath) }
+        if let garbageGraphPath { arguments.append("--garbage=" + garbageGraphPath) }
+        if snapshotSignal != SIGUSR2 { arguments.append("--heapsignal=\(snapshotSignal ?? 0)") }
+        return arguments
+    }
+
     /// The environment variable read by `init(environment:)` and `parse(_:environment:)`.
     public static let environmentVariable = "HEAPMONITOR"
 

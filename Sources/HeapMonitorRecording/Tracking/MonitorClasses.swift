@@ -3,6 +3,7 @@
 enum MonitorClasses {
     private static let modules: Set<Substring> = [
         "HeapMonitor", "HeapMonitorRecording", "HeapMonitorModel", "HeapMonitorAnalysis", "HeapMonitorMetrics",
+        "HeapMonitorAgent",
     ]
 
     /// Whether `className` (qualified, `Module.Type`) is one of the monitor's.
