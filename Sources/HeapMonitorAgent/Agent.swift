@@ -30,6 +30,12 @@ enum Agent {
         }
         do {
             try track(configuration)
+        } catch .nothingToPatch where configuration.recordsChildren || configuration.isChild {
+            return  // a launcher in the recorded tree (a shell, say): not Swift
+        } catch {
+            return say("\(error)")
+        }
+        do {
             let started = try RunRecording(
                 switches: configuration.switches, profilePath: configuration.profilePath(forProcess: getpid()))
             recording.withLock { $0 = started }

@@ -17,7 +17,12 @@ struct ChildProcess {
         sigemptyset(&defaults)
         for signal in Self.forwarded + [SIGINT] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        // A mask inherited from whatever started heapmonitor is not the
+        // program's: it starts with every signal deliverable.
+        var unmasked = sigset_t()
+        sigemptyset(&unmasked)
+        posix_spawnattr_setsigmask(&attributes, &unmasked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
@@ -42,6 +47,10 @@ struct ChildProcess {
         for number in Self.forwarded {
             signal(number) { number in kill(ForwardedSignals.target.load(ordering: .relaxed), number) }
         }
+        var forwarded = sigset_t()
+        sigemptyset(&forwarded)
+        for number in Self.forwarded { sigaddset(&forwarded, number) }
+        pthread_sigmask(SIG_UNBLOCK, &forwarded, nil)
         defer {
             for number in Self.forwarded + [SIGINT] { signal(number, SIG_DFL) }
         }

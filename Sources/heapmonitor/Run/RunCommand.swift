@@ -111,7 +111,9 @@ struct RunCommand: ParsableCommand {
     private func check(_ name: String) throws(RunError) {
         guard let path = Self.lookUp(name) else { throw RunError("\(name): no such program") }
         guard let kind = ProgramKind(path: path) else { throw RunError("\(name): cannot be read") }
-        if kind == .notELF && children { return }
+        // A script or other launcher may start Swift programs, recorded
+        // as its children; the launcher itself records nothing.
+        if children && (kind == .notELF || kind == .noSwiftRuntime) { return }
         if let refusal = kind.refusal(for: name) { throw RunError(refusal) }
         if kind == .dynamicSwift(stripped: true) {
             Output.note("heapmonitor: \(name) is stripped: traces show addresses, not functions\n")
@@ -143,6 +145,10 @@ struct RunCommand: ParsableCommand {
         let switches = configuration.switches
         let profile: Profile
         do { profile = try Profile.load(from: profilePath) } catch {
+            if children {
+                listChildProfiles(of: profilePath)
+                return true
+            }
             Output.note("heapmonitor: nothing was recorded: \(error)\n")
             return false
         }
@@ -175,8 +181,10 @@ struct RunCommand: ParsableCommand {
         let url = URL(fileURLWithPath: profilePath)
         let prefix = url.lastPathComponent + "."
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)) ?? []
-        for name in names.sorted() where name.hasPrefix(prefix) && Int(name.dropFirst(prefix.count)) != nil {
-            Output.note("heapmonitor: child \(name.dropFirst(prefix.count)): \(url.deletingLastPathComponent().path)/\(name)\n")
+        let directory = url.deletingLastPathComponent().path
+        for name in names.sorted() where name.hasPrefix(prefix) {
+            guard let pid = Int(name.dropFirst(prefix.count)) else { continue }
+            Output.note("heapmonitor: child \(pid) recorded in \(directory)/\(name)\n")
         }
     }
 }

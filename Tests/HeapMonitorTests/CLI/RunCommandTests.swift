@@ -1,0 +1,165 @@
+import Foundation
+import HeapMonitorAnalysis
+import Testing
+
+/// `heapmonitor run` on `plainhost` (Examples/PlainHost), a program that
+/// does not link HeapMonitor: 100 Orders of 3 Lines kept, a two-Node cycle
+/// dropped, exit status 3.
+@Suite("heapmonitor run", .serialized)
+struct RunCommandTests {
+    let directory: String
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "heapmonitor-run-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    private var environment: [String: String] { ["XDG_RUNTIME_DIR": directory] }
+
+    private func heapmonitorRun(_ arguments: [String]) throws -> ProcessResult {
+        try runProduct("heapmonitor", ["run"] + arguments, environment: environment)
+    }
+
+    private func plainhost() throws -> String { try #require(builtProduct("plainhost")) }
+
+    /// The row `class count …` of the per-class summary, as its count.
+    private func summaryCount(of className: String, in output: String) -> Int? {
+        output.split(separator: "\n").lazy.compactMap { line -> Int? in
+            let words = line.split(separator: " ")
+            guard words.count > 2, words[0] == className else { return nil }
+            return Int(words[1])
+        }.first
+    }
+
+    @Test func theDefaultRunTracksEveryClassFindsTheCycleAndKeepsTheStatus() throws {
+        let result = try heapmonitorRun(["--", try plainhost(), "work"])
+        #expect(result.status == 3, "\(result.error)")
+        #expect(result.output.hasPrefix("plainhost: 100 orders"))
+        #expect(summaryCount(of: "Order", in: result.output) == 100, "\(result.output)")
+        #expect(summaryCount(of: "Line", in: result.output) == 300)
+        #expect(result.output.contains("HeapMonitor: process memory"))
+        #expect(result.output.contains("1 leaked cycle of 1 shape, 64 B"), "\(result.output)")
+        #expect(result.output.components(separatedBy: "plainhost.Node at 0x").count == 3)
+        #expect(result.error.contains("as pid "))
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory)
+        #expect(!left.contains { $0.hasSuffix(".hmprof") }, "the temporary profile is removed: \(left)")
+    }
+
+    @Test func patternsTheHTMLPageAndTheGarbageGraph() throws {
+        let page = directory + "/run.html", graph = directory + "/cycles.dot"
+        let result = try heapmonitorRun([
+            "--debug=heapmonitor,memory", "--debug=garbage", "--track", "plainhost.Order", "--trace", "plainhost.L*",
+            "--heapprofile=\(page)", "--garbage=\(graph)", "--", try plainhost(), "work",
+        ])
+        #expect(result.status == 3, "\(result.error)")
+        #expect(summaryCount(of: "Order", in: result.output) == 100)
+        #expect(summaryCount(of: "Line", in: result.output) == 300)
+        #expect(summaryCount(of: "Node", in: result.output) == nil, "Node matches no pattern")
+        #expect(result.output.contains("1 leaked cycle"), "leaks are scanned among every class's instances")
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        #expect(html.contains("Order") && html.contains("<svg"))
+        #expect(!FileManager.default.fileExists(atPath: page + ".hmprof"), "the page replaces its profile")
+        let dot = try String(contentsOfFile: graph, encoding: .utf8)
+        #expect(dot.hasPrefix("digraph") && dot.contains("Node"))
+    }
+
+    @Test func aKeptProfileHoldsTheTracesOfTracedPatterns() throws {
+        let path = directory + "/run.hmprof"
+        let result = try heapmonitorRun([
+            "--trace", "plainhost.Line", "--heapprofile=\(path)", "--", try plainhost(), "work",
+        ])
+        #expect(result.status == 3, "\(result.error)")
+        let profile = try Profile.load(from: path)
+        #expect(profile.isComplete)
+        let lines = profile.objects.filter { profile.classNames[$0.classID] == "plainhost.Line" }
+        #expect(lines.count == 300 && lines.allSatisfy { $0.traceID != nil })
+        let frames = lines.first.flatMap { $0.traceID.map { profile.traces[$0] } } ?? []
+        #expect(frames.contains { $0.contains("buildOrders") }, "\(frames)")
+    }
+
+    /// A running program answers the live commands, including who holds
+    /// its objects; SIGTERM sent to `heapmonitor run` reaches it, and it
+    /// reports at its exit.
+    @Test func aServingProgramIsAskedFromOutsideThenStoppedBySIGTERM() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(builtProduct("heapmonitor")))
+        process.arguments = ["run", "--track", "plainhost.*", "--debug=heapgraph", "--", try plainhost(), "serve"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line: [UInt8] = []
+        while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
+            line.append(byte)
+        }
+        let pid = try #require(String(decoding: line, as: UTF8.self).split(separator: " ").last.map(String.init))
+        let status = try runProduct("heapmonitor", ["status", pid], environment: environment)
+        #expect(status.status == 0 && status.output.contains("plainhost.*"), "\(status.output)\(status.error)")
+        let retainers = try runProduct("heapmonitor", ["retainers", pid, "--class", "Line"], environment: environment)
+        #expect(retainers.output.contains("300 of 300 Line"), "\(retainers.output)\(retainers.error)")
+        #expect(retainers.output.contains("plainhost.kept"))
+        process.terminate()
+        let rest = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(summaryCount(of: "Order", in: rest) == 100, "\(rest)")
+        #expect(rest.contains("held by plainhost.kept"))
+    }
+
+    @Test func aKilledProgramsStatusAndProfileSurvive() throws {
+        let path = directory + "/killed.hmprof"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(builtProduct("heapmonitor")))
+        process.arguments = ["run", "--track", "plainhost.*", "--heapprofile=\(path)", "--", try plainhost(), "serve"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var line: [UInt8] = []
+        while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
+            line.append(byte)
+        }
+        let pid = try #require(String(decoding: line, as: UTF8.self).split(separator: " ").last.flatMap { Int32($0) })
+        // A snapshot over the control socket, so that the file holds one.
+        _ = try runProduct("heapmonitor", ["snapshot", "\(pid)", "before the kill"], environment: environment)
+        kill(pid, SIGKILL)
+        _ = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 128 + SIGKILL)
+        let profile = try Profile.load(from: path)
+        #expect(!profile.isComplete)
+        #expect(profile.snapshots.map(\.description) == ["before the kill"])
+        #expect(profile.objects.filter { profile.classNames[$0.classID] == "plainhost.Order" }.count == 100)
+    }
+
+    @Test func childrenAreRecordedOnlyWhenAsked() throws {
+        let program = try plainhost()
+        let script = "\(program) work; \(program) work; true"
+        let quiet = try heapmonitorRun(["--track", "plainhost.*", "--", "/bin/sh", "-c", script])
+        #expect(quiet.status == 1 && quiet.error.contains("does not load libswiftCore.so"), "\(quiet.error)")
+        let result = try heapmonitorRun(["--children", "--track", "plainhost.*", "--", "/bin/sh", "-c", script])
+        #expect(result.status == 0, "\(result.error)")
+        let paths = result.error.split(separator: "\n").compactMap { $0.split(separator: " recorded in ").last }
+            .filter { $0.hasSuffix(".hmprof.\($0.split(separator: ".").last ?? "")") }
+        #expect(paths.count == 2, "\(result.error)")
+        for path in paths {
+            let profile = try Profile.load(from: String(path))
+            #expect(profile.objects.filter { profile.classNames[$0.classID] == "plainhost.Order" }.count == 100)
+        }
+    }
+
+    @Test func programsItCannotRecordAreRefusedInOneLine() throws {
+        let notSwift = try heapmonitorRun(["--", "/bin/true"])
+        #expect(notSwift.status == 1 && notSwift.error.contains("--static-swift-stdlib"), "\(notSwift.error)")
+        let linked = try heapmonitorRun(["--", try #require(builtProduct("minibuild"))])
+        #expect(linked.status == 1 && linked.error.contains("links HeapMonitor already"), "\(linked.error)")
+        let missing = try heapmonitorRun(["--", "no-such-program-here"])
+        #expect(missing.status == 1 && missing.error.contains("no such program"))
+        let nothing = try heapmonitorRun([])
+        #expect(nothing.status != 0 && nothing.error.contains("name the program"))
+        for result in [notSwift, linked, missing] {
+            #expect(result.error.split(separator: "\n").count == 1)
+        }
+    }
+}
