@@ -17,4 +17,12 @@ swift build --static-swift-stdlib "${wraps[@]}" --scratch-path .build-static-wra
 wrapped=$(.build-static-wrapped/debug/StaticTracking)
 echo "static, wrapped:     $wrapped"
 [[ "$wrapped" == "tracked 100 alive 60 kept 60" ]] || { echo "FAIL: wrapped build does not track"; exit 1; }
-echo "static-stdlib check passed"
+
+
+# heapmonitor run refuses a static-stdlib program (there is nothing to preload
+# into) with one line saying what works instead.
+swiftc -swift-version 6 -static-stdlib ../PlainHost/main.swift -o .build-static/plainhost-static
+refusal=$(../../.build/debug/heapmonitor run -- .build-static/plainhost-static work 2>&1 || true)
+echo "run, static:         $refusal"
+[[ "$refusal" == *"does not load libswiftCore.so"*"link HeapMonitor into it"* ]] || { echo "FAIL: run accepted it"; exit 1; }
+echo "heapmonitor run static check passed"

@@ -11,7 +11,7 @@ struct HeapMonitorBench: ParsableCommand {
         subcommands: [
             SizingBenchmark.self, TrackingBenchmark.self, SnapshotBenchmark.self, ProfileBenchmark.self,
             GarbageBenchmark.self, GraphBenchmark.self, LiveBenchmark.self, ControlBenchmark.self,
-            ControlHostCommand.self,
+            ControlHostCommand.self, RunBenchmark.self,
         ]
     )
 }
