@@ -19,10 +19,12 @@ enum ProgramKind: Equatable {
 
     /// Reads the file at `path`; nil when it cannot be read.
     init?(path: String) {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        // Mapped, not read: a Swift toolchain's executables are 100 MB and more.
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else {
+            return nil
+        }
         guard let elf = ELFFile(data) else { self = .notELF; return }
-        // The module's name is in its type descriptors, stripped or not.
-        self = data.range(of: Data("HeapMonitorRecording".utf8)) == nil ? Self(elf: elf) : .linksHeapMonitor
+        self = elf.hasHooks ? .linksHeapMonitor : Self(elf: elf)
     }
 
     private init(elf: ELFFile) {
@@ -57,14 +59,17 @@ enum ProgramKind: Equatable {
 
 /// The little of a 64-bit little-endian ELF file `ProgramKind` reads.
 private struct ELFFile {
-    private let bytes: [UInt8]
+    private let bytes: Data
     private(set) var hasDynamicSection = false
     private(set) var hasSymbolTable = false
     private(set) var neededLibraries: [String] = []
+    /// Whether it holds HeapMonitor's hooks: their code's section of its
+    /// own, whose name stripping keeps.
+    private(set) var hasHooks = false
 
     init?(_ data: Data) {
-        bytes = [UInt8](data)
-        guard bytes.count >= 64, bytes[0..<4] == [0x7F, 0x45, 0x4C, 0x46], bytes[4] == 2, bytes[5] == 1 else {
+        bytes = data
+        guard bytes.count >= 64, bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46, 2, 1]) else {
             return nil
         }
         readProgramHeaders()
@@ -74,14 +79,16 @@ private struct ELFFile {
     private func integer(at offset: Int, size: Int) -> Int? {
         guard offset >= 0, size <= 8, offset + size <= bytes.count else { return nil }
         var value: UInt64 = 0
-        for index in (0..<size).reversed() { value = value << 8 | UInt64(bytes[offset + index]) }
+        let start = bytes.startIndex + offset
+        for index in (0..<size).reversed() { value = value << 8 | UInt64(bytes[start + index]) }
         return Int(truncatingIfNeeded: value)
     }
 
     private func string(at offset: Int) -> String? {
         guard offset >= 0, offset < bytes.count else { return nil }
-        guard let end = bytes[offset...].firstIndex(of: 0) else { return nil }
-        return String(decoding: bytes[offset..<end], as: UTF8.self)
+        let start = bytes.startIndex + offset
+        guard let end = bytes[start...].firstIndex(of: 0) else { return nil }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     /// PT_LOAD segments as (virtual address, file offset, size), to turn
@@ -125,5 +132,11 @@ private struct ELFFile {
             let count = integer(at: 60, size: 2)
         else { return }
         hasSymbolTable = (0..<count).contains { integer(at: table + $0 * entrySize + 4, size: 4) == 2 }
+        guard let namesIndex = integer(at: 62, size: 2),
+            let names = integer(at: table + namesIndex * entrySize + 24, size: 8)
+        else { return }
+        hasHooks = (0..<count).contains { index in
+            integer(at: table + index * entrySize, size: 4).flatMap { string(at: names + $0) } == "hm_hook_text"
+        }
     }
 }
