@@ -19,6 +19,10 @@ extension TrackerState {
     /// Writes what the profile lacks and the snapshot, then flushes.
     mutating func writeProfile(_ snapshot: Snapshot) {
         guard var writer = profile.take() else { return }
+        // A record in the file keeps its number: only stable records are
+        // never renumbered or dropped (a background snapshot, which sizes
+        // nothing, has not made them so).
+        records.stabilise()
         while writer.writtenClasses < classMetadata.count {
             let id = writer.writtenClasses
             writer.writeClass(id: id, name: className(UInt32(id)))
