@@ -149,6 +149,28 @@ struct RunCommandTests {
         }
     }
 
+    /// SwiftPM, a Swift program we did not write (Foundation, Dispatch,
+    /// swift-argument-parser, swift-collections…), describing a package
+    /// with every analysis on: it exits normally and the reports are made.
+    @Test func swiftPMIsRecordedWithEveryAnalysis() throws {
+        let package = directory + "/Tiny"
+        try FileManager.default.createDirectory(atPath: package + "/Sources/Tiny", withIntermediateDirectories: true)
+        try """
+            // swift-tools-version: 6.0
+            import PackageDescription
+            let package = Package(name: "Tiny", targets: [.target(name: "Tiny")])
+            """.write(toFile: package + "/Package.swift", atomically: true, encoding: .utf8)
+        try "public let one = 1\n".write(toFile: package + "/Sources/Tiny/Tiny.swift", atomically: true, encoding: .utf8)
+        let result = try heapmonitorRun([
+            "--debug=heapmonitor,memory,garbage,heapgraph", "--", "swift-package", "describe", "--package-path", package,
+        ])
+        #expect(result.status == 0, "\(result.error)")
+        #expect(result.output.contains("Name: Tiny"), "\(result.output)")
+        #expect(result.output.contains("who holds the memory: "))
+        #expect(result.output.contains("leaked cycle") || result.output.contains("no leaked cycles"))
+        #expect(result.output.contains("SwiftCommandState"), "SwiftPM's own classes are tracked")
+    }
+
     @Test func programsItCannotRecordAreRefusedInOneLine() throws {
         let notSwift = try heapmonitorRun(["--", "/bin/true"])
         #expect(notSwift.status == 1 && notSwift.error.contains("--static-swift-stdlib"), "\(notSwift.error)")
