@@ -160,9 +160,11 @@ struct RunCommandTests {
             import PackageDescription
             let package = Package(name: "Tiny", targets: [.target(name: "Tiny")])
             """.write(toFile: package + "/Package.swift", atomically: true, encoding: .utf8)
-        try "public let one = 1\n".write(toFile: package + "/Sources/Tiny/Tiny.swift", atomically: true, encoding: .utf8)
+        try "public let one = 1\n".write(
+            toFile: package + "/Sources/Tiny/Tiny.swift", atomically: true, encoding: .utf8)
         let result = try heapmonitorRun([
-            "--debug=heapmonitor,memory,garbage,heapgraph", "--", "swift-package", "describe", "--package-path", package,
+            "--debug=heapmonitor,memory,garbage,heapgraph", "--",
+            "swift-package", "describe", "--package-path", package,
         ])
         #expect(result.status == 0, "\(result.error)")
         #expect(result.output.contains("Name: Tiny"), "\(result.output)")
