@@ -1,8 +1,10 @@
 // A program that knows nothing of HeapMonitor (it does not link it): what
 // `heapmonitor run` is checked on and timed with.
 //
-//   plainhost work        builds 100 Orders of 3 Lines each, keeps them,
-//                         drops a two-Node cycle, exits with status 3
+//   plainhost work [N]    builds N (100) Orders of 3 Lines each, keeps them,
+//                         drops a two-Node cycle, exits with status 3; under
+//                         jemalloc, prints its stats.allocated delta over
+//                         building the Orders
 //   plainhost loop N      allocates and frees N Small objects; prints the ns
 //   plainhost exit        exits at once (startup cost)
 //   plainhost serve       builds the Orders, then waits for SIGTERM
@@ -37,12 +39,31 @@ final class Small {
 
 var kept: [Order] = []
 
-@MainActor func buildOrders() {
-    for id in 0..<100 {
+/// jemalloc's bytes in use (`stats.allocated`, refreshed), when it is the allocator.
+func jemallocAllocated() -> Int? {
+    typealias Mallctl = @convention(c) (
+        UnsafePointer<CChar>?, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?, UnsafeMutableRawPointer?, Int
+    ) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallctl") else { return nil }
+    let mallctl = unsafeBitCast(symbol, to: Mallctl.self)
+    // The thread's cache holds regions jemalloc counts as allocated.
+    _ = mallctl("thread.tcache.flush", nil, nil, nil, 0)
+    var epoch: UInt64 = 1, newEpoch: UInt64 = 1, length = MemoryLayout<UInt64>.size
+    _ = mallctl("epoch", &epoch, &length, &newEpoch, length)
+    var allocated = 0
+    length = MemoryLayout<Int>.size
+    return mallctl("stats.allocated", &allocated, &length, nil, 0) == 0 ? allocated : nil
+}
+
+@MainActor func buildOrders(_ count: Int = 100) {
+    kept.reserveCapacity(count)
+    let before = jemallocAllocated()
+    for id in 0..<count {
         let order = Order(id: id)
         order.lines = (1...3).map { Line(quantity: $0) }
         kept.append(order)
     }
+    if let before, let after = jemallocAllocated() { print("plainhost: jemalloc allocated +\(after - before)") }
     let first = Node()
     first.next = Node()
     first.next!.next = first
@@ -57,7 +78,7 @@ func nanoseconds() -> UInt64 {
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "work":
-    buildOrders()
+    buildOrders(arguments.dropFirst().first.flatMap { Int($0) } ?? 100)
     print("plainhost: \(kept.count) orders")
     exit(3)
 case "loop":

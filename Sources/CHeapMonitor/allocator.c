@@ -1,4 +1,5 @@
 #include "CHeapMonitor.h"
+#include <dlfcn.h>
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -25,13 +26,43 @@ static int hm_header_matches(size_t request) {
     return matches;
 }
 
-// Another allocator (jemalloc, tcmalloc via LD_PRELOAD) has no such header:
-// then sizes fall back to usable sizes.
+// jemalloc's and tcmalloc's own statistics, when one of them is the
+// allocator: glibc's mallinfo2 then counts only what glibc itself still
+// serves (nothing, or its loader's few blocks).
+typedef int (*hm_mallctl_fn)(const char *, void *, size_t *, void *, size_t);
+typedef int (*hm_tcmalloc_property_fn)(const char *, size_t *);
+static hm_mallctl_fn hm_mallctl;
+static hm_tcmalloc_property_fn hm_tcmalloc_property;
+
+// Another allocator (jemalloc, tcmalloc, linked or preloaded) has no such
+// header: then sizes fall back to usable sizes, and bytes in use come from
+// its statistics.
 __attribute__((constructor)) static void hm_detect_allocator(void) {
     hm_glibc_chunk_headers = hm_header_matches(24) && hm_header_matches(1000) && hm_header_matches(1 << 20);
+    if (hm_glibc_chunk_headers) return;
+    hm_mallctl = (hm_mallctl_fn)dlsym(RTLD_DEFAULT, "mallctl");
+    if (!hm_mallctl)
+        hm_tcmalloc_property = (hm_tcmalloc_property_fn)dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty");
 }
 
 int hm_allocator_is_glibc(void) { return hm_glibc_chunk_headers; }
+
+const char *hm_allocator_name(void) {
+    if (hm_glibc_chunk_headers) return "glibc";
+    if (hm_mallctl) return "jemalloc";
+    if (hm_tcmalloc_property) return "tcmalloc";
+    return "unknown allocator";
+}
+
+// jemalloc's `stats.allocated` is refreshed only when its `epoch` is
+// written; reading it costs a merge of the arenas' counters (microseconds).
+static int hm_jemalloc_allocated(size_t *bytes) {
+    uint64_t epoch = 1;
+    size_t length = sizeof(epoch);
+    if (hm_mallctl("epoch", &epoch, &length, &epoch, length) != 0) return 0;
+    length = sizeof(*bytes);
+    return hm_mallctl("stats.allocated", bytes, &length, NULL, 0) == 0;
+}
 
 size_t hm_plausible_block_size(const void *ptr, size_t capacity) {
     uintptr_t address = (uintptr_t)ptr;
@@ -47,6 +78,9 @@ size_t hm_plausible_block_size(const void *ptr, size_t capacity) {
 }
 
 size_t hm_allocator_in_use(void) {
+    size_t bytes = 0;
+    if (hm_mallctl && hm_jemalloc_allocated(&bytes)) return bytes;
+    if (hm_tcmalloc_property && hm_tcmalloc_property("generic.current_allocated_bytes", &bytes)) return bytes;
     struct mallinfo2 info = mallinfo2();
     return info.uordblks + info.hblkhd;
 }

@@ -30,6 +30,9 @@ size_t hm_plausible_block_size(const void *ptr, size_t capacity);
 /// Whether the allocator is glibc's (`hm_glibc_chunk_headers`), for Swift callers.
 int hm_allocator_is_glibc(void);
 
+/// The allocator in use: "glibc", "jemalloc", "tcmalloc" or "unknown allocator".
+const char *hm_allocator_name(void);
+
 /// Asks the CPU to start loading the cache line at `ptr`.
 static inline void hm_prefetch(const void *ptr) { __builtin_prefetch(ptr); }
 
@@ -39,8 +42,9 @@ uint64_t hm_clock_ns(void);
 /// Usable bytes of the heap block at `ptr` (`malloc_usable_size`).
 size_t hm_usable_size(const void *ptr);
 
-/// Bytes the allocator has handed out and not taken back (glibc `mallinfo2`:
-/// in-use arena bytes plus mmapped blocks).
+/// Bytes the allocator has handed out and not taken back: glibc's
+/// `mallinfo2` (in-use arena bytes plus mmapped blocks), jemalloc's
+/// `stats.allocated` or tcmalloc's `generic.current_allocated_bytes`.
 size_t hm_allocator_in_use(void);
 
 /// `hm_allocator_in_use`, called at most 2 % of the time: in between, the

@@ -8,7 +8,7 @@ public enum LiveReport {
         var lines = [
             "process \(status.pid): \(status.program), monitored for \(StatsReport.seconds(status.uptime)) s",
             "memory: RSS \(ByteCount.format(status.memory.residentBytes)), "
-                + "allocator in use \(ByteCount.format(status.memory.allocatorBytes)), "
+                + "allocator in use \(ByteCount.format(status.memory.allocatorBytes)) (\(status.allocator)), "
                 + "virtual \(ByteCount.format(status.memory.virtualBytes))",
             "monitor: \(ByteCount.format(status.monitorBytes)) of its own, "
                 + "\(counted(status.droppedEvents, "dropped event"))",

@@ -46,6 +46,7 @@ extension ControlReply {
             encoder.varint(status.droppedEvents)
             encoder.byte((status.countsInstances ? 1 : 0) | (status.watchesForLeaks ? 2 : 0))
             encoder.varint(Int(status.snapshotSignal ?? 0))
+            encoder.string(status.allocator)
         case .census(let census):
             encoder.byte(Kind.census.rawValue)
             encoder.duration(census.time)
@@ -100,13 +101,14 @@ extension ControlReply {
             let live = try decoder.int("live objects"), path = try decoder.optionalString()
             let profileBytes = try decoder.int("profile bytes"), monitorBytes = try decoder.int("monitor bytes")
             let dropped = try decoder.int("dropped events"), flags = try decoder.byte()
-            let signal = Int32(try decoder.int(max: 64, "signal"))
+            let signal = Int32(try decoder.int(max: 64, "signal")), allocator = try decoder.string()
             return .status(
                 ProcessStatus(
                     pid: pid, program: program, uptime: uptime, memory: memory, trackedClasses: classes,
                     liveTrackedObjects: live, profilePath: path, profileBytes: profileBytes,
                     monitorBytes: monitorBytes, droppedEvents: dropped, countsInstances: flags & 1 != 0,
-                    watchesForLeaks: flags & 2 != 0, snapshotSignal: signal == 0 ? nil : signal))
+                    watchesForLeaks: flags & 2 != 0, snapshotSignal: signal == 0 ? nil : signal,
+                    allocator: allocator))
         case .census:
             let time = try decoder.duration(), memory = try decoder.memory(), entries = try decoder.census()
             return .census(

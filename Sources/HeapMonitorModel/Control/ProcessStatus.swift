@@ -26,6 +26,9 @@ public struct ProcessStatus: Hashable, Sendable, Codable {
     public var watchesForLeaks: Bool
     /// The signal that takes a snapshot, if one is installed.
     public var snapshotSignal: Int32?
+    /// The allocator in use: `glibc`, `jemalloc`, `tcmalloc` or `unknown
+    /// allocator` (sizes are then its usable sizes).
+    public var allocator: String
 
     /// A class registered for tracking.
     public struct TrackedClass: Hashable, Sendable, Codable {
@@ -51,7 +54,7 @@ public struct ProcessStatus: Hashable, Sendable, Codable {
     public init(
         pid: Int32, program: String, uptime: Duration, memory: ProcessMemory, trackedClasses: [TrackedClass],
         liveTrackedObjects: Int, profilePath: String?, profileBytes: Int, monitorBytes: Int, droppedEvents: Int,
-        countsInstances: Bool, watchesForLeaks: Bool, snapshotSignal: Int32?
+        countsInstances: Bool, watchesForLeaks: Bool, snapshotSignal: Int32?, allocator: String
     ) {
         self.pid = pid
         self.program = program
@@ -66,5 +69,6 @@ public struct ProcessStatus: Hashable, Sendable, Codable {
         self.countsInstances = countsInstances
         self.watchesForLeaks = watchesForLeaks
         self.snapshotSignal = snapshotSignal
+        self.allocator = allocator
     }
 }

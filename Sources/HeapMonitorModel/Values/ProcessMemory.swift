@@ -4,7 +4,8 @@ public struct ProcessMemory: Hashable, Sendable, Codable {
     public var virtualBytes: Int
     /// Resident set size: bytes in RAM (`/proc/self/statm`, second field).
     public var residentBytes: Int
-    /// Bytes the allocator has handed out and not taken back (`mallinfo2`).
+    /// Bytes the allocator has handed out and not taken back (glibc's
+    /// `mallinfo2`, jemalloc's `stats.allocated`, tcmalloc's counter).
     public var allocatorBytes: Int
 
     /// Creates a record of given figures.

@@ -74,7 +74,8 @@ extension Tracker {
             pid: getpid(), program: Self.executablePath, uptime: MonitorClock.elapsed, memory: .current(),
             trackedClasses: classes, liveTrackedObjects: live, profilePath: path, profileBytes: bytes,
             monitorBytes: monitor, droppedEvents: droppedEvents, countsInstances: censusIsOn,
-            watchesForLeaks: leaks, snapshotSignal: controlSnapshotSignal)
+            watchesForLeaks: leaks, snapshotSignal: controlSnapshotSignal,
+            allocator: String(cString: hm_allocator_name()))
     }
 
     /// The profile being written, if any.

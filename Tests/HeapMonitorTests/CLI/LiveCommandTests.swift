@@ -17,6 +17,7 @@ struct LiveCommandTests {
         #expect(track.status == 1 && track.error.contains("no loaded class"), "a struct is not a class")
         let status = try child.heapmonitor(["status", child.pid])
         #expect(status.status == 0 && status.output.contains("census: on"))
+        #expect(status.output.contains("(glibc)"), "the allocator is named")
         let snapshot = try child.heapmonitor(["snapshot", child.pid, "from outside"])
         #expect(snapshot.status == 0 && snapshot.output.contains("snapshot \"from outside\""))
         let leaks = try child.heapmonitor(["leaks", child.pid])

@@ -16,8 +16,9 @@ struct RunCommandTests {
 
     private var environment: [String: String] { ["XDG_RUNTIME_DIR": directory] }
 
-    private func heapmonitorRun(_ arguments: [String]) throws -> ProcessResult {
-        try runProduct("heapmonitor", ["run"] + arguments, environment: environment)
+    private func heapmonitorRun(_ arguments: [String], preloading: String? = nil) throws -> ProcessResult {
+        let preload = preloading.map { ["LD_PRELOAD": $0] } ?? [:]
+        return try runProduct("heapmonitor", ["run"] + arguments, environment: environment.merging(preload) { $1 })
     }
 
     private func plainhost() throws -> String { try #require(builtProduct("plainhost")) }
@@ -171,6 +172,33 @@ struct RunCommandTests {
         #expect(result.output.contains("who holds the memory: "))
         #expect(result.output.contains("leaked cycle") || result.output.contains("no leaked cycles"))
         #expect(result.output.contains("SwiftCommandState"), "SwiftPM's own classes are tracked")
+    }
+
+    /// Under jemalloc (preloaded, as a production server links it): sizes
+    /// are its usable sizes and bytes in use its `stats.allocated`, not
+    /// glibc's `mallinfo2`, which would see nothing.
+    @Test func underJemallocSizesAgreeWithItsStatistics() throws {
+        let jemalloc = "/usr/lib/\(machine())-linux-gnu/libjemalloc.so.2"
+        try #require(FileManager.default.fileExists(atPath: jemalloc), "apt-get install libjemalloc-dev (.ci/run does)")
+        let plain = try run(try plainhost(), ["work", "20000"], environment: ["LD_PRELOAD": jemalloc])
+        let marker = "plainhost: jemalloc allocated +"
+        let line = try #require(plain.output.split(separator: "\n").first { $0.hasPrefix(marker) })
+        let allocated = try #require(Double(line.dropFirst(marker.count)))
+        let path = directory + "/jemalloc.hmprof"
+        let result = try heapmonitorRun(
+            ["--track", "plainhost.*", "--heapprofile=\(path)", "--", try plainhost(), "work", "20000"],
+            preloading: jemalloc)
+        #expect(result.status == 3, "\(result.error)")
+        let end = try #require(try Profile.load(from: path).snapshots.last)
+        let tracked = Double(end.trackedBytes)
+        #expect(abs(tracked - allocated) <= allocated / 100, "tracked \(tracked) B, jemalloc +\(allocated) B")
+        #expect(end.memory.allocatorBytes >= end.trackedBytes, "bytes in use from jemalloc's statistics")
+    }
+
+    private func machine() -> String {
+        var name = utsname()
+        uname(&name)
+        return withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
     @Test func programsItCannotRecordAreRefusedInOneLine() throws {
