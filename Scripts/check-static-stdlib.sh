@@ -19,6 +19,18 @@ echo "static, wrapped:     $wrapped"
 [[ "$wrapped" == "tracked 100 alive 60 kept 60" ]] || { echo "FAIL: wrapped build does not track"; exit 1; }
 
 
+# The production recipe (the wraps in the manifest, not the command line),
+# built as the server templates build: sizes within 1 % of jemalloc's own
+# count, exact tracked counts.
+swift build -c release --static-swift-stdlib -Xlinker -ljemalloc --product ProductionTracking \
+    --scratch-path .build-production >/dev/null
+production=$(.build-production/release/ProductionTracking)
+echo "production recipe:   $production"
+read -r deep allocated <<<"$(sed -E 's/.* deep ([0-9]+) allocated ([0-9]+) .*/\1 \2/' <<<"$production")"
+[[ "$production" == "allocator jemalloc "*"orders 1000 alive 600 lines 3000 alive 1800 kept 20600" ]] \
+    && (( deep * 100 >= allocated * 99 && deep * 100 <= allocated * 101 )) \
+    || { echo "FAIL: the production build does not size or track as it should"; exit 1; }
+
 # heapmonitor run refuses a static-stdlib program (there is nothing to preload
 # into) with one line saying what works instead.
 swiftc -swift-version 6 -static-stdlib ../PlainHost/main.swift -o .build-static/plainhost-static

@@ -56,7 +56,10 @@ const char *hm_allocator_name(void) {
 
 // jemalloc's `stats.allocated` is refreshed only when its `epoch` is
 // written; reading it costs a merge of the arenas' counters (microseconds).
+// The calling thread's cache is flushed first: regions it holds count as
+// allocated, which would hide what this thread just freed.
 static int hm_jemalloc_allocated(size_t *bytes) {
+    hm_mallctl("thread.tcache.flush", NULL, NULL, NULL, 0);
     uint64_t epoch = 1;
     size_t length = sizeof(epoch);
     if (hm_mallctl("epoch", &epoch, &length, &epoch, length) != 0) return 0;

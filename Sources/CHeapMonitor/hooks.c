@@ -615,6 +615,7 @@ static pthread_mutex_t hm_patch_lock = PTHREAD_MUTEX_INITIALIZER;
 typedef struct {
     int saw_runtime;   // libswiftCore is a loaded image
     size_t patched;    // entries patched by this scan
+    int skip_main;     // the executable is linked with --wrap: its calls reach the hooks already
 } hm_scan;
 
 static int hm_is_runtime(const char *name) { return strstr(name, "libswiftCore.so") != NULL; }
@@ -684,6 +685,9 @@ static int hm_scan_image(struct dl_phdr_info *info, size_t size, void *context) 
     (void)size;
     hm_scan *scan = context;
     const char *name = info->dlpi_name ? info->dlpi_name : "";
+    // The executable is the image without a name; wrapped, its GOT entries
+    // for the entry points are what `__real_*` calls go through.
+    if (scan->skip_main && name[0] == 0) return 0;
     if (hm_is_runtime(name)) {
         scan->saw_runtime = 1;
         uintptr_t low = UINTPTR_MAX, high = 0;
@@ -737,11 +741,15 @@ static int hm_resolve_real_functions(void) {
 }
 
 int hm_hooks_install(void) {
-    if (hm_wrapped) return HM_INSTALLED;
     pthread_mutex_lock(&hm_patch_lock);
-    hm_scan scan = {0, 0};
+    hm_scan scan = {0, 0, hm_wrapped};
     int result = HM_INSTALLED;
-    if (hm_resolve_real_functions() != 0) {
+    if (hm_wrapped) {
+        // Linked with --wrap: the executable's calls are hooked; a dynamic
+        // runtime's other users (Foundation, Dispatch) are patched as usual.
+        // A static executable has no such images: nothing more to do.
+        if (hm_resolve_real_functions() == 0) dl_iterate_phdr(hm_scan_image, &scan);
+    } else if (hm_resolve_real_functions() != 0) {
         result = HM_STATIC_STDLIB;
     } else {
         dl_iterate_phdr(hm_scan_image, &scan);

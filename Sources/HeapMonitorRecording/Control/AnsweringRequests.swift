@@ -75,7 +75,7 @@ extension Tracker {
             trackedClasses: classes, liveTrackedObjects: live, profilePath: path, profileBytes: bytes,
             monitorBytes: monitor, droppedEvents: droppedEvents, countsInstances: censusIsOn,
             watchesForLeaks: leaks, snapshotSignal: controlSnapshotSignal,
-            allocator: String(cString: hm_allocator_name()))
+            allocator: ProcessMemory.allocator)
     }
 
     /// The profile being written, if any.

@@ -5,6 +5,14 @@ import CHeapMonitor
 import HeapMonitorModel
 
 extension ProcessMemory {
+    /// The allocator in use, as `allocatorBytes` reads it: `glibc`,
+    /// `jemalloc`, `tcmalloc` or `unknown allocator`.
+    ///
+    /// ```swift
+    /// print(ProcessMemory.allocator)   // "jemalloc" when linked with -ljemalloc
+    /// ```
+    public static var allocator: String { String(cString: hm_allocator_name()) }
+
     /// Reads the figures now. Fields the system does not provide are 0.
     public static func current() -> ProcessMemory {
         let (virtual, resident) = statm()
