@@ -4,7 +4,9 @@
 # --debug=control", 50 sessions opened over HTTP, then asked from outside by
 # the CLI (census, status, top, retainers, leaks), their Prometheus heap
 # gauges scraped, and stopped by SIGTERM: each must exit 0 and print the
-# monitor's report.
+# monitor's report. HummingbirdExample is checked a second time built as
+# production servers are (--static-swift-stdlib -Xlinker -ljemalloc, the
+# wraps in its manifest): the same answers, jemalloc named as the allocator.
 # Usage: check-examples.sh [--no-build]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +18,10 @@ work=$(mktemp -d)
 server=
 trap '[[ -n $server ]] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 export XDG_RUNTIME_DIR=$work
+# The production build, in a scratch folder of its own (every package is
+# rebuilt against the static runtime); its log only when it fails.
+swift build --static-swift-stdlib -Xlinker -ljemalloc --product HummingbirdExample \
+    --scratch-path .build-corpus-static >"$work/build" 2>&1 || { tail -30 "$work/build"; exit 1; }
 
 fail() {
     echo "FAIL ($example): $1"
@@ -25,9 +31,11 @@ fail() {
     exit 1
 }
 
-for example in HummingbirdExample VaporExample; do
-    HEAPMONITOR="--debug=heapmonitor --debug=control" PORT=0 ".build-corpus/debug/$example" \
-        >"$work/out" 2>"$work/err" &
+
+check() {
+    example=$1
+    local binary=$2 allocator=$3
+    HEAPMONITOR="--debug=heapmonitor --debug=control" PORT=0 "$binary" >"$work/out" 2>"$work/err" &
     server=$!
     port=
     for _ in $(seq 300); do
@@ -44,7 +52,9 @@ for example in HummingbirdExample VaporExample; do
 print(sum(e["liveCount"] for e in json.load(sys.stdin)["entries"] if e["className"] == sys.argv[1]))' \
         "$example.Session" <<<"$census")
     ((sessions == 50)) || fail "the census counted $sessions sessions, not 50"
-    "$heapmonitor" status "$server" | grep -q "tracked: 50 live objects" || fail "status: not 50 tracked"
+    "$heapmonitor" status "$server" >"$work/status" || fail "status failed"
+    grep -q "tracked: 50 live objects" "$work/status" || fail "status: not 50 tracked"
+    grep -q "allocator in use .* ($allocator)" "$work/status" || fail "status: $(head -2 "$work/status")"
     "$heapmonitor" top "$server" --iterations 2 --interval 0.2 --sort count >"$work/top" || fail "top failed"
     grep -q "$example.Session" "$work/top" || fail "top did not list the sessions"
     # Who holds them: the store's dictionary behind its Mutex, named from
@@ -67,5 +77,10 @@ print(sum(e["liveCount"] for e in json.load(sys.stdin)["entries"] if e["classNam
     server=
     ((status == 0)) || fail "exited with status $status"
     grep -q "^HeapMonitor: tracked objects" "$work/out" || fail "no report at exit"
-    echo "examples check: $example served 50 sessions, census, status, top, retainers and /metrics agreed, exited 0"
-done
+    echo "examples check: $example ($binary, $allocator) served 50 sessions, census, status, top, retainers" \
+        "and /metrics agreed, exited 0"
+}
+
+check HummingbirdExample .build-corpus/debug/HummingbirdExample glibc
+check VaporExample .build-corpus/debug/VaporExample glibc
+check HummingbirdExample .build-corpus-static/debug/HummingbirdExample jemalloc

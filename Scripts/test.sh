@@ -26,7 +26,8 @@ Scripts/check-nio.sh
 # they serve loopback requests, stopped by SIGTERM: no crash, every planted cycle found.
 Scripts/check-server-corpus.sh --no-build
 # The README's Hummingbird and Vapor servers asked from outside (census, status,
-# top) and scraped (/metrics), then stopped by SIGTERM: exit 0 and a report.
+# top) and scraped (/metrics), then stopped by SIGTERM: exit 0 and a report;
+# the Hummingbird one again built as production servers are (static, jemalloc).
 Scripts/check-examples.sh --no-build
 # A short fuzzing run of the profile reader (Scripts/fuzz-profile.sh 1000000 for a long one).
 Scripts/fuzz-profile.sh 200000

@@ -16,6 +16,14 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 let heapMonitor = Target.Dependency.product(name: "HeapMonitor", package: root.lastPathComponent)
 let heapMetrics = Target.Dependency.product(name: "HeapMonitorMetrics", package: root.lastPathComponent)
 
+// The production recipe (docs/Tracking.md, "Static executables"): the
+// runtime's allocation entry points wrapped at link time, so that the
+// HummingbirdExample built with --static-swift-stdlib is tracked too.
+let heapMonitorWraps = [
+    "swift_allocObject", "swift_deallocClassInstance", "swift_deallocPartialClassInstance",
+    "swift_deallocObject", "swift_initStackObject",
+].flatMap { ["-Xlinker", "--wrap=\($0)"] }
+
 let package = Package(
     name: "ServerCorpus",
     platforms: [.macOS(.v15)],
@@ -50,7 +58,8 @@ let package = Package(
                 heapMonitor, heapMetrics, .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]),
+            ],
+            linkerSettings: [.unsafeFlags(heapMonitorWraps)]),
         .executableTarget(
             name: "VaporExample",
             dependencies: [
