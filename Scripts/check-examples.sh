@@ -7,6 +7,8 @@
 # monitor's report. HummingbirdExample is checked a second time built as
 # production servers are (--static-swift-stdlib -Xlinker -ljemalloc, the
 # wraps in its manifest): the same answers, jemalloc named as the allocator.
+# PlainHummingbird, which does not link HeapMonitor, is run under
+# `heapmonitor run` and asked the same way.
 # Usage: check-examples.sh [--no-build]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,20 +33,24 @@ fail() {
     exit 1
 }
 
+# Sets port from the server's "listening on" line, waiting up to 30 s.
+wait_for_port() {
+    port=
+    for _ in $(seq 300); do
+        port=$(grep -oE '\] listening on [0-9]+' "$work/err" | grep -oE '[0-9]+$' || true)
+        [[ -n $port ]] && return
+        kill -0 "$server" 2>/dev/null || break
+        sleep 0.1
+    done
+    fail "the server did not start"
+}
 
 check() {
     example=$1
     local binary=$2 allocator=$3
     HEAPMONITOR="--debug=heapmonitor --debug=control" PORT=0 "$binary" >"$work/out" 2>"$work/err" &
     server=$!
-    port=
-    for _ in $(seq 300); do
-        port=$(grep -oE '\] listening on [0-9]+' "$work/err" | grep -oE '[0-9]+$' || true)
-        [[ -n $port ]] && break
-        kill -0 "$server" 2>/dev/null || break
-        sleep 0.1
-    done
-    [[ -n $port ]] || fail "the server did not start"
+    wait_for_port
     curl -sf "http://127.0.0.1:$port/login?[1-50]" -o /dev/null || fail "a login failed"
 
     census=$("$heapmonitor" census "$server" --json --limit 0) || fail "census: $census"
@@ -84,3 +90,29 @@ print(sum(e["liveCount"] for e in json.load(sys.stdin)["entries"] if e["classNam
 check HummingbirdExample .build-corpus/debug/HummingbirdExample glibc
 check VaporExample .build-corpus/debug/VaporExample glibc
 check HummingbirdExample .build-corpus-static/debug/HummingbirdExample jemalloc
+
+# A Hummingbird server that does not link HeapMonitor, recorded from outside
+# by heapmonitor run: every class of its module tracked, asked while it
+# serves, then SIGTERM sent to heapmonitor, which passes it on.
+example=PlainHummingbird
+PORT=0 "$heapmonitor" run --track 'PlainHummingbird.*' -- .build-corpus/debug/PlainHummingbird \
+    >"$work/out" 2>"$work/err" &
+server=$!
+wait_for_port
+pid=$(grep -oE 'as pid [0-9]+' "$work/err" | grep -oE '[0-9]+$')
+curl -sf "http://127.0.0.1:$port/cart?[1-20]" -o /dev/null || fail "a request failed"
+census=$("$heapmonitor" census "$pid" --json --limit 0) || fail "census: $census"
+counts=$(python3 -c 'import json,sys
+entries = json.load(sys.stdin)["entries"]
+print(*(sum(e["liveCount"] for e in entries if e["className"] == name) for name in sys.argv[1:]))' \
+    PlainHummingbird.Cart PlainHummingbird.Item <<<"$census")
+[[ $counts == "20 60" ]] || fail "the census counted carts and items $counts, not 20 60"
+retainers=$("$heapmonitor" retainers "$pid" --class Item) || fail "retainers: $retainers"
+grep -q "^60 of 60 Item (retaining .*) kept by PlainHummingbird.carts" <<<"$retainers" || fail "retainers: $retainers"
+kill -TERM "$server"
+status=0
+wait "$server" || status=$?
+server=
+((status == 0)) || fail "exited with status $status"
+grep -qE '^Cart +20 ' "$work/out" && grep -qE '^Item +60 ' "$work/out" || fail "report: $(tail -20 "$work/out")"
+echo "examples check: $example under heapmonitor run served 20 carts; census, retainers and the report at exit agreed"

@@ -6,7 +6,9 @@
 //   with every class watched, sized and scanned for leaks while they serve
 //   loopback requests, stopped by SIGTERM (Scripts/check-server-corpus.sh);
 // - HummingbirdExample, VaporExample: the README's monitored servers, with
-//   the control socket and Prometheus heap gauges (Scripts/check-examples.sh).
+//   the control socket and Prometheus heap gauges (Scripts/check-examples.sh);
+// - PlainHummingbird: a Hummingbird server that does not link HeapMonitor,
+//   recorded by `heapmonitor run` (Scripts/check-examples.sh).
 import Foundation
 import PackageDescription
 
@@ -60,6 +62,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             linkerSettings: [.unsafeFlags(heapMonitorWraps)]),
+        .executableTarget(
+            name: "PlainHummingbird",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .executableTarget(
             name: "VaporExample",
             dependencies: [

@@ -81,10 +81,12 @@ struct RunCommandTests {
     /// A running program answers the live commands, including who holds
     /// its objects; SIGTERM sent to `heapmonitor run` reaches it, and it
     /// reports at its exit.
-    @Test func aServingProgramIsAskedFromOutsideThenStoppedBySIGTERM() throws {
+    /// `heapmonitor run OPTIONS -- plainhost serve`, started: the process,
+    /// the output pipe (past plainhost's first line) and plainhost's pid.
+    private func serve(_ options: [String]) throws -> (process: Process, output: Pipe, pid: Int32) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try #require(builtProduct("heapmonitor")))
-        process.arguments = ["run", "--track", "plainhost.*", "--debug=heapgraph", "--", try plainhost(), "serve"]
+        process.arguments = ["run"] + options + ["--", try plainhost(), "serve"]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let output = Pipe()
         process.standardOutput = output
@@ -94,10 +96,19 @@ struct RunCommandTests {
         while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
             line.append(byte)
         }
-        let pid = try #require(String(decoding: line, as: UTF8.self).split(separator: " ").last.map(String.init))
-        let status = try runProduct("heapmonitor", ["status", pid], environment: environment)
+        let words = String(decoding: line, as: UTF8.self).split(separator: " ")
+        return (process, output, try #require(words.last.flatMap { Int32($0) }, "\(words)"))
+    }
+
+    /// A running program answers the live commands, including who holds
+    /// its objects; SIGTERM sent to `heapmonitor run` reaches it, and it
+    /// reports at its exit.
+    @Test func aServingProgramIsAskedFromOutsideThenStoppedBySIGTERM() throws {
+        let (process, output, pid) = try serve(["--track", "plainhost.*", "--debug=heapgraph"])
+        let status = try runProduct("heapmonitor", ["status", "\(pid)"], environment: environment)
         #expect(status.status == 0 && status.output.contains("plainhost.*"), "\(status.output)\(status.error)")
-        let retainers = try runProduct("heapmonitor", ["retainers", pid, "--class", "Line"], environment: environment)
+        let retainers = try runProduct(
+            "heapmonitor", ["retainers", "\(pid)", "--class", "Line"], environment: environment)
         #expect(retainers.output.contains("300 of 300 Line"), "\(retainers.output)\(retainers.error)")
         #expect(retainers.output.contains("plainhost.kept"))
         process.terminate()
@@ -110,18 +121,7 @@ struct RunCommandTests {
 
     @Test func aKilledProgramsStatusAndProfileSurvive() throws {
         let path = directory + "/killed.hmprof"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(builtProduct("heapmonitor")))
-        process.arguments = ["run", "--track", "plainhost.*", "--heapprofile=\(path)", "--", try plainhost(), "serve"]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line: [UInt8] = []
-        while let byte = try output.fileHandleForReading.read(upToCount: 1)?.first, byte != UInt8(ascii: "\n") {
-            line.append(byte)
-        }
-        let pid = try #require(String(decoding: line, as: UTF8.self).split(separator: " ").last.flatMap { Int32($0) })
+        let (process, output, pid) = try serve(["--track", "plainhost.*", "--heapprofile=\(path)"])
         // A snapshot over the control socket, so that the file holds one.
         _ = try runProduct("heapmonitor", ["snapshot", "\(pid)", "before the kill"], environment: environment)
         kill(pid, SIGKILL)
