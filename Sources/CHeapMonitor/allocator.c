@@ -88,12 +88,6 @@ size_t hm_allocator_in_use(void) {
     return info.uordblks + info.hblkhd;
 }
 
-uint64_t hm_clock_ns(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-}
-
 size_t hm_allocator_in_use_sampled(void) {
     // One caller at a time in practice (the periodic snapshots' queue);
     // atomics keep concurrent callers from tearing the pair anyway.

@@ -1,8 +1,18 @@
 #ifndef HM_HOOKS_INTERNAL_H
 #define HM_HOOKS_INTERNAL_H
 
-// Shared between the writer side (hooks.c, inside the host's allocation path)
-// and the reader side (reader.c, on the monitor's thread).
+// The recording core's parts, shared between the writer side (the hooks,
+// inside the host's allocation path) and the reader side (reader.c, on the
+// monitor's thread):
+//   event_clock.c    the time an event is stamped with
+//   class_filter.c   which classes to record, cached per metadata
+//   event_logs.c     one log of events per thread
+//   census.c         instances counted per class
+//   hook_entries.c   the hooks themselves, and the linker's wraps
+//   got_patching.c   putting the hooks into the loaded images' GOTs
+// Everything on the writer side runs inside the host's allocation path: no
+// Swift objects, no locks on the hot path, plain calloc for tables (never
+// freed while a writer may hold them).
 
 #include "CHeapHooks.h"
 
@@ -12,6 +22,85 @@
 #define HM_RELAXED memory_order_relaxed
 #define HM_ACQUIRE memory_order_acquire
 #define HM_RELEASE memory_order_release
+
+// MARK: Event clock (event_clock.c)
+
+enum { HM_CLOCK_IDLE = 0, HM_CLOCK_TICKING = 1 };
+
+// Never decreases: raised by the clock thread every tick while it ticks,
+// and by hooks that stamp an event from the system clock while it idles.
+extern _Atomic uint64_t hm_event_clock;
+extern _Atomic int hm_clock_mode;
+
+uint64_t hm_event_time_slow(void);
+
+/// The time of an event now. While the clock thread ticks, the last tick's
+/// time (one relaxed load: no time-stamp counter per event); while it idles
+/// (few events), the system clock. Causality is kept: an event that happens
+/// before another (a free before the malloc reusing its block) has a time
+/// no later than it, because every value comes from one word that only
+/// grows; equal times are what the reader has to order (reader.c).
+static inline uint64_t hm_event_time(void) {
+    if (__builtin_expect(atomic_load_explicit(&hm_clock_mode, HM_RELAXED) == HM_CLOCK_TICKING, 1))
+        return atomic_load_explicit(&hm_event_clock, HM_RELAXED);
+    return hm_event_time_slow();
+}
+
+/// Tells the clock thread that `events` were stamped (once per chunk of
+/// events while it ticks), so that it keeps ticking.
+void hm_clock_note_events(uint64_t events);
+/// Starts the clock thread once (again in a forked child).
+void hm_clock_start(void);
+
+// MARK: Class filter (class_filter.c)
+
+enum { HM_FILTER_SLOTS = 512 };
+// What the hooks have to do, in one word read on every call.
+enum { HM_ACTIVE_CLASSES = 1, HM_ACTIVE_CENSUS = 2 };
+
+extern _Atomic int hm_active_work;
+extern _Atomic uint64_t hm_filter[HM_FILTER_SLOTS];
+extern _Atomic uint32_t hm_generation;
+
+uint32_t hm_filter_miss(const void *metadata, size_t slot, uint32_t generation);
+
+static inline size_t hm_filter_slot(uintptr_t metadata) {
+    return ((metadata >> 4) ^ (metadata >> 16)) & (HM_FILTER_SLOTS - 1);
+}
+
+// A cache entry is metadata << 16 | generation (12 bits) << 4 | flags (4 bits).
+// Relaxed loads suffice: an entry is one word (never torn), and one of an
+// older generation only misses. The generation is loaded with acquire so
+// that a miss computed after a registry change sees the change.
+static inline int hm_filter_hit(uint64_t entry, uintptr_t metadata, uint32_t generation) {
+    return (entry >> 16) == metadata && ((entry >> 4) & 0xfff) == generation;
+}
+
+static inline uint32_t hm_current_generation(void) {
+    return atomic_load_explicit(&hm_generation, HM_ACQUIRE) & 0xfff;
+}
+
+__attribute__((always_inline)) static inline uint32_t hm_filter_flags(const void *metadata) {
+    uintptr_t md = (uintptr_t)metadata;
+    size_t slot = hm_filter_slot(md);
+    uint64_t entry = atomic_load_explicit(&hm_filter[slot], HM_RELAXED);
+    uint32_t generation = hm_current_generation();
+    if (__builtin_expect(hm_filter_hit(entry, md, generation), 1)) return entry & 0xf;
+    return hm_filter_miss(metadata, slot, generation);
+}
+
+/// Records libswiftCore's mapped range (found while patching): its classes
+/// are freed inside it, unseen, and stay out of tracking and the census.
+void hm_set_runtime_range(uintptr_t low, uintptr_t high);
+int hm_in_runtime(uintptr_t address);
+
+// Class-name patterns (class_patterns.c); writers hold the registry lock.
+int hm_pattern_store(const char *text, uint32_t flags);
+void hm_patterns_clear(void);
+int hm_patterns_active(void);
+uint32_t hm_pattern_flags(const void *metadata);
+
+// MARK: Event logs (event_logs.c)
 
 // 64 KiB chunks stay below glibc's mmap threshold: recycled, never unmapped.
 enum { HM_CHUNK_EVENTS = 2040, HM_TRACE_EVENTS = 5, HM_CENSUS_SLOTS = 2048, HM_POOLED_CHUNKS = 32 };
@@ -45,7 +134,7 @@ typedef struct hm_log {
     _Alignas(64) hm_chunk *write;
     size_t write_count;         // the writer's copy of `write->count`
     hm_chunk *private_pool;     // the writer's share of the pool
-    _Atomic uint64_t stack_objects;
+    _Atomic int64_t stack_objects;
     // The reader's, and the pool both push to.
     _Alignas(64) hm_chunk *read;
     size_t read_index;
@@ -59,14 +148,63 @@ extern hm_log hm_late_log;
 extern _Atomic int hm_late_log_ready;
 extern _Atomic uint64_t hm_dropped;
 extern _Atomic uint64_t hm_overhead;
+extern __thread hm_log *hm_thread_log __attribute__((tls_model("initial-exec")));
 
 void *hm_calloc_counted(size_t bytes);
 void hm_free_counted(void *memory, size_t bytes);
 
-// Class-name patterns (class_patterns.c); writers hold the registry lock.
-int hm_pattern_store(const char *text, uint32_t flags);
-void hm_patterns_clear(void);
-int hm_patterns_active(void);
-uint32_t hm_pattern_flags(const void *metadata);
+hm_log *hm_new_thread_log(void);
+hm_event *hm_reserve_slow(hm_log *log, size_t n);
+
+/// The calling thread's log, made on its first event; NULL without memory.
+static inline hm_log *hm_current_log(void) {
+    hm_log *log = hm_thread_log;
+    if (__builtin_expect(log != NULL, 1)) return log;
+    return hm_new_thread_log();
+}
+
+/// Room for `n` events in the writer's chunk (a fresh chunk when it is
+/// full), or NULL without memory: the caller drops the event and counts it.
+static inline hm_event *hm_reserve(hm_log *log, size_t n) {
+    if (__builtin_expect(log->write != NULL && log->write_count + n <= HM_CHUNK_EVENTS, 1))
+        return &log->write->events[log->write_count];
+    return hm_reserve_slow(log, n);
+}
+
+/// Publishes the reserved events: the release store orders their contents
+/// before the count the reader loads with acquire (reader.c, hm_peek).
+static inline void hm_commit(hm_log *log, size_t n) {
+    log->write_count += n;
+    atomic_store_explicit(&log->write->count, log->write_count, HM_RELEASE);
+}
+
+// The late log is shared by threads whose own log was retired (their TLS
+// destructors ran): its writers take a spin lock; its reader does not.
+void hm_lock_late_log(void);
+void hm_unlock_late_log(void);
+
+static inline void hm_lock_late(hm_log *log) {
+    if (__builtin_expect(log == &hm_late_log, 0)) hm_lock_late_log();
+}
+
+static inline void hm_unlock_late(hm_log *log) {
+    if (__builtin_expect(log == &hm_late_log, 0)) hm_unlock_late_log();
+}
+
+/// Adds to a counter that only one thread writes at a time (the log's owner,
+/// or the holder of the late log's lock), while readers load it at any
+/// time: a relaxed load and store, not a read-modify-write, which would lock
+/// the bus on every event. Two concurrent writers would lose counts.
+static inline void hm_add_single_writer(_Atomic int64_t *counter, int64_t value) {
+    atomic_store_explicit(counter, atomic_load_explicit(counter, HM_RELAXED) + value, HM_RELAXED);
+}
+
+// MARK: Census (census.c)
+
+static inline int hm_census_on(int work) { return (work & HM_ACTIVE_CENSUS) != 0; }
+
+void hm_census_count(hm_log *log, const void *object, uintptr_t metadata, int birth);
+
+void hm_count_stack_object(void);
 
 #endif

@@ -42,12 +42,15 @@ struct TrackedRecords {
     }
 
     /// Appends a record for a live object; an earlier occupant of its address
-    /// (whose death event is still on its way) is dead by now: its record is
-    /// returned.
+    /// (whose death event is still on its way) is dead by now: what became of
+    /// its record is returned (a young one is dropped and counted, as a
+    /// death event would have it).
     @discardableResult
-    mutating func append(address: UInt, birth: UInt64, classIndex: UInt32, trace: UInt32) -> Int? {
-        let previous = index.remove(address, in: addresses)
-        if let previous { deaths[previous] = max(births[previous], birth) }
+    mutating func append(address: UInt, birth: UInt64, classIndex: UInt32, trace: UInt32) -> Death? {
+        var ended: Death? = nil
+        if let previous = index.find(address, in: addresses) {
+            ended = recordDeath(address: address, time: max(births[previous], birth))
+        }
         let record = addresses.count
         addresses.append(address)
         births.append(birth)
@@ -55,7 +58,7 @@ struct TrackedRecords {
         classes.append(classIndex)
         traces.append(trace)
         index.insert(UInt32(record), address: address, in: addresses)
-        return previous
+        return ended
     }
 
     /// What became of a death event.

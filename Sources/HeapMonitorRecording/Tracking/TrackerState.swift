@@ -39,6 +39,8 @@ struct TrackerState: ~Copyable {
     /// Live instances of classes watched for leak scans but not tracked:
     /// address → class index.
     var watched: [UInt: UInt32] = [:]
+    /// The event clock at the last background drain.
+    private var backgroundHorizon: UInt64 = 0
     private var watchedOnly: [UInt32: Bool] = [:]
     /// Classes of the monitor itself, never watched or tracked wholesale.
     private var monitorClasses: [UInt32: Bool] = [:]
@@ -68,12 +70,18 @@ struct TrackerState: ~Copyable {
 
     // MARK: Events
 
-    /// Applies the hooks' pending events. With `holdBack` ticks, events that
-    /// recent wait for the next drain: another thread may have taken an
-    /// earlier timestamp and not published its event yet. At a safe point (a
-    /// snapshot) nothing is held back.
-    mutating func drain(holdBack: UInt64 = 0) {
-        let cutoff = holdBack > 0 ? MonitorClock.now &- holdBack : UInt64.max
+    /// Applies the events stamped before the previous background drain: one
+    /// stamped since may belong to a thread that has not published it yet,
+    /// while one stamped before was stamped a whole drain interval ago.
+    mutating func drainInBackground() {
+        let horizon = hm_event_clock_now()
+        if backgroundHorizon > 0 { drain(until: backgroundHorizon - 1) }
+        backgroundHorizon = horizon
+    }
+
+    /// Applies the hooks' pending events up to the event time `cutoff` (all
+    /// of them by default: at a safe point, a snapshot, nothing waits).
+    mutating func drain(until cutoff: UInt64 = .max) {
         var buffer: UnsafePointer<hm_event>?
         let count = hm_drain(cutoff, &buffer)
         var index = 0
@@ -90,7 +98,7 @@ struct TrackerState: ~Copyable {
                     address: UInt(event.address), birth: event.time,
                     classIndex: classIndex, trace: trace)
                 {
-                    noteDeath(of: ended)
+                    applyDeath(ended)
                 }
                 index += 1 + traceCount
             } else {
@@ -113,7 +121,11 @@ struct TrackerState: ~Copyable {
     }
 
     private mutating func recordDeath(address: UInt, time: UInt64) {
-        switch records.recordDeath(address: address, time: time) {
+        applyDeath(records.recordDeath(address: address, time: time))
+    }
+
+    private mutating func applyDeath(_ death: TrackedRecords.Death) {
+        switch death {
         case .dropped(let classIndex, let lifetime): countShortLived(classIndex, count: 1, lifetime: lifetime)
         case .recorded(let record): noteDeath(of: record)
         case .unknown: break

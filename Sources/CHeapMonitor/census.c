@@ -1,0 +1,73 @@
+#include "CHeapMonitor.h"
+#include "hooks_internal.h"
+
+#include <string.h>
+
+// Instances counted per class, for live questions (`heapmonitor census`):
+// each thread counts its own events in its log's table, a reader sums the
+// tables. A table has one writer (the log's thread, or the late log's lock
+// holder), so its counters are added with plain loads and stores.
+
+static hm_census_slot *hm_census_table(hm_log *log) {
+    hm_census_slot *table = atomic_load_explicit(&log->census, HM_RELAXED);
+    if (table) return table;
+    table = hm_calloc_counted(sizeof(hm_census_slot) * HM_CENSUS_SLOTS);
+    // Release: the reader sees the zeroed table before its address.
+    if (table) atomic_store_explicit(&log->census, table, HM_RELEASE);
+    return table;
+}
+
+static hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata) {
+    hm_census_slot *table = hm_census_table(log);
+    if (!table) return NULL;
+    size_t slot = ((metadata >> 4) ^ (metadata >> 16)) & (HM_CENSUS_SLOTS - 1);
+    for (size_t probe = 0; probe < HM_CENSUS_SLOTS; probe++, slot = (slot + 1) & (HM_CENSUS_SLOTS - 1)) {
+        uintptr_t key = atomic_load_explicit(&table[slot].metadata, HM_RELAXED);
+        if ((key & ~(uintptr_t)1) == metadata) return key & 1 ? NULL : &table[slot];
+        if (key == 0) {
+            const uintptr_t *cls = (const uintptr_t *)metadata;
+            int left_out = cls[0] != 0 || hm_in_runtime(cls[5]);
+            atomic_store_explicit(&table[slot].metadata, metadata | (uintptr_t)left_out, HM_RELEASE);
+            return left_out ? NULL : &table[slot];
+        }
+    }
+    atomic_store_explicit(&log->census_overflow, 1, HM_RELAXED);
+    return NULL;
+}
+
+void hm_census_count(hm_log *log, const void *object, uintptr_t metadata, int birth) {
+    hm_census_slot *slot = hm_census_slot_for(log, metadata);
+    if (!slot) return;
+    int64_t bytes = (int64_t)hm_block_size(object);
+    if (birth) {
+        hm_add_single_writer(&slot->allocations, 1);
+        hm_add_single_writer(&slot->allocated_bytes, bytes);
+    } else {
+        hm_add_single_writer(&slot->deallocations, 1);
+        hm_add_single_writer(&slot->deallocated_bytes, bytes);
+    }
+}
+
+size_t hm_census_read(hm_census_row *out, size_t capacity) {
+    size_t rows = 0;
+    for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log; log = log->next_log) {
+        hm_census_slot *table = atomic_load_explicit(&log->census, HM_ACQUIRE);
+        if (!table) continue;
+        for (size_t s = 0; s < HM_CENSUS_SLOTS; s++) {
+            uintptr_t key = atomic_load_explicit(&table[s].metadata, HM_ACQUIRE);
+            if (key == 0 || (key & 1)) continue;
+            size_t row = 0;
+            while (row < rows && out[row].metadata != (const void *)key) row++;
+            if (row == rows) {
+                if (rows == capacity) continue;
+                memset(&out[rows], 0, sizeof(hm_census_row));
+                out[rows++].metadata = (const void *)key;
+            }
+            out[row].allocations += atomic_load_explicit(&table[s].allocations, HM_RELAXED);
+            out[row].deallocations += atomic_load_explicit(&table[s].deallocations, HM_RELAXED);
+            out[row].allocated_bytes += atomic_load_explicit(&table[s].allocated_bytes, HM_RELAXED);
+            out[row].deallocated_bytes += atomic_load_explicit(&table[s].deallocated_bytes, HM_RELAXED);
+        }
+    }
+    return rows;
+}

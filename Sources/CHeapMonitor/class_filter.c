@@ -1,0 +1,164 @@
+#include "CHeapHooks.h"
+#include "hooks_internal.h"
+
+#include <pthread.h>
+
+// Which classes the hooks record: a registry of classes (by metadata or by
+// nominal type descriptor) and name patterns, written under a lock, and a
+// lock-free cache of each metadata's flags that the hooks read on every call.
+
+// Class metadata on Linux: kind word 0, superclass at +8, descriptor at +40.
+enum { HM_REGISTRY_CAPACITY = 256, HM_MAX_DEPTH = 64 };
+
+typedef struct {
+    _Atomic uintptr_t key;  // metadata, or descriptor | 1
+    _Atomic uint32_t flags;
+} hm_registration;
+
+static hm_registration hm_registry[HM_REGISTRY_CAPACITY];
+static _Atomic size_t hm_registry_count;
+static pthread_mutex_t hm_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+// Bumped on every registry change; cache entries of older generations miss.
+_Atomic uint32_t hm_generation __attribute__((aligned(64))) = 1;
+_Atomic uint64_t hm_filter[HM_FILTER_SLOTS];
+_Atomic int hm_active_work;
+// Every class outside the standard library is watched (for leak scans).
+static _Atomic int hm_watching_all;
+static uintptr_t hm_core_low, hm_core_high;  // libswiftCore's mapped range
+
+void hm_set_runtime_range(uintptr_t low, uintptr_t high) {
+    hm_core_low = low;
+    hm_core_high = high;
+}
+
+int hm_in_runtime(uintptr_t address) { return address >= hm_core_low && address < hm_core_high; }
+
+int hm_is_runtime_class(const void *metadata) { return hm_in_runtime(((const uintptr_t *)metadata)[5]); }
+
+static void hm_set_active(int bit, int on) {
+    if (on) atomic_fetch_or_explicit(&hm_active_work, bit, HM_RELEASE);
+    else atomic_fetch_and_explicit(&hm_active_work, ~bit, HM_RELEASE);
+}
+
+void hm_census_enable(int on) { hm_set_active(HM_ACTIVE_CENSUS, on); }
+
+int hm_census_enabled(void) { return hm_census_on(atomic_load_explicit(&hm_active_work, HM_ACQUIRE)); }
+
+static uint32_t hm_registered_flags(uintptr_t key) {
+    size_t count = atomic_load_explicit(&hm_registry_count, HM_ACQUIRE);
+    for (size_t i = 0; i < count; i++) {
+        if (atomic_load_explicit(&hm_registry[i].key, HM_RELAXED) == key)
+            return atomic_load_explicit(&hm_registry[i].flags, HM_RELAXED);
+    }
+    return 0;
+}
+
+static uint32_t hm_compute_flags(const void *metadata) {
+    uint32_t result = 0;
+    int births_decided = 0;
+    const uintptr_t *cls = metadata;
+    for (int depth = 0; cls && depth < HM_MAX_DEPTH; depth++) {
+        if (cls[0] != 0) break;  // not class metadata
+        uint32_t flags = hm_registered_flags((uintptr_t)cls);
+        if (!flags && cls[5]) flags = hm_registered_flags(cls[5] | 1);
+        if (!flags && !hm_is_runtime_class(cls)) flags = hm_pattern_flags(cls);
+        if (flags) result |= HM_CLASS_DEATHS;
+        if (!births_decided && (flags & HM_CLASS_TRACKED)) {
+            result |= flags & (HM_CLASS_TRACKED | HM_CLASS_TRACED);
+            births_decided = 1;
+        }
+        cls = (const uintptr_t *)cls[1];
+    }
+    if (!(result & HM_CLASS_TRACKED) && atomic_load_explicit(&hm_watching_all, HM_RELAXED) &&
+        ((const uintptr_t *)metadata)[0] == 0 && !hm_is_runtime_class(metadata))
+        result |= HM_CLASS_TRACKED | HM_CLASS_DEATHS | HM_CLASS_WATCHED;
+    return result;
+}
+
+// Kept out of line so that the hit path needs no stack frame. The entry is
+// stored only if no registry change came while the flags were computed:
+// flags of the old registry under the new generation would be stale.
+__attribute__((noinline)) uint32_t hm_filter_miss(const void *metadata, size_t slot, uint32_t generation) {
+    uint32_t flags = hm_compute_flags(metadata);
+    if (hm_current_generation() == generation)
+        atomic_store_explicit(&hm_filter[slot],
+                              ((uint64_t)(uintptr_t)metadata << 16) | ((uint64_t)generation << 4) | flags,
+                              HM_RELAXED);
+    return flags;
+}
+
+uint32_t hm_class_flags(const void *metadata) { return hm_filter_flags(metadata); }
+
+// The generation has 12 bits and comes round again after 4,095 changes: an
+// entry left from that many changes ago would then look current. Each
+// change therefore clears the entries of the generation it starts.
+static void hm_registry_changed(void) {
+    int any = 0;
+    size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED);
+    for (size_t i = 0; i < count; i++) any |= atomic_load_explicit(&hm_registry[i].flags, HM_RELAXED) != 0;
+    any |= hm_patterns_active();
+    any |= atomic_load_explicit(&hm_watching_all, HM_RELAXED);
+    hm_set_active(HM_ACTIVE_CLASSES, any);
+    if (any) hm_clock_start();
+    uint32_t next = atomic_load_explicit(&hm_generation, HM_RELAXED) + 1;
+    if ((next & 0xfff) == 0) next++;  // generation 0 never matches a fresh slot
+    for (size_t slot = 0; slot < HM_FILTER_SLOTS; slot++) {
+        uint64_t entry = atomic_load_explicit(&hm_filter[slot], HM_RELAXED);
+        if (((entry >> 4) & 0xfff) == (next & 0xfff)) atomic_store_explicit(&hm_filter[slot], 0, HM_RELAXED);
+    }
+    atomic_store_explicit(&hm_generation, next, HM_RELEASE);
+}
+
+int hm_register_class(const void *key, int by_descriptor, uint32_t flags) {
+    uintptr_t tagged = (uintptr_t)key | (by_descriptor ? 1 : 0);
+    int result = 0;
+    pthread_mutex_lock(&hm_registry_lock);
+    size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED), free_slot = count;
+    size_t i = 0;
+    for (; i < count; i++) {
+        uintptr_t existing = atomic_load_explicit(&hm_registry[i].key, HM_RELAXED);
+        if (existing == tagged) break;
+        if (free_slot == count && atomic_load_explicit(&hm_registry[i].flags, HM_RELAXED) == 0) free_slot = i;
+    }
+    if (i == count) {  // new key: reuse a removed slot or append
+        if (!flags) goto done;
+        if (free_slot == count && count == HM_REGISTRY_CAPACITY) { result = -1; goto done; }
+        i = free_slot;
+        atomic_store_explicit(&hm_registry[i].flags, 0, HM_RELAXED);
+        atomic_store_explicit(&hm_registry[i].key, tagged, HM_RELAXED);
+        if (i == count) atomic_store_explicit(&hm_registry_count, count + 1, HM_RELEASE);
+    }
+    atomic_store_explicit(&hm_registry[i].flags, flags, HM_RELAXED);
+    hm_registry_changed();
+done:
+    pthread_mutex_unlock(&hm_registry_lock);
+    return result;
+}
+
+int hm_register_pattern(const char *pattern, uint32_t flags) {
+    pthread_mutex_lock(&hm_registry_lock);
+    int slot = hm_pattern_store(pattern, flags);
+    hm_registry_changed();
+    pthread_mutex_unlock(&hm_registry_lock);
+    return slot;
+}
+
+int hm_is_watching_all(void) { return atomic_load_explicit(&hm_watching_all, HM_ACQUIRE); }
+
+void hm_watch_all(int on) {
+    pthread_mutex_lock(&hm_registry_lock);
+    atomic_store_explicit(&hm_watching_all, on != 0, HM_RELAXED);
+    hm_registry_changed();
+    pthread_mutex_unlock(&hm_registry_lock);
+}
+
+void hm_clear_classes(void) {
+    pthread_mutex_lock(&hm_registry_lock);
+    size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED);
+    for (size_t i = 0; i < count; i++) atomic_store_explicit(&hm_registry[i].flags, 0, HM_RELAXED);
+    hm_patterns_clear();
+    hm_registry_changed();
+    pthread_mutex_unlock(&hm_registry_lock);
+}
+
+uint32_t hm_filter_generation(void) { return atomic_load_explicit(&hm_generation, HM_ACQUIRE); }

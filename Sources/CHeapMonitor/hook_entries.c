@@ -1,0 +1,232 @@
+#define _GNU_SOURCE
+#include "CHeapMonitor.h"
+#include "hook_entries.h"
+#include "hooks_internal.h"
+
+#include <dlfcn.h>
+
+// The hooks: each calls the runtime's function and, when a class is
+// tracked or the census is on, records the event in the calling thread's
+// log. The common case — nothing to record — is decided from one word and
+// the filter cache, with no stack frame of its own; everything else goes to
+// an out-of-line function.
+
+hm_entry_points hm_runtime;
+int hm_wrapped;
+
+// The hooks' code sits in a section of its own, so that a trace can leave
+// out the frames inside it however the compiler inlined or tail-called.
+#define HM_HOOK_CODE __attribute__((section("hm_hook_text")))
+extern const char __start_hm_hook_text[], __stop_hm_hook_text[];
+
+// MARK: Recording
+
+// Return addresses from the frame-pointer chain, bounded by the thread's
+// stack, starting with the first outside the hooks: the caller of the
+// runtime entry point.
+__attribute__((always_inline)) static inline size_t hm_capture_frames(hm_log *log, uintptr_t *frames, size_t capacity) {
+    const uintptr_t *fp = __builtin_frame_address(0);
+    size_t count = 0;
+    while (count < capacity) {
+        uintptr_t at = (uintptr_t)fp;
+        if ((at & 7) || at < log->stack_low || at + 16 > log->stack_high) break;
+        uintptr_t ret = fp[1];
+        if (ret < 4096) break;
+        if (count > 0 || ret < (uintptr_t)__start_hm_hook_text || ret >= (uintptr_t)__stop_hm_hook_text)
+            frames[count++] = ret;
+        const uintptr_t *next = (const uintptr_t *)fp[0];
+        if (next <= fp) break;
+        fp = next;
+    }
+    return count;
+}
+
+static void hm_drop(uint64_t events) { atomic_fetch_add_explicit(&hm_dropped, events, HM_RELAXED); }
+
+__attribute__((always_inline)) static inline void hm_record_birth(void *object, const void *metadata, uint32_t flags,
+                                                                   int census) {
+    hm_log *log = hm_current_log();
+    if (!log) { hm_drop(1); return; }
+    hm_lock_late(log);
+    if (census) hm_census_count(log, object, (uintptr_t)metadata, 1);
+    if (flags & HM_CLASS_TRACKED) {
+        uintptr_t frames[HM_TRACE_EVENTS * 3];
+        size_t frame_count = (flags & HM_CLASS_TRACED) ? hm_capture_frames(log, frames, HM_TRACE_EVENTS * 3) : 0;
+        size_t trace_events = (frame_count + 2) / 3;
+        hm_event *event = hm_reserve(log, 1 + trace_events);
+        if (!event) {
+            hm_drop(1);
+        } else {
+            *event = (hm_event){hm_event_time(), (uint64_t)object, (uint64_t)metadata, HM_EVENT_ALLOC,
+                                (uint32_t)trace_events};
+            for (size_t i = 0; i < trace_events; i++) {
+                size_t first = i * 3, valid = frame_count - first < 3 ? frame_count - first : 3;
+                uint64_t f[3] = {0, 0, 0};
+                for (size_t k = 0; k < valid; k++) f[k] = frames[first + k];
+                event[1 + i] = (hm_event){f[0], f[1], f[2], HM_EVENT_TRACE, (uint32_t)valid};
+            }
+            hm_commit(log, 1 + trace_events);
+        }
+    }
+    hm_unlock_late(log);
+}
+
+__attribute__((always_inline)) static inline void hm_record_death(void *object, const void *metadata, uint32_t flags,
+                                                                   int census) {
+    hm_log *log = hm_current_log();
+    if (!log) { hm_drop(1); return; }
+    hm_lock_late(log);
+    if (census) hm_census_count(log, object, (uintptr_t)metadata, 0);
+    if (flags & HM_CLASS_DEATHS) {
+        hm_event *event = hm_reserve(log, 1);
+        if (event) {
+            *event = (hm_event){hm_event_time(), (uint64_t)object, (uint64_t)metadata, HM_EVENT_DEALLOC, 0};
+            hm_commit(log, 1);
+        } else {
+            hm_drop(1);
+        }
+    }
+    hm_unlock_late(log);
+}
+
+// MARK: Hooks
+
+static inline int hm_active(void) { return atomic_load_explicit(&hm_active_work, HM_RELAXED); }
+
+// Whether the object's class may need recording: the census is on, the
+// cache misses, or the cached flags contain `wanted`.
+__attribute__((always_inline)) static inline int hm_may_record(const void *metadata, int work, uint32_t wanted) {
+    if (hm_census_on(work)) return 1;
+    uintptr_t md = (uintptr_t)metadata;
+    uint64_t entry = atomic_load_explicit(&hm_filter[hm_filter_slot(md)], HM_RELAXED);
+    return !hm_filter_hit(entry, md, hm_current_generation()) || (entry & wanted);
+}
+
+__attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_observed(void *object, const void *metadata, int work) {
+    uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
+    int census = hm_census_on(work);
+    if ((flags & HM_CLASS_TRACKED) || census) hm_record_birth(object, metadata, flags, census);
+    return object;
+}
+
+HM_HOOK_CODE static void *hm_alloc_hook(const void *metadata, size_t size, size_t alignment_mask) {
+    void *object = hm_runtime.alloc(metadata, size, alignment_mask);
+    int work = hm_active();
+    if (work && hm_may_record(metadata, work, HM_CLASS_TRACKED)) return hm_alloc_observed(object, metadata, work);
+    return object;
+}
+
+__attribute__((noinline)) HM_HOOK_CODE static void hm_death_observed(void *object, int work) {
+    const void *metadata = *(const void *const *)object;
+    uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
+    int census = hm_census_on(work);
+    if ((flags & HM_CLASS_DEATHS) || census) hm_record_death(object, metadata, flags, census);
+}
+
+__attribute__((always_inline)) static inline void hm_observe_death(void *object) {
+    int work = hm_active();
+    if (work && hm_may_record(*(const void *const *)object, work, HM_CLASS_DEATHS)) hm_death_observed(object, work);
+}
+
+HM_HOOK_CODE static void hm_dealloc_class_hook(void *object, size_t size, size_t alignment_mask) {
+    hm_observe_death(object);
+    hm_runtime.dealloc_class(object, size, alignment_mask);
+}
+
+HM_HOOK_CODE static void hm_dealloc_partial_hook(void *object, const void *metadata, size_t size,
+                                                 size_t alignment_mask) {
+    hm_observe_death(object);
+    hm_runtime.dealloc_partial(object, metadata, size, alignment_mask);
+}
+
+HM_HOOK_CODE static void hm_dealloc_object_hook(void *object, size_t size, size_t alignment_mask) {
+    hm_observe_death(object);
+    hm_runtime.dealloc_object(object, size, alignment_mask);
+}
+
+HM_HOOK_CODE static void *hm_init_stack_hook(const void *metadata, void *object) {
+    hm_count_stack_object();
+    return hm_runtime.init_stack(metadata, object);
+}
+
+// Each hook has its entry point's type: a mismatch fails the build.
+#define HM_CHECK_HOOK_TYPE(field, symbol, type)                                              \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&hm_##field##_hook), type),       \
+                   "hm_" #field "_hook does not have " #symbol "'s type");
+HM_ENTRY_POINTS(HM_CHECK_HOOK_TYPE)
+#undef HM_CHECK_HOOK_TYPE
+
+const hm_entry_points hm_hooks = {
+#define HM_HOOK_FIELD(field, symbol, type) .field = hm_##field##_hook,
+    HM_ENTRY_POINTS(HM_HOOK_FIELD)
+#undef HM_HOOK_FIELD
+};
+
+static const char *const hm_entry_symbols[HM_ENTRY_POINT_COUNT] = {
+#define HM_SYMBOL_NAME(field, symbol, type) #symbol,
+    HM_ENTRY_POINTS(HM_SYMBOL_NAME)
+#undef HM_SYMBOL_NAME
+};
+
+const char *hm_entry_symbol(int index) { return hm_entry_symbols[index]; }
+
+void *hm_entry_hook(int index) {
+    void *hooks[HM_ENTRY_POINT_COUNT] = {
+#define HM_HOOK_ADDRESS(field, symbol, type) (void *)hm_hooks.field,
+        HM_ENTRY_POINTS(HM_HOOK_ADDRESS)
+#undef HM_HOOK_ADDRESS
+    };
+    return hooks[index];
+}
+
+int hm_resolve_runtime(void) {
+    // The runtime's own definitions, never a GOT's current value: lazy
+    // binding would rewrite that.
+#define HM_RESOLVE(field, symbol, type) \
+    if (!hm_runtime.field && !(hm_runtime.field = (type)dlsym(RTLD_DEFAULT, #symbol))) return -1;
+    HM_ENTRY_POINTS(HM_RESOLVE)
+#undef HM_RESOLVE
+    return 0;
+}
+
+// MARK: Linker wrapping (-static-stdlib)
+
+// With the runtime linked in statically there is no GOT entry to patch; an
+// executable linked with `-Xlinker --wrap=swift_allocObject` (and the other
+// entry points) calls `__wrap_*` instead, and the linker resolves
+// `__real_*` to the runtime. Unwrapped executables leave the weak
+// references null.
+#define HM_DECLARE_REAL(field, symbol, type) extern __typeof__(*(type)0) __real_##symbol __attribute__((weak));
+HM_ENTRY_POINTS(HM_DECLARE_REAL)
+#undef HM_DECLARE_REAL
+
+__attribute__((constructor)) static void hm_detect_wrapping(void) {
+    if (!__real_swift_allocObject || !__real_swift_deallocClassInstance || !__real_swift_deallocObject) return;
+#define HM_TAKE_REAL(field, symbol, type) hm_runtime.field = __real_##symbol;
+    HM_ENTRY_POINTS(HM_TAKE_REAL)
+#undef HM_TAKE_REAL
+    hm_wrapped = 1;
+}
+
+HM_HOOK_CODE void *__wrap_swift_allocObject(const void *metadata, size_t size, size_t alignment_mask) {
+    return hm_alloc_hook(metadata, size, alignment_mask);
+}
+HM_HOOK_CODE void __wrap_swift_deallocClassInstance(void *object, size_t size, size_t alignment_mask) {
+    hm_dealloc_class_hook(object, size, alignment_mask);
+}
+HM_HOOK_CODE void __wrap_swift_deallocPartialClassInstance(void *object, const void *metadata, size_t size,
+                                                           size_t alignment_mask) {
+    hm_dealloc_partial_hook(object, metadata, size, alignment_mask);
+}
+HM_HOOK_CODE void __wrap_swift_deallocObject(void *object, size_t size, size_t alignment_mask) {
+    hm_dealloc_object_hook(object, size, alignment_mask);
+}
+HM_HOOK_CODE void *__wrap_swift_initStackObject(const void *metadata, void *object) {
+    return hm_init_stack_hook(metadata, object);
+}
+
+#define HM_CHECK_WRAP_TYPE(field, symbol, type)                                              \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&__wrap_##symbol), type),         \
+                   "__wrap_" #symbol " does not have " #symbol "'s type");
+HM_ENTRY_POINTS(HM_CHECK_WRAP_TYPE)
+#undef HM_CHECK_WRAP_TYPE
