@@ -1,13 +1,13 @@
 @testable import HeapMonitorRecording
 import CHeapMonitor
-import Synchronization
 import Testing
 
 private final class Handed: Sendable { let x = 0 }
 
-/// Batches of objects handed from a making thread to a freeing one.
+/// Batches of objects handed from a making thread to a freeing one, under a
+/// pthread mutex (the thread sanitizer does not see `Mutex`'s futex).
 private final class HandOff: Sendable {
-    let batches = Mutex<[[Handed]]>([])
+    let batches = Locked<[[Handed]]>([])
 }
 private final class Timed { var x = 0 }
 
