@@ -43,22 +43,26 @@ __attribute__((always_inline)) static inline size_t hm_capture_frames(hm_log *lo
 
 static void hm_drop(uint64_t events) { atomic_fetch_add_explicit(&hm_dropped, events, HM_RELAXED); }
 
-__attribute__((always_inline)) static inline void hm_record_birth(void *object, const void *metadata, uint32_t flags,
-                                                                   int census) {
+// Records a birth (with its call stack when the class is traced) or a death
+// in the calling thread's log, and counts it in the census. `birth` is a
+// constant at each call: each hook keeps only its own half.
+__attribute__((always_inline)) static inline void hm_record(void *object, const void *metadata, uint32_t flags,
+                                                             int census, int birth) {
     hm_log *log = hm_current_log();
     if (!log) { hm_drop(1); return; }
     hm_lock_late(log);
-    if (census) hm_census_count(log, object, (uintptr_t)metadata, 1);
-    if (flags & HM_CLASS_TRACKED) {
+    if (census) hm_census_count(log, object, (uintptr_t)metadata, birth);
+    if (flags & (birth ? HM_CLASS_TRACKED : HM_CLASS_DEATHS)) {
         uintptr_t frames[HM_TRACE_EVENTS * 3];
-        size_t frame_count = (flags & HM_CLASS_TRACED) ? hm_capture_frames(log, frames, HM_TRACE_EVENTS * 3) : 0;
+        size_t frame_count =
+            birth && (flags & HM_CLASS_TRACED) ? hm_capture_frames(log, frames, HM_TRACE_EVENTS * 3) : 0;
         size_t trace_events = (frame_count + 2) / 3;
         hm_event *event = hm_reserve(log, 1 + trace_events);
         if (!event) {
             hm_drop(1);
         } else {
-            *event = (hm_event){hm_event_time(), (uint64_t)object, (uint64_t)metadata, HM_EVENT_ALLOC,
-                                (uint32_t)trace_events};
+            *event = (hm_event){hm_event_time(), (uint64_t)object, (uint64_t)metadata,
+                                birth ? HM_EVENT_ALLOC : HM_EVENT_DEALLOC, (uint32_t)trace_events};
             for (size_t i = 0; i < trace_events; i++) {
                 size_t first = i * 3, valid = frame_count - first < 3 ? frame_count - first : 3;
                 uint64_t f[3] = {0, 0, 0};
@@ -66,24 +70,6 @@ __attribute__((always_inline)) static inline void hm_record_birth(void *object, 
                 event[1 + i] = (hm_event){f[0], f[1], f[2], HM_EVENT_TRACE, (uint32_t)valid};
             }
             hm_commit(log, 1 + trace_events);
-        }
-    }
-    hm_unlock_late(log);
-}
-
-__attribute__((always_inline)) static inline void hm_record_death(void *object, const void *metadata, uint32_t flags,
-                                                                   int census) {
-    hm_log *log = hm_current_log();
-    if (!log) { hm_drop(1); return; }
-    hm_lock_late(log);
-    if (census) hm_census_count(log, object, (uintptr_t)metadata, 0);
-    if (flags & HM_CLASS_DEATHS) {
-        hm_event *event = hm_reserve(log, 1);
-        if (event) {
-            *event = (hm_event){hm_event_time(), (uint64_t)object, (uint64_t)metadata, HM_EVENT_DEALLOC, 0};
-            hm_commit(log, 1);
-        } else {
-            hm_drop(1);
         }
     }
     hm_unlock_late(log);
@@ -105,7 +91,7 @@ __attribute__((always_inline)) static inline int hm_may_record(const void *metad
 __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_observed(void *object, const void *metadata, int work) {
     uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
     int census = hm_census_on(work);
-    if ((flags & HM_CLASS_TRACKED) || census) hm_record_birth(object, metadata, flags, census);
+    if ((flags & HM_CLASS_TRACKED) || census) hm_record(object, metadata, flags, census, 1);
     return object;
 }
 
@@ -120,7 +106,7 @@ __attribute__((noinline)) HM_HOOK_CODE static void hm_death_observed(void *objec
     const void *metadata = *(const void *const *)object;
     uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
     int census = hm_census_on(work);
-    if ((flags & HM_CLASS_DEATHS) || census) hm_record_death(object, metadata, flags, census);
+    if ((flags & HM_CLASS_DEATHS) || census) hm_record(object, metadata, flags, census, 0);
 }
 
 __attribute__((always_inline)) static inline void hm_observe_death(void *object) {

@@ -47,10 +47,7 @@ struct TrackedRecords {
     /// death event would have it).
     @discardableResult
     mutating func append(address: UInt, birth: UInt64, classIndex: UInt32, trace: UInt32) -> Death? {
-        var ended: Death? = nil
-        if let previous = index.find(address, in: addresses) {
-            ended = recordDeath(address: address, time: max(births[previous], birth))
-        }
+        let ended = index.find(address, in: addresses).map { end($0, at: max(births[$0], birth)) }
         let record = addresses.count
         addresses.append(address)
         births.append(birth)
@@ -75,7 +72,12 @@ struct TrackedRecords {
     /// Records the death of the object at `address` at `time`.
     mutating func recordDeath(address: UInt, time: UInt64) -> Death {
         guard let record = index.find(address, in: addresses), births[record] <= time else { return .unknown }
-        index.remove(address, in: addresses)
+        return end(record, at: time)
+    }
+
+    /// Ends the live `record` at `time`: a young one is dropped and counted.
+    private mutating func end(_ record: Int, at time: UInt64) -> Death {
+        index.remove(addresses[record], in: addresses)
         deaths[record] = time
         guard record >= stableCount else { return .recorded(record: record) }
         let death = Death.dropped(classIndex: classes[record], lifetime: time - births[record])
