@@ -99,7 +99,6 @@ static void hm_registry_changed(void) {
     any |= hm_patterns_active();
     any |= atomic_load_explicit(&hm_watching_all, HM_RELAXED);
     hm_set_active(HM_ACTIVE_CLASSES, any);
-    if (any) hm_clock_start();
     uint32_t next = atomic_load_explicit(&hm_generation, HM_RELAXED) + 1;
     if ((next & 0xfff) == 0) next++;  // generation 0 never matches a fresh slot
     for (size_t slot = 0; slot < HM_FILTER_SLOTS; slot++) {

@@ -145,7 +145,6 @@ hm_event *hm_reserve_slow(hm_log *log, size_t n) {
     // The release store makes `chunk` final for the reader: it moves on to
     // `fresh` only after seeing this link (reader.c, hm_peek).
     atomic_store_explicit(&chunk->next, fresh, HM_RELEASE);
-    hm_clock_note_events(HM_CHUNK_EVENTS);
     return &fresh->events[0];
 }
 

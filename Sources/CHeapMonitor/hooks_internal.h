@@ -15,6 +15,7 @@
 // freed while a writer may hold them).
 
 #include "CHeapHooks.h"
+#include "CHeapMonitor.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -25,32 +26,15 @@
 
 // MARK: Event clock (event_clock.c)
 
-enum { HM_CLOCK_IDLE = 0, HM_CLOCK_TICKING = 1 };
+extern int hm_use_tsc;
 
-// Never decreases: raised by the clock thread every tick while it ticks,
-// and by hooks that stamp an event from the system clock while it idles.
-extern _Atomic uint64_t hm_event_clock;
-extern _Atomic int hm_clock_mode;
-
-uint64_t hm_event_time_slow(void);
-
-/// The time of an event now. While the clock thread ticks, the last tick's
-/// time (one relaxed load: no time-stamp counter per event); while it idles
-/// (few events), the system clock. Causality is kept: an event that happens
-/// before another (a free before the malloc reusing its block) has a time
-/// no later than it, because every value comes from one word that only
-/// grows; equal times are what the reader has to order (reader.c).
+/// The time of an event now, in ticks (`hm_nanoseconds_per_tick`).
 static inline uint64_t hm_event_time(void) {
-    if (__builtin_expect(atomic_load_explicit(&hm_clock_mode, HM_RELAXED) == HM_CLOCK_TICKING, 1))
-        return atomic_load_explicit(&hm_event_clock, HM_RELAXED);
-    return hm_event_time_slow();
+#if defined(__x86_64__)
+    if (__builtin_expect(hm_use_tsc > 0, 1)) return __builtin_ia32_rdtsc();
+#endif
+    return hm_clock_ns();
 }
-
-/// Tells the clock thread that `events` were stamped (once per chunk of
-/// events while it ticks), so that it keeps ticking.
-void hm_clock_note_events(uint64_t events);
-/// Starts the clock thread once (again in a forked child).
-void hm_clock_start(void);
 
 // MARK: Class filter (class_filter.c)
 

@@ -8,16 +8,6 @@
 // The reader: merges the threads' logs in time order and cancels each object
 // born and freed within one drain, so that churn reaches the monitor as
 // counts, not as records. Runs on the monitor's side, one caller at a time.
-//
-// Times are the event clock's (event_clock.c): an event that happens before
-// another never has a later time, but events of different threads often
-// have equal times. A thread's own events are in order in its log. So the
-// one order left open is that of equal times across threads, and it matters
-// where one address is born on one thread and freed on another in the same
-// tick: a death read before its birth would leave the birth alive for ever.
-// A death that finds no pending birth therefore waits until the merge moves
-// past its time; a birth at its address from another thread in that time
-// is the object it ends (both are cancelled).
 
 static pthread_mutex_t hm_reader_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -110,13 +100,6 @@ typedef struct {
 static hm_short_lived_slot *hm_short_lived_table;
 static size_t hm_short_lived_slots, hm_short_lived_used;
 
-// Events waiting for the merge to move past their time (below).
-static hm_buffer hm_waiting;
-static const hm_log **hm_waiting_logs;
-static size_t hm_waiting_logs_capacity;
-static uint32_t *hm_waiting_index;
-static size_t hm_waiting_slots;
-
 static size_t hm_hash(uint64_t address, size_t slots) {
     return hm_address_hash((uintptr_t)address) & (slots - 1);
 }
@@ -197,161 +180,39 @@ static void hm_compact_births(void) {
     hm_index_rebuild(hm_birth_slots);
 }
 
-static void hm_cancel_birth(hm_event *birth, uint64_t death_time) {
-    hm_count_short_lived((const void *)(uintptr_t)birth->metadata, death_time - birth->time);
-    birth->kind = 0;
-    // Leave the slot as a tombstone: its birth is no longer an ALLOC.
-    if (++hm_cancelled > HM_COMPACT_AFTER && hm_cancelled * 2 > hm_births.count) hm_compact_births();
-}
-
-// MARK: Events waiting for the merge to move past their time
-
-// Events of the current time whose partner may still come from another log
-// in that time: deaths that found no pending birth, births that found their
-// address still occupied. In arrival order (`kind` 0 once settled), each
-// group with its log, chained by address in arrival order from an index.
-
-static uint32_t *hm_waiting_next;  // position + 1 of the next group at the same address
-
-static size_t hm_waiting_find(uint64_t address) {
-    size_t slot = hm_hash(address, hm_waiting_slots);
-    while (hm_waiting_index[slot] && hm_waiting.events[hm_waiting_index[slot] - 1].address != address)
-        slot = (slot + 1) & (hm_waiting_slots - 1);
-    return slot;
-}
-
-static int hm_waiting_grow(void) {
-    size_t slots = hm_waiting_slots ? hm_waiting_slots * 2 : 1024;
-    uint32_t *index = calloc(slots, sizeof(uint32_t));
-    if (!index) return -1;
-    atomic_fetch_add_explicit(&hm_overhead, (slots - hm_waiting_slots) * sizeof(uint32_t), HM_RELAXED);
-    free(hm_waiting_index);
-    hm_waiting_index = index;
-    hm_waiting_slots = slots;
-    // Chains keep their links; each head goes into the new index.
-    for (size_t at = 0; at < hm_waiting.count; at += hm_group_size(&hm_waiting.events[at])) {
-        size_t slot = hm_waiting_find(hm_waiting.events[at].address);
-        if (!hm_waiting_index[slot]) hm_waiting_index[slot] = (uint32_t)(at + 1);
-    }
-    return 0;
-}
-
-// The first unsettled waiting group at `address` of `kind` from a log other
-// than `not_from` (NULL: any log), or NULL.
-static hm_event *hm_waiting_first(uint64_t address, uint32_t kind, const hm_log *not_from) {
-    if (hm_waiting.count == 0) return NULL;
-    uint32_t link = hm_waiting_index[hm_waiting_find(address)];
-    for (; link; link = hm_waiting_next[link - 1]) {
-        hm_event *group = &hm_waiting.events[link - 1];
-        if (group->kind == kind && hm_waiting_logs[link - 1] != not_from) return group;
-    }
-    return NULL;
-}
-
-// Keeps `group` until the merge moves past its time; 0, or -1 without
-// memory (the caller then settles it at once).
-static int hm_wait(const hm_event *group, const hm_log *log) {
-    size_t size = hm_group_size(group);
-    if ((hm_waiting.count + size) * 2 > hm_waiting_slots && hm_waiting_grow() != 0) return -1;
-    if (hm_waiting.count + size > hm_waiting_logs_capacity) {
-        size_t capacity = hm_waiting_logs_capacity ? hm_waiting_logs_capacity * 2 : 1024;
-        while (capacity < hm_waiting.count + size) capacity *= 2;
-        const hm_log **logs = realloc(hm_waiting_logs, capacity * sizeof(*logs));
-        if (logs) hm_waiting_logs = logs;
-        uint32_t *next = realloc(hm_waiting_next, capacity * sizeof(*next));
-        if (next) hm_waiting_next = next;
-        if (!logs || !next) return -1;
-        hm_waiting_logs_capacity = capacity;
-    }
-    size_t at = hm_waiting.count;
-    hm_append(&hm_waiting, group, size);
-    if (hm_waiting.count == at) return -1;
-    hm_waiting_logs[at] = log;
-    hm_waiting_next[at] = 0;
-    size_t slot = hm_waiting_find(group->address);
-    uint32_t *link = &hm_waiting_index[slot];
-    while (*link) link = &hm_waiting_next[*link - 1];
-    *link = (uint32_t)(at + 1);
-    return 0;
-}
-
-// MARK: Processing
-
-// A birth becomes pending; an earlier birth still pending at its address,
-// whose death is not in (another thread has not published it), is passed
-// on as alive: the monitor ends it.
-static void hm_make_pending(const hm_event *group) {
-    if ((hm_birth_used + 1) * 2 > hm_birth_slots) hm_index_rebuild(hm_birth_slots ? hm_birth_slots * 2 : 4096);
-    size_t slot = hm_index_find(group->address, 1);
-    const hm_event *occupant = hm_birth_index[slot] ? &hm_births.events[hm_birth_index[slot] - 1] : NULL;
-    if (occupant && occupant->kind == HM_EVENT_ALLOC) {
-        uint32_t at = hm_birth_index[slot] - 1;
-        hm_append(&hm_output, &hm_births.events[at], hm_group_size(&hm_births.events[at]));
-        hm_births.events[at].kind = 0;
-        hm_cancelled++;
-    } else if (!occupant) {
-        hm_birth_used++;
-    }
-    size_t at = hm_births.count;
-    hm_append(&hm_births, group, hm_group_size(group));
-    if (hm_births.count > at) hm_birth_index[slot] = (uint32_t)(at + 1);
-}
-
-// The pending birth at `address`, or NULL.
-static hm_event *hm_pending_at(uint64_t address) {
-    if (!hm_birth_slots) return NULL;
-    size_t slot = hm_index_find(address, 0);
-    if (!hm_birth_index[slot]) return NULL;
-    hm_event *birth = &hm_births.events[hm_birth_index[slot] - 1];
-    return birth->kind == HM_EVENT_ALLOC ? birth : NULL;
-}
-
-// Settles what waits: the merge has moved past its time. A death ends
-// what the monitor holds at its address; a birth takes its address over.
-static void hm_end_waiting(void) {
-    if (hm_waiting.count == 0) return;
-    for (size_t at = 0; at < hm_waiting.count; at += hm_group_size(&hm_waiting.events[at])) {
-        const hm_event *group = &hm_waiting.events[at];
-        if (group->kind == HM_EVENT_DEALLOC) hm_append(&hm_output, group, 1);
-        else if (group->kind == HM_EVENT_ALLOC) hm_make_pending(group);
-    }
-    hm_waiting.count = 0;
-    memset(hm_waiting_index, 0, hm_waiting_slots * sizeof(uint32_t));
-}
-
-// `log` is the event's thread log; `ties` whether other logs have events
-// at or before the cutoff, so that the event's partner may come later in
-// the same time. The rules, for one address within one time:
-// - a death with no pending birth waits; a birth from another log then is
-//   the object the first such death ends (both are settled: short-lived);
-// - a birth at an occupied address waits; a death that ends the occupant
-//   then makes the first such birth pending.
-static void hm_process(const hm_event *group, const hm_log *log, int ties) {
+static void hm_process(const hm_event *group) {
     if (group->kind == HM_EVENT_ALLOC) {
-        hm_event *death = hm_waiting_first(group->address, HM_EVENT_DEALLOC, log);
-        if (death) {
-            // Born on this thread and freed on another in the same time.
-            death->kind = 0;
-            hm_count_short_lived((const void *)(uintptr_t)group->metadata, 0);
-            return;
+        if ((hm_birth_used + 1) * 2 > hm_birth_slots) hm_index_rebuild(hm_birth_slots ? hm_birth_slots * 2 : 4096);
+        size_t slot = hm_index_find(group->address, 1);
+        const hm_event *occupant = hm_birth_index[slot] ? &hm_births.events[hm_birth_index[slot] - 1] : NULL;
+        if (occupant && occupant->kind == HM_EVENT_ALLOC) {
+            // An earlier birth here whose death is not in yet (another thread
+            // has not published it): pass it on; the monitor ends it.
+            uint32_t at = hm_birth_index[slot] - 1;
+            hm_append(&hm_output, &hm_births.events[at], hm_group_size(&hm_births.events[at]));
+            hm_births.events[at].kind = 0;
+            hm_cancelled++;
+        } else if (!occupant) {
+            hm_birth_used++;
         }
-        const hm_event *occupant = hm_pending_at(group->address);
-        if (ties && occupant && hm_wait(group, log) == 0) return;
-        hm_make_pending(group);
+        size_t at = hm_births.count;
+        hm_append(&hm_births, group, hm_group_size(group));
+        if (hm_births.count > at) hm_birth_index[slot] = (uint32_t)(at + 1);
         return;
     }
-    hm_event *birth = hm_pending_at(group->address);
-    if (birth && birth->time <= group->time) {
-        hm_cancel_birth(birth, group->time);
-        // A birth waiting for this address to be freed takes it now.
-        hm_event *waiting = hm_waiting_first(group->address, HM_EVENT_ALLOC, NULL);
-        if (waiting) {
-            hm_make_pending(waiting);
-            waiting->kind = 0;
+    if (hm_birth_slots) {
+        size_t slot = hm_index_find(group->address, 0);
+        if (hm_birth_index[slot]) {
+            hm_event *birth = &hm_births.events[hm_birth_index[slot] - 1];
+            if (birth->time <= group->time) {
+                hm_count_short_lived((const void *)(uintptr_t)birth->metadata, group->time - birth->time);
+                birth->kind = 0;
+                // Leave the slot as a tombstone: its birth is no longer an ALLOC.
+                if (++hm_cancelled > HM_COMPACT_AFTER && hm_cancelled * 2 > hm_births.count) hm_compact_births();
+                return;
+            }
         }
-        return;
     }
-    if (ties && hm_wait(group, log) == 0) return;
     hm_append(&hm_output, group, 1);
 }
 
@@ -364,7 +225,6 @@ size_t hm_drain(uint64_t cutoff, const hm_event **events) {
     hm_birth_used = 0;
 
     hm_log *active[256];
-    uint64_t current_time = 0;
     for (;;) {
         // Merge in rounds of up to 256 logs with events (more threads than
         // that are rare; the next round takes the rest).
@@ -384,18 +244,13 @@ size_t hm_drain(uint64_t cutoff, const hm_event **events) {
             hm_log *log = active[best];
             // A lone log is read straight on.
             do {
-                if (first->time != current_time) {
-                    hm_end_waiting();
-                    current_time = first->time;
-                }
-                hm_process(first, log, count > 1);
+                hm_process(first);
                 log->read_index += hm_group_size(first);
                 first = hm_peek(log);
             } while (first && first->time <= cutoff && count == 1);
             if (!first || first->time > cutoff) active[best] = active[--count];
         }
     }
-    hm_end_waiting();
     // Objects still alive: their births, in order.
     for (size_t at = 0; at < hm_births.count; at += hm_group_size(&hm_births.events[at]))
         if (hm_births.events[at].kind == HM_EVENT_ALLOC)
@@ -426,7 +281,6 @@ void hm_drain_release(void) {
     pthread_mutex_lock(&hm_reader_lock);
     hm_trim(&hm_output);
     hm_trim(&hm_births);
-    hm_trim(&hm_waiting);
     if (hm_birth_slots > 2 * HM_KEPT_EVENTS) {
         atomic_fetch_sub_explicit(&hm_overhead, hm_birth_slots * sizeof(uint32_t), HM_RELAXED);
         free(hm_birth_index);

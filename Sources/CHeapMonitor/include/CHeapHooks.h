@@ -94,7 +94,7 @@ int hm_is_watching_all(void);
 uint32_t hm_class_flags(const void *metadata);
 
 /// Reads every thread's events up to time `cutoff` (UINT64_MAX: all), merged
-/// in time order (a thread's own events in their order). An object born and freed within one drain is not returned
+/// in time order. An object born and freed within one drain is not returned
 /// but counted (see `hm_drain_short_lived`). Returns the other events — in
 /// time order, except that births of objects still alive come last; each
 /// birth followed by its trace events — in a buffer valid until the next
@@ -107,7 +107,7 @@ void hm_drain_release(void);
 typedef struct {
     const void *metadata;
     uint64_t count;
-    /// Their lifetimes summed, in nanoseconds.
+    /// Their lifetimes summed, in ticks.
     uint64_t lifetime;
 } hm_short_lived;
 /// Moves the short-lived counts gathered since the last call into `out` (at
@@ -143,14 +143,11 @@ uint64_t hm_stack_objects(void);
 /// Bytes the hooks hold for their logs and tables.
 uint64_t hm_hooks_overhead_bytes(void);
 
-/// The event clock now, in nanoseconds of CLOCK_MONOTONIC: every event
-/// recorded before this call has a time no later than the result, and every
-/// event recorded after it a time no earlier. Events are stamped to 1 ms:
-/// while many are recorded, with the time a clock thread stores every
-/// millisecond; while few are, from the system clock itself.
-uint64_t hm_event_clock_now(void);
-/// Whether the clock thread is ticking (events are many).
-int hm_clock_is_ticking(void);
+/// A timestamp in ticks (the invariant TSC, else nanoseconds): the clock
+/// events are stamped with.
+uint64_t hm_now(void);
+/// Nanoseconds per tick, calibrated on first use.
+double hm_nanoseconds_per_tick(void);
 
 // MARK: Test points
 

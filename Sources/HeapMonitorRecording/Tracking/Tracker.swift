@@ -320,15 +320,16 @@ public final class Tracker: Sendable {
 
     /// Keeps the hooks' logs short while classes churn: events are applied
     /// every 20 ms on a utility queue. Recent events wait one round (see
-    /// `TrackerState.drainInBackground()`).
+    /// `TrackerState.drain(holdBack:)`).
     func startDraining() {
         background.withLock { work in
             guard work.drainTimer == nil else { return }
             let timer = DispatchSource.makeTimerSource(queue: queue)
+            let holdBack = UInt64(5_000_000 / hm_nanoseconds_per_tick())  // 5 ms
             timer.schedule(
                 deadline: .now() + .milliseconds(20), repeating: .milliseconds(20), leeway: .milliseconds(10))
             timer.setEventHandler { [unowned self] in
-                state.withLock { $0.drainInBackground() }
+                state.withLock { $0.drain(holdBack: holdBack) }
             }
             timer.resume()
             work.drainTimer = timer

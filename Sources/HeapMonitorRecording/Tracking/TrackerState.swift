@@ -39,8 +39,6 @@ struct TrackerState: ~Copyable {
     /// Live instances of classes watched for leak scans but not tracked:
     /// address → class index.
     var watched: [UInt: UInt32] = [:]
-    /// The event clock at the last background drain.
-    private var backgroundHorizon: UInt64 = 0
     private var watchedOnly: [UInt32: Bool] = [:]
     /// Classes of the monitor itself, never watched or tracked wholesale.
     private var monitorClasses: [UInt32: Bool] = [:]
@@ -70,18 +68,12 @@ struct TrackerState: ~Copyable {
 
     // MARK: Events
 
-    /// Applies the events stamped before the previous background drain: one
-    /// stamped since may belong to a thread that has not published it yet,
-    /// while one stamped before was stamped a whole drain interval ago.
-    mutating func drainInBackground() {
-        let horizon = hm_event_clock_now()
-        if backgroundHorizon > 0 { drain(until: backgroundHorizon - 1) }
-        backgroundHorizon = horizon
-    }
-
-    /// Applies the hooks' pending events up to the event time `cutoff` (all
-    /// of them by default: at a safe point, a snapshot, nothing waits).
-    mutating func drain(until cutoff: UInt64 = .max) {
+    /// Applies the hooks' pending events. With `holdBack` ticks, events that
+    /// recent wait for the next drain: another thread may have taken an
+    /// earlier timestamp and not published its event yet. At a safe point (a
+    /// snapshot) nothing is held back.
+    mutating func drain(holdBack: UInt64 = 0) {
+        let cutoff = holdBack > 0 ? MonitorClock.now &- holdBack : UInt64.max
         var buffer: UnsafePointer<hm_event>?
         let count = hm_drain(cutoff, &buffer)
         var index = 0
