@@ -8,6 +8,10 @@
 // tables. A table has one writer (the log's thread, or the late log's lock
 // holder), so its counters are added with plain loads and stores.
 
+void hm_census_enable(int on) { hm_set_active(HM_ACTIVE_CENSUS, on); }
+
+int hm_census_enabled(void) { return hm_census_on(atomic_load_explicit(&hm_active_work, HM_ACQUIRE)); }
+
 static hm_census_slot *hm_census_table(hm_log *log) {
     hm_census_slot *table = atomic_load_explicit(&log->census, HM_RELAXED);
     if (table) return table;
@@ -20,7 +24,7 @@ static hm_census_slot *hm_census_table(hm_log *log) {
 static hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata) {
     hm_census_slot *table = hm_census_table(log);
     if (!table) return NULL;
-    size_t slot = ((metadata >> 4) ^ (metadata >> 16)) & (HM_CENSUS_SLOTS - 1);
+    size_t slot = hm_metadata_hash(metadata) & (HM_CENSUS_SLOTS - 1);
     for (size_t probe = 0; probe < HM_CENSUS_SLOTS; probe++, slot = (slot + 1) & (HM_CENSUS_SLOTS - 1)) {
         uintptr_t key = atomic_load_explicit(&table[slot].metadata, HM_RELAXED);
         if ((key & ~(uintptr_t)1) == metadata) return key & 1 ? NULL : &table[slot];

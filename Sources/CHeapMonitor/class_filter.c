@@ -35,14 +35,10 @@ int hm_in_runtime(uintptr_t address) { return address >= hm_core_low && address 
 
 int hm_is_runtime_class(const void *metadata) { return hm_in_runtime(((const uintptr_t *)metadata)[5]); }
 
-static void hm_set_active(int bit, int on) {
+void hm_set_active(int bit, int on) {
     if (on) atomic_fetch_or_explicit(&hm_active_work, bit, HM_RELEASE);
     else atomic_fetch_and_explicit(&hm_active_work, ~bit, HM_RELEASE);
 }
-
-void hm_census_enable(int on) { hm_set_active(HM_ACTIVE_CENSUS, on); }
-
-int hm_census_enabled(void) { return hm_census_on(atomic_load_explicit(&hm_active_work, HM_ACQUIRE)); }
 
 static uint32_t hm_registered_flags(uintptr_t key) {
     size_t count = atomic_load_explicit(&hm_registry_count, HM_ACQUIRE);

@@ -46,11 +46,15 @@ extern _Atomic int hm_active_work;
 extern _Atomic uint64_t hm_filter[HM_FILTER_SLOTS];
 extern _Atomic uint32_t hm_generation;
 
+/// Turns one kind of work (`HM_ACTIVE_…`) on or off for every hook.
+void hm_set_active(int bit, int on);
 uint32_t hm_filter_miss(const void *metadata, size_t slot, uint32_t generation);
 
-static inline size_t hm_filter_slot(uintptr_t metadata) {
-    return ((metadata >> 4) ^ (metadata >> 16)) & (HM_FILTER_SLOTS - 1);
-}
+/// The hash of class metadata for the filter cache and the census tables
+/// (the low four bits vary little); mask it to the table's size.
+static inline size_t hm_metadata_hash(uintptr_t metadata) { return (metadata >> 4) ^ (metadata >> 16); }
+
+static inline size_t hm_filter_slot(uintptr_t metadata) { return hm_metadata_hash(metadata) & (HM_FILTER_SLOTS - 1); }
 
 // A cache entry is metadata << 16 | generation (12 bits) << 4 | flags (4 bits).
 // Relaxed loads suffice: an entry is one word (never torn), and one of an
