@@ -60,7 +60,7 @@ static void hm_recycle(hm_log *log, hm_chunk *chunk) {
 // The log's next unread event group, or NULL; moves past chunks the writer
 // has left, handing them back to it.
 static const hm_event *hm_peek(hm_log *log) {
-    // The late log's first chunk is made by a writer, lazily (hooks.c).
+    // The late log's first chunk is made by a writer, lazily (event_logs.c).
     if (log == &hm_late_log && !atomic_load_explicit(&hm_late_log_ready, HM_ACQUIRE)) return NULL;
     while (log->read) {
         hm_chunk *chunk = log->read;
