@@ -50,6 +50,9 @@ __attribute__((always_inline)) static inline void hm_record(void *object, const 
                                                              int census, int birth) {
     hm_log *log = hm_current_log();
     if (!log) { hm_drop(1); return; }
+    // No birth was recorded and there is no block to size (jemalloc
+    // faults on a stack address, glibc reads garbage as its header).
+    if (!birth && hm_on_own_stack(log, object)) return;
     hm_lock_late(log);
     if (census) hm_census_count(log, object, (uintptr_t)metadata, birth);
     if (flags & (birth ? HM_CLASS_TRACKED : HM_CLASS_DEATHS)) {
@@ -207,6 +210,10 @@ HM_HOOK_CODE void __wrap_swift_deallocPartialClassInstance(void *object, const v
 HM_HOOK_CODE void __wrap_swift_deallocObject(void *object, size_t size, size_t alignment_mask) {
     hm_dealloc_object_hook(object, size, alignment_mask);
 }
+void hm_test_stack_object(const void *metadata, void *buffer, size_t size) {
+    hm_dealloc_class_hook(hm_init_stack_hook(metadata, buffer), size, 7);
+}
+
 HM_HOOK_CODE void *__wrap_swift_initStackObject(const void *metadata, void *object) {
     return hm_init_stack_hook(metadata, object);
 }

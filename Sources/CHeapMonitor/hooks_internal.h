@@ -151,6 +151,20 @@ static inline hm_log *hm_current_log(void) {
     return hm_new_thread_log();
 }
 
+/// Whether `object` lies in the calling thread's stack: an object the
+/// runtime promoted there (`swift_initStackObject`), which dies through the
+/// same entry points as a heap object but was never allocated. The runtime
+/// promotes an object only within one thread's frames, so its last release
+/// runs on that thread. The late log, shared by exiting threads, knows no
+/// bounds: there, a stack object is above the current frame, and within
+/// the span below of it (heap and thread stacks are gigabytes apart).
+static inline int hm_on_own_stack(const hm_log *log, const void *object) {
+    uintptr_t at = (uintptr_t)object;
+    if (log->stack_high) return at >= log->stack_low && at < log->stack_high;
+    uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
+    return at > frame && at - frame < ((uintptr_t)1 << 20);
+}
+
 /// Room for `n` events in the writer's chunk (a fresh chunk when it is
 /// full), or NULL without memory: the caller drops the event and counts it.
 static inline hm_event *hm_reserve(hm_log *log, size_t n) {

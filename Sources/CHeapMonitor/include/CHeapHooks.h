@@ -157,6 +157,9 @@ void hm_test_fail_allocations(int count);
 /// Makes the calling thread record into the late log, the one shared by
 /// threads whose own log was retired at exit (1), or its own again (0).
 void hm_test_use_late_log(int on);
+/// Tests: makes an object of `metadata` in `buffer` (the caller's stack) as
+/// the optimiser does, and lets it die, both through the hooks.
+void hm_test_stack_object(const void *metadata, void *buffer, size_t size);
 /// The class filter's generation (bumped by every registry change).
 uint32_t hm_filter_generation(void);
 /// The number of symbols a GNU hash table (DT_GNU_HASH) covers.
