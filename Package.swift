@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "CHeapMonitorAgent"),
         .target(name: "HeapMonitorAgent", dependencies: ["CHeapMonitorAgent", "HeapMonitorRecording", "HeapMonitorModel"]),
         // Leak and instance-count assertions for users' tests (Swift Testing and XCTest).
-        .target(name: "HeapMonitorTesting", dependencies: ["HeapMonitor"]),
+        .target(name: "HeapMonitorTesting", dependencies: ["HeapMonitor", "HeapMonitorModel"]),
         // The host switches as a swift-argument-parser option group.
         .target(name: "HeapMonitorOptions",
                 dependencies: ["HeapMonitor", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

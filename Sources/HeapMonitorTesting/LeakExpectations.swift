@@ -1,4 +1,5 @@
 import HeapMonitor
+import HeapMonitorModel
 import Testing
 
 /// Runs `body` and records a test issue for every strong reference cycle it
@@ -86,6 +87,6 @@ enum LeakCheck {
     }
 
     static func countMessage(_ live: Int, _ type: AnyClass, _ limit: Int) -> String {
-        "\(live) instances of \(String(reflecting: type)) are alive; expected at most \(limit)"
+        "\(live) instances of \(stableTypeName(String(reflecting: type))) are alive; expected at most \(limit)"
     }
 }

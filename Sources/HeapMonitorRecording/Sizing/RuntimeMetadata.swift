@@ -1,4 +1,5 @@
 import CHeapMonitor
+import HeapMonitorModel
 
 // A read-only view of the Swift runtime's type metadata on Linux (no Objective-C
 // interop). Offsets follow the stable Swift ABI; each was checked against Swift 6.3.1.
@@ -70,7 +71,7 @@ struct Metadata: Hashable, @unchecked Sendable {
             // A child of a fork may not call the runtime: the unqualified
             // name its descriptor holds stands in.
             guard RuntimeLookups.mayCall() else { return descriptor?.name ?? "?" }
-            return _typeName(type, qualified: true)
+            return stableTypeName(_typeName(type, qualified: true))
         }
     }
 

@@ -79,7 +79,7 @@ public final class Sizer {
     }
 
     private static func dynamicTypeName<T>(_ value: T) -> String {
-        _typeName(type(of: value as Any), qualified: true)
+        stableTypeName(_typeName(type(of: value as Any), qualified: true))
     }
 }
 
