@@ -32,9 +32,13 @@ public enum LiveReport {
         return lines.joined(separator: "\n")
     }
 
+    /// What the census's bytes are, under every census table.
+    static let flatBytesNote =
+        "flat bytes: each instance's own block; what instances keep alive: `heapmonitor dominators`"
+
     /// Classes by live bytes, then the totals.
     public static func census(_ census: LiveCensus) -> String {
-        var table = TextTable(headers: ["#", "instances", "bytes", "class"], numeric: [0, 1, 2])
+        var table = TextTable(headers: ["#", "instances", "flat bytes", "class"], numeric: [0, 1, 2])
         for (rank, entry) in census.entries.enumerated() {
             table.rows.append(["\(rank + 1)", "\(entry.liveCount)", ByteCount.format(entry.liveBytes), entry.className])
         }
@@ -46,6 +50,7 @@ public enum LiveReport {
                 + "in \(counted(census.classCount, "class")); "
                 + "RSS \(ByteCount.format(census.memory.residentBytes)), "
                 + "allocator in use \(ByteCount.format(census.memory.allocatorBytes))",
+            Self.flatBytesNote,
         ].joined(separator: "\n")
     }
 
@@ -57,7 +62,7 @@ public enum LiveReport {
     ) -> String {
         guard let census = history.latest else { return "process \(pid): waiting for its first census" }
         let rows = history.rows(by: order)
-        var table = TextTable(headers: ["instances", "bytes", "instances/s", "bytes/s", "class"],
+        var table = TextTable(headers: ["instances", "flat", "instances/s", "bytes/s", "class"],
                               numeric: [0, 1, 2, 3])
         for row in rows.prefix(max(0, limit)) {
             table.rows.append([

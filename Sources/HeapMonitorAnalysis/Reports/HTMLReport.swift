@@ -224,13 +224,23 @@ public struct HTMLReport {
             ["class", "instances", "at peak", "total at peak", "average", "share"], numeric: [1, 2, 3, 4, 5], rows)
     }
 
+    /// The census beside what the snapshot's tracked instances of each
+    /// class keep alive (their sizes), where the class is tracked.
     private func censusTable(_ snapshot: Snapshot) -> String {
-        "<p>Live instances of every class at \"\(HTML.escape(snapshot.description))\" "
-            + "(\(StatsReport.seconds(snapshot.time)) s).</p>"
+        var keptAlive: [String: Int] = [:]
+        for object in snapshot.objects {
+            keptAlive[profile.classNames[profile.objects[object.object].classID], default: 0] += object.size
+        }
+        return "<p>Live instances of every class at \"\(HTML.escape(snapshot.description))\" "
+            + "(\(StatsReport.seconds(snapshot.time)) s). Flat bytes are each instance's own block; "
+            + "what tracked instances keep alive is their size in this snapshot.</p>"
             + HTML.table(
-                ["class", "live", "bytes", "allocated"], numeric: [1, 2, 3],
+                ["class", "live", "flat bytes", "tracked keep alive", "allocated"], numeric: [1, 2, 3, 4],
                 snapshot.census.prefix(50).map {
-                    [HTML.escape($0.className), "\($0.liveCount)", ByteCount.format($0.liveBytes), "\($0.allocations)"]
+                    [
+                        HTML.escape($0.className), "\($0.liveCount)", ByteCount.format($0.liveBytes),
+                        keptAlive[$0.className].map(ByteCount.format) ?? "", "\($0.allocations)",
+                    ]
                 })
     }
 

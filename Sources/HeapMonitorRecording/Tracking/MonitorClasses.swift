@@ -6,9 +6,14 @@ enum MonitorClasses {
         "HeapMonitorAgent",
     ]
 
-    /// Whether `className` (qualified, `Module.Type`) is one of the monitor's.
+    /// Whether `className` (qualified, `Module.Type`) is one of the
+    /// monitor's, or storage made for the monitor's values: a monitor
+    /// module names the class or one of its generic arguments
+    /// (`Swift._ContiguousArrayStorage<HeapMonitorModel.SizedNode>`).
     static func contains(_ className: String) -> Bool {
-        guard let dot = className.firstIndex(of: ".") else { return false }
-        return modules.contains(className[..<dot])
+        guard className.contains("HeapMonitor") else { return false }
+        return className.split(whereSeparator: { "<>(),: ".contains($0) }).contains { name in
+            name.firstIndex(of: ".").map { modules.contains(name[..<$0]) } ?? false
+        }
     }
 }

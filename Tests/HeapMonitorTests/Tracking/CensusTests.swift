@@ -2,10 +2,12 @@
 @testable import HeapMonitorAnalysis
 @testable import HeapMonitorModel
 @testable import HeapMonitorRecording
+import CHeapMonitor
 import Testing
 
 private final class Citizen { var id = 0; var tags: [String] = [] }
 private final class Visitor { var id = 0 }
+private final class StackBorn { var id = 0 }
 
 extension TrackerSuite {
     @Suite("Census")
@@ -50,6 +52,73 @@ extension TrackerSuite {
             #expect(MonitorClasses.contains("HeapMonitorRecording.TypeLayout"))
             #expect(!MonitorClasses.contains("HeapMonitorTests.Citizen") && !MonitorClasses.contains("TypeLayout"))
             _ = keep(citizens)
+        }
+
+        @Test func storageMadeForTheMonitorsValuesIsTheMonitors() {
+            #expect(MonitorClasses.contains("Swift._ContiguousArrayStorage<HeapMonitorModel.SizedNode>"))
+            #expect(MonitorClasses.contains("Swift._DictionaryStorage<Swift.String, HeapMonitorRecording.TypeLayout>"))
+            #expect(MonitorClasses.contains("Swift._ContiguousArrayStorage<(Swift.Int, HeapMonitor.Tracker)>"))
+            #expect(!MonitorClasses.contains("Swift._ContiguousArrayStorage<MyHeapMonitorApp.Session>"))
+        }
+
+        @Test func standardLibraryStorageIsCountedUnderItsCollection() {
+            #expect(CensusGroups.row(for: "Swift._ContiguousArrayStorage<App.Session>") == "Array<Element> storage")
+            #expect(CensusGroups.row(for: "Swift._DictionaryStorage<Swift.Int, App.Session>")
+                == "Dictionary<Key, Value> storage")
+            #expect(CensusGroups.row(for: "Swift.__StringStorage") == "String storage")
+            #expect(CensusGroups.row(for: "App.Session") == "App.Session")
+            #expect(CensusGroups.row(for: "Swift._ContiguousArrayStorage<HeapMonitorModel.SizedNode>") == nil)
+        }
+
+        /// Each element type has its own array storage class: one row.
+        @Test func classesOfOneRowAreAddedUp() {
+            func row(_ live: Int, bytes: Int) -> hm_census_row {
+                var row = hm_census_row()
+                row.allocations = Int64(live + 1)
+                row.deallocations = 1
+                row.allocated_bytes = Int64(bytes + 32)
+                row.deallocated_bytes = 32
+                return row
+            }
+            let entries = Tracker.censusEntries(
+                [row(2, bytes: 64), row(3, bytes: 96), row(1, bytes: 16), row(5, bytes: 500)],
+                names: ["Array<Element> storage", "Array<Element> storage", "App.Session", nil])
+            #expect(entries == [
+                CensusEntry(className: "Array<Element> storage", liveCount: 5, liveBytes: 160, allocations: 7),
+                CensusEntry(className: "App.Session", liveCount: 1, liveBytes: 16, allocations: 2),
+            ])
+        }
+
+        /// An object the optimiser put on the stack dies through the hooks
+        /// but was never allocated: not counted (and not sized: jemalloc
+        /// faults on a stack address).
+        @Test func stackObjectsAreNotCounted() throws {
+            let tracker = freshTracker()
+            try tracker.startCensus()
+            defer { tracker.stopCensus() }
+            let onHeap = (0..<5).map { _ in keep(StackBorn()) }
+            let metadata = unsafeBitCast(StackBorn.self, to: UnsafeRawPointer.self)
+            // In the thread's own log, and in the late log (no stack bounds).
+            for lateLog in [0, 1, 0, 1] {
+                hm_test_use_late_log(Int32(lateLog))
+                withUnsafeTemporaryAllocation(byteCount: 64, alignment: 16) { frame in
+                    hm_test_stack_object(metadata, frame.baseAddress!, 24)
+                }
+            }
+            hm_test_use_late_log(0)
+            let row = try #require(tracker.census().first { $0.className == "HeapMonitorTests.StackBorn" })
+            #expect(row.liveCount == 5 && row.allocations == 5, "\(row)")
+            #expect(row.liveBytes == onHeap.reduce(0) { $0 + flatSize(of: $1) })
+            _ = keep(onHeap)
+        }
+
+        @Test func privateClassesHaveTheNameTheSourceGives() throws {
+            let tracker = freshTracker()
+            try tracker.startCensus()
+            defer { tracker.stopCensus() }
+            let citizen = keep(Citizen())
+            #expect(tracker.census().contains { $0.className == "HeapMonitorTests.Citizen" })
+            _ = keep(citizen)
         }
     }
 }
