@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, the tracker under the thread sanitizer,
-# the static-stdlib route, real packages (SwiftNIO, a server corpus), the
+# the static-stdlib route, real packages (SwiftNIO, swift-collections, a server corpus), the
 # profile reader's fuzzer and the DocC catalog.
 # CI runs exactly this (.ci/run).
 set -euo pipefail
@@ -22,6 +22,9 @@ Scripts/check-static-stdlib.sh
 # SwiftNIO, code we did not write: a class tracked by name, buffers sized with their bytes.
 # It builds Examples/ServerCorpus, which the next check runs.
 Scripts/check-nio.sh
+# swift-collections' containers sized against the allocator, a trie's holder
+# found, private type names the same from run to run.
+Scripts/check-collections.sh --no-build
 # Hummingbird 2 and SwiftNIO servers analysed (forked snapshots, leak scans) while
 # they serve loopback requests, stopped by SIGTERM: no crash, every planted cycle found.
 Scripts/check-server-corpus.sh --no-build

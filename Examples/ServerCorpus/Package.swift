@@ -1,5 +1,7 @@
 // swift-tools-version: 6.2
 // HeapMonitor on code we did not write, built once for two checks:
+// - CollectionsSizing: swift-collections' containers sized against the
+//   allocator (Scripts/check-collections.sh);
 // - NIOSizing: NIO's ByteBuffer storage tracked by name and sized with the
 //   bytes it owns (Scripts/check-nio.sh);
 // - ServerCorpus: a Hummingbird 2 server and a plain SwiftNIO HTTP/1 server
@@ -40,6 +42,10 @@ let package = Package(
         .package(url: "https://github.com/vapor/vapor", from: "4.110.0"),
     ],
     targets: [
+        .executableTarget(
+            name: "CollectionsSizing",
+            dependencies: [heapMonitor, .product(name: "Collections", package: "swift-collections"),
+                           .product(name: "_RopeModule", package: "swift-collections")]),
         .executableTarget(name: "NIOSizing",
                           dependencies: [heapMonitor, .product(name: "NIOCore", package: "swift-nio")]),
         .executableTarget(

@@ -42,7 +42,8 @@ public struct HeapGraphAnalysis: Sendable {
     // MARK: Paths
 
     /// The shortest path from a root to `node`, spelled with field paths:
-    /// `App.SessionStore.shared → sessions["s42"]`. With `grouped`,
+    /// `App.SessionStore.shared → sessions["s42"]` (the inner nodes of a
+    /// persistent collection left out). With `grouped`,
     /// element and key labels become `[…]`, so that the paths to a class's
     /// instances fall into a few groups. Nil when no root reaches `node`.
     public func path(to node: Int, grouped: Bool = false) -> String? {
@@ -54,6 +55,9 @@ public struct HeapGraphAnalysis: Sendable {
         for edge in edges {
             source = Self.source(ofEdge: edge, in: graph)
             var label = graph.label(ofEdge: edge)
+            // A hop inside one collection's structure (a trie's inner
+            // node) says nothing a reader of the source would write.
+            if label.isEmpty { continue }
             if grouped, label.hasPrefix("[") { label = label.hasSuffix("].key") ? "[…].key" : "[…]" }
             if label.hasPrefix("[") {
                 text += label

@@ -160,10 +160,7 @@ struct HeapGraphBuilder: ~Copyable {
             while fieldLabels[type].count <= field { fieldLabels[type].append(-1) }
             if fieldLabels[type][field] < 0 { fieldLabels[type][field] = intern(name) }
             return fieldLabels[type][field]
-        case .element(let position): return intern("[\(position)]")
-        case .key(let key): return intern("[\(key)]")
-        case .keyOfEntry(let key): return intern("[\(key)].key")
-        case .value: return intern("value")
+        default: return intern(place.text)
         }
     }
 
@@ -282,7 +279,7 @@ struct HeapGraphBuilder: ~Copyable {
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
         guard !object.isImmortal, labeler.engine.mayHoldReferences(object) else { return false }
         switch labeler.engine.objectLayout(object.metadata).shape {
-        case .arrayStorage, .dictionaryStorage, .setStorage, .captures, .errorBox: return true
+        case .arrayStorage, .dictionaryStorage, .setStorage, .hashTrieNode, .captures, .errorBox: return true
         case .plain, .ownedBuffer: return false
         }
     }

@@ -17,6 +17,22 @@ struct EdgeLabeler: ~Copyable {
         case key(String)
         case keyOfEntry(String)
         case value
+        /// From a node of a collection's own structure to another (a
+        /// trie's inner nodes): spelled as nothing.
+        case inside
+
+        /// As a reader of the source would write it: `handler`, `[3]`,
+        /// `["key"]`, `["key"].key`, `value`.
+        var text: String {
+            switch self {
+            case .field(let name, _): name
+            case .element(let position): "[\(position)]"
+            case .key(let key): "[\(key)]"
+            case .keyOfEntry(let key): "[\(key)].key"
+            case .value: "value"
+            case .inside: ""
+            }
+        }
     }
 
     /// Every strong reference of `source`, with where it sits, in one pass
@@ -83,6 +99,17 @@ struct EdgeLabeler: ~Copyable {
                 let address = base + bucket * type.metadata.stride
                 collect(&engine, address, type, .key(SizingEngine.describeKey(address, type.metadata, bucket)))
             }
+        case .hashTrieNode(let node):
+            let (children, childCount, items, itemCount) = node.contents(of: object)
+            let child = node.child.takeUnretainedValue()
+            for index in 0..<childCount { collect(&engine, children + index * child.stride, child, .inside) }
+            let keyType = node.key.takeUnretainedValue(), valueType = node.value.takeUnretainedValue()
+            for index in 0..<itemCount {
+                let item = node.item(index, of: itemCount, items: items)
+                let name = SizingEngine.describeKey(item.key, keyType.metadata, index)
+                if !valueType.slots.isEmpty { collect(&engine, item.value, valueType, .key(name)) }
+                if !keyType.slots.isEmpty { collect(&engine, item.key, keyType, .keyOfEntry(name)) }
+            }
         }
     }
 
@@ -139,6 +166,10 @@ struct EdgeLabeler: ~Copyable {
                 }
             }
             if let found { return found }
+        case .hashTrieNode:
+            var references: [(target: UInt, place: Place)] = []
+            self.references(of: source, into: &references)
+            if let found = references.first(where: { $0.target == target }) { return found.place.text }
         }
         return "?"
     }

@@ -133,7 +133,10 @@ enum LeakFinder {
             while let (node, path) = stack.popLast() {
                 for target in Set(graph.edges(of: node).map(Int.init)) where memberSet.contains(target) {
                     let label = labeler.label(from: graph.addresses[node], to: graph.addresses[target])
-                    let joined = path.isEmpty ? label : (label.hasPrefix("[") ? path + label : path + "." + label)
+                    // An empty label is a hop inside a collection (a trie's inner node).
+                    let joined =
+                        path.isEmpty || label.isEmpty
+                        ? path + label : (label.hasPrefix("[") ? path + label : path + "." + label)
                     if let to = objectIndex[target] {
                         edges.append(LeakedEdge(from: from, to: to, path: joined))
                     } else if visited.insert(target).inserted {

@@ -3,8 +3,21 @@
 // buffers and registered C buffers (SwiftNIO's `ByteBuffer`).
 
 extension LayoutBuilder {
-    /// What an object of this class holds beyond its stored properties.
-    mutating func specialShape(of metadata: Metadata, fields: [FieldLayout]) -> ObjectShape {
+    /// What an object of this class holds beyond its stored properties:
+    /// sets `layout.shape`, and marks the layout opaque if that leaves
+    /// part of it unread.
+    mutating func setSpecialShape(of layout: TypeLayout) {
+        let metadata = layout.metadata, fields = layout.fields
+        if let base = metadata.ancestry.first(where: { $0.descriptor == KnownTypes.managedBuffer }) {
+            let shape = managedBufferShape(of: metadata, base: base, fields: fields)
+            layout.shape = shape.shape
+            if shape.leavesOutElements { layout.isOpaque = true }
+            return
+        }
+        layout.shape = specialShape(of: metadata, fields: fields)
+    }
+
+    private mutating func specialShape(of metadata: Metadata, fields: [FieldLayout]) -> ObjectShape {
         let descriptor = metadata.descriptor
         func argument(_ index: Int) -> Metadata? {
             metadata.genericArguments.map { Metadata($0.load(fromByteOffset: 8 * index, as: UnsafeRawPointer.self)) }
@@ -18,16 +31,6 @@ extension LayoutBuilder {
             let mask = element.alignmentMask
             return .arrayStorage(
                 element: layoutRef(element), elementsOffset: (metadata.instanceSize + mask) & ~mask, indexing: .array)
-        }
-        // A `ManagedBuffer<Header, Element>` subclass: its own generic
-        // arguments are out of reach (resilient superclass), its base's are not.
-        if descriptor?.name == "_DequeBuffer", let base = metadata.superclass, let arguments = base.genericArguments,
-            let indexing = dequeIndexing(fields)
-        {
-            let element = Metadata(arguments.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
-            let mask = element.alignmentMask
-            return .arrayStorage(
-                element: layoutRef(element), elementsOffset: (metadata.instanceSize + mask) & ~mask, indexing: indexing)
         }
         if descriptor == KnownTypes.dictionaryStorage, let key = argument(0), let value = argument(1),
             let count = offset(of: "_count"), let scale = offset(of: "_scale"),
@@ -64,15 +67,102 @@ extension LayoutBuilder {
         return .plain
     }
 
-    /// A `ManagedBuffer<_DequeBufferHeader, Element>`'s bookkeeping, read from
-    /// the header's field descriptors (`capacity`, `count`, `startSlot`).
-    private mutating func dequeIndexing(_ fields: [FieldLayout]) -> ElementIndexing? {
-        guard let header = fields.first(where: { $0.name == "header" }) else { return nil }
-        let headerFields = storedFields(of: header.type).fields
-        func offset(_ name: String) -> Int? { headerFields.first { $0.name == name }.map { header.offset + $0.offset } }
-        guard let capacity = offset("capacity"), let count = offset("count"), let start = offset("startSlot") else {
-            return nil
+    /// A `ManagedBuffer<Header, Element>` subclass's tail, as its description
+    /// says (swift-collections' own, or the user's): the elements it holds;
+    /// or, undescribed, `.plain` — its block counted, its elements not
+    /// read, and left out if they could hold references.
+    private mutating func managedBufferShape(
+        of metadata: Metadata, base: Metadata, fields: [FieldLayout]
+    ) -> (shape: ObjectShape, leavesOutElements: Bool) {
+        guard let arguments = base.genericArguments, let header = fields.first(where: { $0.name == "header" }) else {
+            return (.plain, true)
         }
-        return ElementIndexing(count: count, ring: (capacity, start))
+        let element = Metadata(arguments.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
+        let mask = element.alignmentMask
+        let elementsOffset = (metadata.instanceSize + mask) & ~mask
+        // `_HashNode<Key, Value>.Storage`, not the empty singleton made as a
+        // plain `ManagedBuffer` (whose generic arguments are its base's).
+        if metadata != base, header.type.descriptor?.name == "_HashNodeHeader",
+            element.descriptor?.name == "_RawHashNode",
+            let node = hashTrieNode(metadata, header: header, child: element, tail: elementsOffset)
+        {
+            return (.hashTrieNode(node), false)
+        }
+        let description =
+            ManagedBufferDescriptions.builtIn(header: header.type)
+            ?? (RuntimeLookups.mayCall() ? metadata.descriptor.flatMap(ManagedBufferDescriptions.described) : nil)
+        guard let description,
+            let indexing = elementIndexing(
+                description, header: header, bound: (elementsOffset, element.stride))
+        else { return (.plain, !element.isPOD) }
+        let shape = ObjectShape.arrayStorage(
+            element: Unmanaged.passUnretained(layout(for: element, trusted: true)), elementsOffset: elementsOffset,
+            indexing: indexing)
+        return (shape, false)
     }
+
+    /// Where a described buffer's header keeps its element count (and ring
+    /// bookkeeping), read from the header's field descriptors.
+    private mutating func elementIndexing(
+        _ description: ManagedBufferElements, header: FieldLayout, bound: (elementsOffset: Int, stride: Int)
+    ) -> ElementIndexing? {
+        func field(_ path: String) -> IntegerField? {
+            integerField(at: path, in: header.type).map {
+                IntegerField(offset: header.offset + $0.offset, width: $0.width)
+            }
+        }
+        switch description.kind {
+        case .prefix(let count):
+            return field(count).map { ElementIndexing(count: $0, bound: bound) }
+        case .ring(let capacity, let count, let start):
+            guard let capacity = field(capacity), let count = field(count), let start = field(start) else { return nil }
+            return ElementIndexing(count: count, ring: (capacity, start), bound: bound)
+        }
+    }
+
+    /// A trie node's shape, from its header's fields and the `Key` and
+    /// `Value` generic arguments of `_HashNode<Key, Value>.Storage`.
+    private mutating func hashTrieNode(
+        _ metadata: Metadata, header: FieldLayout, child: Metadata, tail: Int
+    ) -> HashTrieNode? {
+        guard let arguments = metadata.genericArguments else { return nil }
+        let key = Metadata(arguments.load(as: UnsafeRawPointer.self))
+        let value = Metadata(arguments.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
+        func offset(_ name: String) -> Int? {
+            integerField(at: name, in: header.type).map { header.offset + $0.offset }
+        }
+        // The maps are `_Bitmap` structs around one `UInt32`.
+        guard let itemMap = offset("itemMap._value"), let childMap = offset("childMap._value"),
+            let capacity = offset("_byteCapacity")
+        else { return nil }
+        let alignment = max(key.alignmentMask, value.alignmentMask)
+        let valueOffset = (key.size + value.alignmentMask) & ~value.alignmentMask
+        let itemStride = max(1, (valueOffset + value.size + alignment) & ~alignment)
+        return HashTrieNode(
+            child: Unmanaged.passUnretained(layout(for: child, trusted: true)),
+            key: Unmanaged.passUnretained(layout(for: key, trusted: true)),
+            value: Unmanaged.passUnretained(layout(for: value, trusted: true)),
+            valueOffset: valueOffset, itemStride: itemStride, tailOffset: tail,
+            itemMap: itemMap, childMap: childMap, byteCapacity: capacity)
+    }
+
+    /// The integer stored property at a dotted `path` in values of `type`
+    /// (`startSlot.position`): its offset and width, or nil.
+    mutating func integerField(at path: String, in type: Metadata) -> (offset: Int, width: Int)? {
+        var type = type, offset = 0
+        for name in path.split(separator: ".") {
+            guard let field = storedFields(of: type).fields.first(where: { $0.name == name }) else { return nil }
+            offset += field.offset
+            type = field.type
+        }
+        guard type.kind == .struct, let name = type.descriptor?.name, Self.integerTypes.contains(name),
+            [1, 2, 4, 8].contains(type.size)
+        else { return nil }
+        return (offset, type.size)
+    }
+
+    /// The standard library's fixed-width integers, by descriptor name.
+    private static let integerTypes: Set<String> = [
+        "Int", "Int8", "Int16", "Int32", "Int64", "UInt", "UInt8", "UInt16", "UInt32", "UInt64",
+    ]
 }

@@ -8,7 +8,7 @@ enum KnownTypes {
     /// Runs every initialiser below, which call the runtime: before a fork,
     /// since a child may not (`RuntimeLookups`).
     static func load() {
-        _ = (string, arrayStorage, dictionaryStorage, setStorage, collections)
+        _ = (string, arrayStorage, dictionaryStorage, setStorage, managedBuffer, collections)
         _ = (nativeReferences, bridgeObject, thickFunction, thinFunction)
     }
 
@@ -18,6 +18,9 @@ enum KnownTypes {
     static let dictionaryStorage: ContextDescriptor? = storageDescriptor(of: [Int(hm_allocator_in_use()): 0])
     /// Descriptor shared by every `_SetStorage<Element>`.
     static let setStorage: ContextDescriptor? = storageDescriptor(of: Set([Int(hm_allocator_in_use())]))
+
+    /// Descriptor shared by every `ManagedBuffer<Header, Element>`.
+    static let managedBuffer: ContextDescriptor? = Metadata(ManagedBuffer<Int, Int>.self).descriptor
 
     /// Descriptors of the standard collections whose single reference is their
     /// storage object.

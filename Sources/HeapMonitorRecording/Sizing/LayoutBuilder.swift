@@ -159,27 +159,34 @@ struct LayoutBuilder {
         // property reflected as `()` is where the next one starts.
         var starts: [Int] = []
         var isOpaque = false
+        var declaredEmpty: Set<Int> = []
         for type in chain.reversed() {
             guard let descriptor = type.descriptor, let records = descriptor.fields else { continue }
             let arguments = type.genericArguments
             for index in 0..<records.count {
                 let record = records[index]
-                starts.append(type.fieldOffset(index))
+                guard let offset = type.fieldOffset(index) else {
+                    isOpaque = true
+                    break
+                }
+                starts.append(offset)
                 guard let name = record.typeName else { continue }
                 guard name.ownership == .strong else {
-                    weak.append(
-                        WeakFieldLayout(name: record.name, offset: type.fieldOffset(index), ownership: name.ownership))
+                    weak.append(WeakFieldLayout(name: record.name, offset: offset, ownership: name.ownership))
                     continue
                 }
                 if let fieldType = name.resolve(in: descriptor, genericArguments: arguments) {
-                    fields.append(FieldLayout(name: record.name, offset: type.fieldOffset(index), type: fieldType))
+                    // `()` as a generic argument (`ManagedBuffer<(), UInt8>`'s
+                    // header) is empty indeed, not a noncopyable value.
+                    if fieldType.isEmptyTuple, name.isGenericParameter { declaredEmpty.insert(fields.count) }
+                    fields.append(FieldLayout(name: record.name, offset: offset, type: fieldType))
                 } else {
                     isOpaque = true
                 }
             }
         }
         let end = metadata.kind == .class ? metadata.instanceSize : metadata.size
-        for index in fields.indices where fields[index].type.isEmptyTuple {
+        for index in fields.indices where fields[index].type.isEmptyTuple && !declaredEmpty.contains(index) {
             let start = (fields[index].offset + 7) & ~7
             let next = starts.filter { $0 > fields[index].offset }.min() ?? end
             fields[index].untypedWords = max(0, (next - start) / 8)
@@ -271,7 +278,7 @@ struct LayoutBuilder {
             layout.weakFields = fields.weak
             layout.isOpaque = fields.isOpaque
             for field in fields.fields { appendSlots(of: field, to: layout) }
-            layout.shape = specialShape(of: metadata, fields: fields.fields)
+            setSpecialShape(of: layout)
             return layout
         default:
             // Not an object this sizer knows how to read: flat size only.

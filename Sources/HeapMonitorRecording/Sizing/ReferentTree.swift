@@ -110,20 +110,21 @@ extension SizingEngine {
             let valueBase = object.load(fromByteOffset: fields.values!, as: UnsafeRawPointer.self)
             forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
                 let keyAddress = keyBase + bucket * key.stride
-                var entry = SizedNode(
-                    name: "[\(Self.describeKey(keyAddress, key, bucket))]",
-                    typeName: "(key: \(engine.typeName(key)), value: \(engine.typeName(value)))",
-                    flatSize: 0)
-                for (part, address, type) in [
-                    ("key", keyAddress, key), ("value", valueBase + bucket * value.stride, value),
-                ] {
-                    if let node = engine.valueNode(address, type, name: part, level: level - 1), node.size > 0 {
-                        entry.referents.append(node)
-                    }
-                }
-                entry.size = entry.referents.reduce(0) { $0 + $1.size }
-                if level <= 0 { entry.referents = [] }
-                add(entry)
+                add(
+                    engine.entryNode(
+                        key: (keyAddress, key), value: (valueBase + bucket * value.stride, value),
+                        index: bucket, level: level))
+            }
+        case .hashTrieNode(let node):
+            let (children, childCount, items, itemCount) = node.contents(of: object)
+            let child = node.child.takeUnretainedValue().metadata
+            for index in 0..<childCount {
+                add(valueNode(children + index * child.stride, child, name: "[\(index)]", level: level))
+            }
+            let key = node.key.takeUnretainedValue().metadata, value = node.value.takeUnretainedValue().metadata
+            for index in 0..<itemCount {
+                let item = node.item(index, of: itemCount, items: items)
+                add(entryNode(key: (item.key, key), value: (item.value, value), index: index, level: level))
             }
         case .setStorage(let elementLayout, let fields, let bitmapOffset):
             let element = elementLayout.takeUnretainedValue().metadata
@@ -139,6 +140,26 @@ extension SizingEngine {
     }
 
     /// A readable key for strings and integers, else the bucket number.
+    /// A dictionary entry's node, named for its key (`index` when the key
+    /// has no short spelling), with its key and value as referents.
+    private mutating func entryNode(
+        key: (address: UnsafeRawPointer, type: Metadata), value: (address: UnsafeRawPointer, type: Metadata),
+        index: Int, level: Int
+    ) -> SizedNode {
+        var entry = SizedNode(
+            name: "[\(Self.describeKey(key.address, key.type, index))]",
+            typeName: "(key: \(typeName(key.type)), value: \(typeName(value.type)))",
+            flatSize: 0)
+        for (part, address, type) in [("key", key.address, key.type), ("value", value.address, value.type)] {
+            if let node = valueNode(address, type, name: part, level: level - 1), node.size > 0 {
+                entry.referents.append(node)
+            }
+        }
+        entry.size = entry.referents.reduce(0) { $0 + $1.size }
+        if level <= 0 { entry.referents = [] }
+        return entry
+    }
+
     static func describeKey(_ address: UnsafeRawPointer, _ type: Metadata, _ bucket: Int) -> String {
         switch type {
         case Metadata(String.self): return String(reflecting: address.load(as: String.self))

@@ -118,13 +118,27 @@ struct Metadata: Hashable, @unchecked Sendable {
         case .struct, .enum, .optional:
             return pointer + 16
         case .class:
-            guard !descriptor.hasResilientSuperclass else { return nil }
-            let positive = Int(descriptor.pointer.load(fromByteOffset: 28, as: UInt32.self))
-            let immediate = Int(descriptor.pointer.load(fromByteOffset: 32, as: UInt32.self))
-            return pointer + 8 * (positive - immediate)
+            return immediateMembers
         default:
             return nil
         }
+    }
+
+    /// Where a class's own members start (its generic arguments, then its
+    /// field offsets). Behind a resilient superclass (a `ManagedBuffer`
+    /// subclass) only the runtime knows, and it writes the offset into the
+    /// descriptor's bounds when it first makes the class's metadata — made
+    /// already for any instance met. Nil if it has not.
+    private var immediateMembers: UnsafeRawPointer? {
+        guard let descriptor else { return nil }
+        guard descriptor.hasResilientSuperclass else {
+            let positive = Int(descriptor.pointer.load(fromByteOffset: 28, as: UInt32.self))
+            let immediate = Int(descriptor.pointer.load(fromByteOffset: 32, as: UInt32.self))
+            return pointer + 8 * (positive - immediate)
+        }
+        guard let bounds = relativePointer(at: descriptor.pointer + 24) else { return nil }
+        let offset = bounds.load(as: Int.self)
+        return offset > 0 && offset & 7 == 0 ? pointer + offset : nil
     }
 
     // MARK: Classes
@@ -141,12 +155,15 @@ struct Metadata: Hashable, @unchecked Sendable {
     /// Bytes of a class instance's stored properties, header included.
     var instanceSize: Int { Int(pointer.load(fromByteOffset: 24, as: UInt32.self)) }
 
-    /// Byte offset of stored property `index` of a struct or class.
-    func fieldOffset(_ index: Int) -> Int {
-        guard let descriptor else { return 0 }
+    /// Byte offset of stored property `index` of a struct or class; nil
+    /// when the class's members cannot be found.
+    func fieldOffset(_ index: Int) -> Int? {
+        guard let descriptor else { return nil }
         if kind == .class {
+            // Relative to the class's own members behind a resilient superclass.
             let vector = Int(descriptor.pointer.load(fromByteOffset: 40, as: UInt32.self))
-            return pointer.load(fromByteOffset: 8 * vector + 8 * index, as: Int.self)
+            let base = descriptor.hasResilientSuperclass ? immediateMembers : pointer
+            return base?.load(fromByteOffset: 8 * vector + 8 * index, as: Int.self)
         }
         let vector = Int(descriptor.pointer.load(fromByteOffset: 24, as: UInt32.self))
         return Int(pointer.load(fromByteOffset: 8 * vector + 4 * index, as: UInt32.self))
@@ -351,6 +368,15 @@ struct MangledName {
         textStart = text
         mentionsPack = pack
         mayMentionGenericParameter = generic
+    }
+
+    /// Whether the name is a generic parameter alone (`x`, `q_`, `q0_`):
+    /// the type it resolves to is the generic argument itself.
+    var isGenericParameter: Bool {
+        guard textStart == 0, length > 0 else { return false }
+        if length == 1 { return pointer[0] == UInt8(ascii: "x") }
+        return pointer[0] == UInt8(ascii: "q") && pointer[length - 1] == UInt8(ascii: "_")
+            && (1..<(length - 1)).allSatisfy { pointer[$0] >= UInt8(ascii: "0") && pointer[$0] <= UInt8(ascii: "9") }
     }
 
     var ownership: ReferenceOwnership {

@@ -180,7 +180,7 @@ struct SizingEngine: ~Copyable {
         case .arrayStorage(let element, _, _): return !element.slots.isEmpty
         case .dictionaryStorage(let key, let value, _, _): return !key.slots.isEmpty || !value.slots.isEmpty
         case .setStorage(let element, _, _): return !element.slots.isEmpty
-        case .errorBox: return true
+        case .errorBox, .hashTrieNode: return true
         case .plain, .captures, .ownedBuffer: return false
         }
     }
@@ -391,6 +391,11 @@ struct SizingEngine: ~Copyable {
             forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
                 engine.walk(base + bucket * stride, elements)
             }
+        case .hashTrieNode(let node):
+            let (children, childCount, items, itemCount) = node.contents(of: object)
+            walkElements(children, count: childCount, stride: node.child.stride, node.child.slots)
+            walkElements(items, count: itemCount, stride: node.itemStride, node.key.slots)
+            walkElements(items + node.valueOffset, count: itemCount, stride: node.itemStride, node.value.slots)
         case .errorBox:
             guard let (value, type) = errorBoxValue(object) else { return }
             walk(value, valueLayout(type).frozenSlots)

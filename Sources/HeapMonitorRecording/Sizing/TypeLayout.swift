@@ -79,4 +79,8 @@ extension Unmanaged where Instance == TypeLayout {
     /// The frozen slots of a layout its builder keeps alive, read without a retain.
     @inline(__always)
     var slots: UnsafeBufferPointer<Slot> { _withUnsafeGuaranteedRef { $0.frozenSlots } }
+
+    /// The stride of the layout's type, read without a retain.
+    @inline(__always)
+    var stride: Int { _withUnsafeGuaranteedRef { $0.stride } }
 }
