@@ -79,6 +79,16 @@ extension TrackerSuite {
                 let name = instances.keys.first { HTML.escape($0) == row[0] }
                 #expect(row[1] == "\(name.flatMap { instances[$0] } ?? -1)", "instances of \(row[0])")
             }
+            // The census: flat bytes, beside what the tracked pages keep alive.
+            let census = try #require(profile.snapshots.last { !$0.census.isEmpty })
+            let censusRows = tableRows(in: html, after: "id=\"census\"")
+            let pageRow = try #require(censusRows.first { $0[0] == "HeapMonitorTests.Page" })
+            let pageSizes = census.objects.filter {
+                profile.classNames[profile.objects[$0.object].classID] == pageRow[0]
+            }
+            #expect(pageRow[3] == ByteCount.format(pageSizes.reduce(0) { $0 + $1.size }) && !pageSizes.isEmpty)
+            #expect(pageRow[2] == ByteCount.format(census.census.first { $0.className == pageRow[0] }!.liveBytes))
+            #expect(html.contains(">flat bytes</th>"))
             #expect(
                 !html.contains("http://")
                     || html.components(separatedBy: "http://").count
