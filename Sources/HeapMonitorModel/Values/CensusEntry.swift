@@ -1,10 +1,13 @@
-/// Live instances of one class, counted by the hooks (`Tracker.census()`).
+/// Live instances of one class, counted by the hooks (`Tracker.census()`);
+/// the standard library's storage classes are counted under their
+/// collection (`className` is then `Array<Element> storage` and the like).
 public struct CensusEntry: Hashable, Sendable, Codable {
     /// The class, fully qualified.
     public var className: String
     /// Instances alive now.
     public var liveCount: Int
-    /// Their bytes as the allocator holds them.
+    /// Their flat bytes: each instance's own block as the allocator holds
+    /// it, not what the instance keeps alive.
     public var liveBytes: Int
     /// Instances allocated since the census started.
     public var allocations: Int

@@ -26,6 +26,16 @@ struct HeapObject: Hashable {
         refCountBits >> 33 == 0
     }
 
+    /// `isUniquelyReferenced`, asking the side table of a weakly referenced
+    /// object (its strong count word, at offset 16, has the same layout):
+    /// only where the side table may be read without a check.
+    var isUniquelyReferencedReadingSideTable: Bool {
+        let bits = refCountBits
+        guard bits >> 62 == 0b11 else { return bits >> 33 == 0 }
+        let table = UnsafeRawPointer(bitPattern: UInt((bits & ((1 << 62) - 1)) << 3))
+        return table.map { $0.load(fromByteOffset: 16, as: UInt64.self) >> 33 == 0 } ?? false
+    }
+
     /// The runtime is running the object's deinit (or destroying it): its
     /// fields may be released already. Bit 32 of the strong count word, in
     /// the side table's copy once the object has one (after the object

@@ -280,7 +280,11 @@ struct SizingEngine: ~Copyable {
         guard isReadableObject(address) else { return nil }
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
         if object.isImmortal { return nil }
-        if tagged & Self.viaRoot != 0 || !object.isUniquelyReferenced {
+        // Unchecked memory is the caller's live heap: a side table may be
+        // read there, and a weakly referenced object held once needs no
+        // visited-set entry either.
+        let unique = map == nil ? object.isUniquelyReferencedReadingSideTable : object.isUniquelyReferenced
+        if tagged & Self.viaRoot != 0 || !unique {
             guard seen.insert(address) else { return nil }
         } else if address == rootObject || (excluded.count > 0 && excluded.contains(address)) {
             // A uniquely referenced object is reached again only around a
