@@ -34,7 +34,7 @@ public enum LiveReport {
 
     /// What the census's bytes are, under every census table.
     static let flatBytesNote =
-        "flat bytes: each instance's own block; what instances keep alive: `heapmonitor dominators`"
+        "flat bytes: each instance's own block; what instances keep alive: `heapmonitor dominators PID`"
 
     /// Classes by live bytes, then the totals.
     public static func census(_ census: LiveCensus) -> String {
