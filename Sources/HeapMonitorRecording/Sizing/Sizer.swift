@@ -18,10 +18,14 @@ import HeapMonitorModel
 /// A `Sizer` reads memory without retaining it: the values it sizes must not be
 /// mutated by other threads meanwhile.
 public final class Sizer {
-    private var engine = SizingEngine()
+    private var engine: SizingEngine
 
     /// Creates a sizer that has counted nothing yet.
-    public init() {}
+    public init() { engine = SizingEngine(remembersEveryObject: true) }
+
+    /// A sizer for one call: it need not remember objects that only one
+    /// reference reaches, since no later call can reach them through another.
+    init(forOneCall: Void) { engine = SizingEngine() }
 
     /// Bytes counted by this sizer so far, over all calls.
     public var countedBytes: Int { engine.total }
@@ -86,7 +90,7 @@ public final class Sizer {
 /// The bytes `value` keeps alive: its own bytes and everything it references
 /// strongly, each heap block counted once, as the allocator holds it.
 public func deepSize<T>(of value: T) -> Int {
-    Sizer().deepSize(of: value)
+    Sizer(forOneCall: ()).deepSize(of: value)
 }
 
 /// The bytes of `value` itself: a class instance's heap block (with its side

@@ -17,8 +17,12 @@ struct SizingEngine: ~Copyable {
     /// `memory`'s C map, read in hot loops without reference counting.
     private let map: UnsafeMutablePointer<hm_memory_map>?
     /// Heap blocks already counted, across calls, except uniquely referenced
-    /// objects reached through an object (see `HeapObject.isUniquelyReferenced`).
+    /// objects reached through an object (see `HeapObject.isUniquelyReferenced`)
+    /// unless every object is to be remembered.
     var seen = AddressSet()
+    /// Whether uniquely referenced objects go into `seen` too: for a
+    /// `Sizer`, whose caller may pass one of them as a later call's root.
+    private let remembersEveryObject: Bool
     /// Objects the caller excluded: checked even when uniquely referenced.
     private var excluded = AddressSet(capacity: 16)
     /// Whether references being queued are held by the root value itself.
@@ -42,8 +46,9 @@ struct SizingEngine: ~Copyable {
     /// afresh, against memory as it is now).
     init(
         checkingAddresses: Bool = false, layouts: LayoutBuilder? = nil,
-        blockHeader: UInt = SizingEngine.allocatorBlockHeader
+        blockHeader: UInt = SizingEngine.allocatorBlockHeader, remembersEveryObject: Bool = false
     ) {
+        self.remembersEveryObject = remembersEveryObject
         memory = checkingAddresses ? MemoryMap() : nil
         self.blockHeader = blockHeader
         map = memory?.map
@@ -283,7 +288,9 @@ struct SizingEngine: ~Copyable {
         // Unchecked memory is the caller's live heap: a side table may be
         // read there, and a weakly referenced object held once needs no
         // visited-set entry either.
-        let unique = map == nil ? object.isUniquelyReferencedReadingSideTable : object.isUniquelyReferenced
+        let unique =
+            !remembersEveryObject
+            && (map == nil ? object.isUniquelyReferencedReadingSideTable : object.isUniquelyReferenced)
         if tagged & Self.viaRoot != 0 || !unique {
             guard seen.insert(address) else { return nil }
         } else if address == rootObject || (excluded.count > 0 && excluded.contains(address)) {
@@ -363,7 +370,7 @@ struct SizingEngine: ~Copyable {
     /// Walks an object's stored properties and, for the runtime's containers,
     /// their tail-allocated contents.
     mutating func walkContents(of object: UnsafeRawPointer, _ plan: ObjectPlan) {
-        walk(object, plan.slots)
+        walkFields(object, plan.slots)
         switch plan.shape {
         case .plain, .captures, .ownedBuffer:
             break
@@ -384,8 +391,8 @@ struct SizingEngine: ~Copyable {
             let keyBase = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
             let valueBase = object.load(fromByteOffset: fields.values!, as: UnsafeRawPointer.self)
             forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
-                engine.walk(keyBase + bucket * keyStride, keys)
-                engine.walk(valueBase + bucket * valueStride, values)
+                engine.walkValue(keyBase + bucket * keyStride, keys)
+                engine.walkValue(valueBase + bucket * valueStride, values)
             }
         case .setStorage(let element, let fields, let bitmapOffset):
             let elements = element.slots
@@ -393,7 +400,7 @@ struct SizingEngine: ~Copyable {
             let stride = element._withUnsafeGuaranteedRef { $0.stride }
             let base = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
             forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
-                engine.walk(base + bucket * stride, elements)
+                engine.walkValue(base + bucket * stride, elements)
             }
         case .hashTrieNode(let node):
             let (children, childCount, items, itemCount) = node.contents(of: object)
@@ -468,6 +475,27 @@ struct SizingEngine: ~Copyable {
         for index in 0..<count { walk(base + index * stride, slots) }
     }
 
+    /// Walks one value, with no call when it is nothing, one reference or
+    /// one string (a dictionary's keys and values, mostly).
+    @inline(__always)
+    private mutating func walkValue(_ base: UnsafeRawPointer, _ slots: UnsafeBufferPointer<Slot>) {
+        guard let first = slots.first else { return }
+        if slots.count == 1 {
+            switch first {
+            case .object(let offset):
+                return enqueue(base.load(fromByteOffset: offset, as: UInt.self))
+            case .string(let offset):
+                if let storage = Self.stringStorage(base.load(fromByteOffset: offset + 8, as: UInt.self)) {
+                    enqueue(storage)
+                }
+                return
+            default:
+                break
+            }
+        }
+        walk(base, slots)
+    }
+
     /// Walks the slots of a value of `layout` stored at `base`.
     mutating func walk(_ base: UnsafeRawPointer, _ layout: TypeLayout) {
         walk(base, layout.frozenSlots)
@@ -475,6 +503,13 @@ struct SizingEngine: ~Copyable {
 
     /// Walks `slots` of a value stored at `base`.
     mutating func walk(_ base: UnsafeRawPointer, _ slots: UnsafeBufferPointer<Slot>) {
+        walkFields(base, slots)
+    }
+
+    /// `walk`, inlined where every object passes: the call's cost is a
+    /// good part of an object's own.
+    @inline(__always)
+    private mutating func walkFields(_ base: UnsafeRawPointer, _ slots: UnsafeBufferPointer<Slot>) {
         for slot in slots {
             switch slot {
             case .object(let offset):

@@ -21,6 +21,16 @@ struct SizerTests {
         #expect(shared.reduce(0, +) == alone.reduce(0, +))
     }
 
+    /// Objects one reference holds, with no weak reference to them: a later
+    /// call may still pass one as its root.
+    @Test func objectsHeldOnceAreRememberedToo() {
+        let chain = PlainLink(next: PlainLink(next: PlainLink(next: nil)))
+        let sizer = Sizer()
+        #expect(sizer.deepSize(of: chain) > 0)
+        #expect(sizer.deepSize(of: chain.next!) == 0)
+        #expect(sizer.deepSize(of: chain.next!.next!) == 0)
+    }
+
     @Test func countedDataIsNotCountedAgain() {
         let root = buildNodeTree(count: 100)
         let sizer = Sizer()
@@ -48,4 +58,10 @@ struct SizerTests {
         #expect(first > MemoryLayout<[Node]>.size)
         #expect(sizer.deepSize(of: nodes) == MemoryLayout<[Node]>.size)
     }
+}
+
+private final class PlainLink {
+    let next: PlainLink?
+    let payload = [1, 2, 3]
+    init(next: PlainLink?) { self.next = next }
 }
