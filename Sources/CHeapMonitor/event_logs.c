@@ -20,6 +20,8 @@ static pthread_once_t hm_log_key_once = PTHREAD_ONCE_INIT;
 // loop. A library loaded at startup, or linked in, has static TLS room for
 // one pointer; one dlopen'ed later still gets it from glibc's surplus.
 __thread hm_log *hm_thread_log __attribute__((tls_model("initial-exec")));
+__thread uintptr_t hm_thread_stack_low __attribute__((tls_model("initial-exec")));
+__thread uintptr_t hm_thread_stack_high __attribute__((tls_model("initial-exec")));
 // Events of a thread whose log was retired (after its TLS destructors ran),
 // written under a spin lock.
 hm_log hm_late_log;
@@ -77,8 +79,8 @@ static void hm_find_stack(hm_log *log) {
     size_t size;
     if (pthread_getattr_np(pthread_self(), &attr) == 0) {
         if (pthread_attr_getstack(&attr, &base, &size) == 0) {
-            log->stack_low = (uintptr_t)base;
-            log->stack_high = (uintptr_t)base + size;
+            log->stack_low = hm_thread_stack_low = (uintptr_t)base;
+            log->stack_high = hm_thread_stack_high = (uintptr_t)base + size;
         }
         pthread_attr_destroy(&attr);
     }

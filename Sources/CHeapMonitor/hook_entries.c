@@ -52,7 +52,7 @@ __attribute__((always_inline)) static inline void hm_record(void *object, const 
     if (!log) { hm_drop(1); return; }
     // No birth was recorded and there is no block to size (jemalloc
     // faults on a stack address, glibc reads garbage as its header).
-    if (!birth && hm_on_own_stack(log, object)) return;
+    if (!birth && hm_on_own_stack(object)) return;
     hm_lock_late(log);
     if (census) hm_census_count(log, object, (uintptr_t)metadata, birth);
     if (flags & (birth ? HM_CLASS_TRACKED : HM_CLASS_DEATHS)) {

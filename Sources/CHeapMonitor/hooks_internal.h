@@ -137,6 +137,10 @@ extern _Atomic int hm_late_log_ready;
 extern _Atomic uint64_t hm_dropped;
 extern _Atomic uint64_t hm_overhead;
 extern __thread hm_log *hm_thread_log __attribute__((tls_model("initial-exec")));
+/// The calling thread's stack, found when its first log was made; kept
+/// after the log is retired, for the thread's last events in the late log.
+extern __thread uintptr_t hm_thread_stack_low __attribute__((tls_model("initial-exec")));
+extern __thread uintptr_t hm_thread_stack_high __attribute__((tls_model("initial-exec")));
 
 void *hm_calloc_counted(size_t bytes);
 void hm_free_counted(void *memory, size_t bytes);
@@ -155,14 +159,11 @@ static inline hm_log *hm_current_log(void) {
 /// runtime promoted there (`swift_initStackObject`), which dies through the
 /// same entry points as a heap object but was never allocated. The runtime
 /// promotes an object only within one thread's frames, so its last release
-/// runs on that thread. The late log, shared by exiting threads, knows no
-/// bounds: there, a stack object is above the current frame, and within
-/// the span below of it (heap and thread stacks are gigabytes apart).
-static inline int hm_on_own_stack(const hm_log *log, const void *object) {
+/// runs on that thread. The bounds are the thread's own, kept past its log
+/// (a late-log event comes from a thread whose log was retired).
+static inline int hm_on_own_stack(const void *object) {
     uintptr_t at = (uintptr_t)object;
-    if (log->stack_high) return at >= log->stack_low && at < log->stack_high;
-    uintptr_t frame = (uintptr_t)__builtin_frame_address(0);
-    return at > frame && at - frame < ((uintptr_t)1 << 20);
+    return at >= hm_thread_stack_low && at < hm_thread_stack_high;
 }
 
 /// Room for `n` events in the writer's chunk (a fresh chunk when it is
