@@ -40,8 +40,15 @@ static hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata) {
 }
 
 void hm_census_count(hm_log *log, const void *object, uintptr_t metadata, int birth) {
-    hm_census_slot *slot = hm_census_slot_for(log, metadata);
-    if (!slot) return;
+    // A thread mostly makes and frees objects of one class in a row: its
+    // last slot is kept, by the writer only (a slot never moves).
+    hm_census_slot *slot = log->census_last_slot;
+    if (__builtin_expect(log->census_last != metadata || !slot, 0)) {
+        slot = hm_census_slot_for(log, metadata);
+        if (!slot) return;
+        log->census_last = metadata;
+        log->census_last_slot = slot;
+    }
     int64_t bytes = (int64_t)hm_block_size(object);
     if (birth) {
         hm_add_single_writer(&slot->allocations, 1);

@@ -123,6 +123,8 @@ typedef struct hm_log {
     size_t write_count;         // the writer's copy of `write->count`
     hm_chunk *private_pool;     // the writer's share of the pool
     _Atomic int64_t stack_objects;
+    uintptr_t census_last;      // the class the writer counted last, and its slot
+    hm_census_slot *census_last_slot;
     // The reader's, and the pool both push to.
     _Alignas(64) hm_chunk *read;
     size_t read_index;
