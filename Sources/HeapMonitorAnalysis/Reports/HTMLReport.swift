@@ -228,8 +228,8 @@ public struct HTMLReport {
     /// class keep alive (their sizes), where the class is tracked.
     private func censusTable(_ snapshot: Snapshot) -> String {
         var keptAlive: [String: Int] = [:]
-        for object in snapshot.objects {
-            keptAlive[profile.classNames[profile.objects[object.object].classID], default: 0] += object.size
+        for (id, size) in zip(snapshot.objectIDs, snapshot.sizes) {
+            keptAlive[profile.classNames[profile.objects[Int(id)].classID], default: 0] += size
         }
         return "<p>Live instances of every class at \"\(HTML.escape(snapshot.description))\" "
             + "(\(StatsReport.seconds(snapshot.time)) s). Flat bytes are each instance's own block; "

@@ -30,10 +30,8 @@ struct HeapObject: Hashable {
     /// object (its strong count word, at offset 16, has the same layout):
     /// only where the side table may be read without a check.
     var isUniquelyReferencedReadingSideTable: Bool {
-        let bits = refCountBits
-        guard bits >> 62 == 0b11 else { return bits >> 33 == 0 }
-        let table = UnsafeRawPointer(bitPattern: UInt((bits & ((1 << 62) - 1)) << 3))
-        return table.map { $0.load(fromByteOffset: 16, as: UInt64.self) >> 33 == 0 } ?? false
+        guard let sideTable else { return isUniquelyReferenced }
+        return sideTable.load(fromByteOffset: 16, as: UInt64.self) >> 33 == 0
     }
 
     /// The runtime is running the object's deinit (or destroying it): its

@@ -106,11 +106,7 @@ extension LayoutBuilder {
     private mutating func elementIndexing(
         _ description: ManagedBufferElements, header: FieldLayout, bound: (elementsOffset: Int, stride: Int)
     ) -> ElementIndexing? {
-        func field(_ path: String) -> IntegerField? {
-            integerField(at: path, in: header.type).map {
-                IntegerField(offset: header.offset + $0.offset, width: $0.width)
-            }
-        }
+        func field(_ path: String) -> IntegerField? { headerInteger(path, in: header) }
         switch description.kind {
         case .prefix(let count):
             return field(count).map { ElementIndexing(count: $0, bound: bound) }
@@ -128,12 +124,10 @@ extension LayoutBuilder {
         guard let arguments = metadata.genericArguments else { return nil }
         let key = Metadata(arguments.load(as: UnsafeRawPointer.self))
         let value = Metadata(arguments.load(fromByteOffset: 8, as: UnsafeRawPointer.self))
-        func offset(_ name: String) -> Int? {
-            integerField(at: name, in: header.type).map { header.offset + $0.offset }
-        }
         // The maps are `_Bitmap` structs around one `UInt32`.
-        guard let itemMap = offset("itemMap._value"), let childMap = offset("childMap._value"),
-            let capacity = offset("_byteCapacity")
+        guard let itemMap = headerInteger("itemMap._value", in: header),
+            let childMap = headerInteger("childMap._value", in: header),
+            let capacity = headerInteger("_byteCapacity", in: header)
         else { return nil }
         let alignment = max(key.alignmentMask, value.alignmentMask)
         let valueOffset = (key.size + value.alignmentMask) & ~value.alignmentMask
@@ -143,7 +137,13 @@ extension LayoutBuilder {
             key: Unmanaged.passUnretained(layout(for: key, trusted: true)),
             value: Unmanaged.passUnretained(layout(for: value, trusted: true)),
             valueOffset: valueOffset, itemStride: itemStride, tailOffset: tail,
-            itemMap: itemMap, childMap: childMap, byteCapacity: capacity)
+            itemMap: itemMap.offset, childMap: childMap.offset, byteCapacity: capacity.offset)
+    }
+
+    /// The integer at a dotted `path` in a `ManagedBuffer`'s stored header,
+    /// where the object holds it.
+    private mutating func headerInteger(_ path: String, in header: FieldLayout) -> IntegerField? {
+        integerField(at: path, in: header.type).map { IntegerField(offset: header.offset + $0.offset, width: $0.width) }
     }
 
     /// The integer stored property at a dotted `path` in values of `type`

@@ -139,7 +139,6 @@ extension SizingEngine {
         return nodes
     }
 
-    /// A readable key for strings and integers, else the bucket number.
     /// A dictionary entry's node, named for its key (`index` when the key
     /// has no short spelling), with its key and value as referents.
     private mutating func entryNode(
@@ -160,6 +159,7 @@ extension SizingEngine {
         return entry
     }
 
+    /// A readable key for strings and integers, else the bucket number.
     static func describeKey(_ address: UnsafeRawPointer, _ type: Metadata, _ bucket: Int) -> String {
         switch type {
         case Metadata(String.self): return String(reflecting: address.load(as: String.self))

@@ -21,11 +21,11 @@ public final class Sizer {
     private var engine: SizingEngine
 
     /// Creates a sizer that has counted nothing yet.
-    public init() { engine = SizingEngine(remembersEveryObject: true) }
+    public convenience init() { self.init(remembersEveryObject: true) }
 
-    /// A sizer for one call: it need not remember objects that only one
-    /// reference reaches, since no later call can reach them through another.
-    init(forOneCall: Void) { engine = SizingEngine() }
+    /// A sizer for one call need not remember objects that only one
+    /// reference reaches: no later call can reach them through another.
+    init(remembersEveryObject: Bool) { engine = SizingEngine(remembersEveryObject: remembersEveryObject) }
 
     /// Bytes counted by this sizer so far, over all calls.
     public var countedBytes: Int { engine.total }
@@ -83,14 +83,14 @@ public final class Sizer {
     }
 
     private static func dynamicTypeName<T>(_ value: T) -> String {
-        stableTypeName(_typeName(type(of: value as Any), qualified: true))
+        Metadata(type(of: value as Any)).name
     }
 }
 
 /// The bytes `value` keeps alive: its own bytes and everything it references
 /// strongly, each heap block counted once, as the allocator holds it.
 public func deepSize<T>(of value: T) -> Int {
-    Sizer(forOneCall: ()).deepSize(of: value)
+    Sizer(remembersEveryObject: false).deepSize(of: value)
 }
 
 /// The bytes of `value` itself: a class instance's heap block (with its side

@@ -391,8 +391,8 @@ struct SizingEngine: ~Copyable {
             let keyBase = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
             let valueBase = object.load(fromByteOffset: fields.values!, as: UnsafeRawPointer.self)
             forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
-                engine.walkValue(keyBase + bucket * keyStride, keys)
-                engine.walkValue(valueBase + bucket * valueStride, values)
+                engine.walkElements(keyBase + bucket * keyStride, count: 1, stride: keyStride, keys)
+                engine.walkElements(valueBase + bucket * valueStride, count: 1, stride: valueStride, values)
             }
         case .setStorage(let element, let fields, let bitmapOffset):
             let elements = element.slots
@@ -400,7 +400,7 @@ struct SizingEngine: ~Copyable {
             let stride = element._withUnsafeGuaranteedRef { $0.stride }
             let base = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
             forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
-                engine.walkValue(base + bucket * stride, elements)
+                engine.walkElements(base + bucket * stride, count: 1, stride: stride, elements)
             }
         case .hashTrieNode(let node):
             let (children, childCount, items, itemCount) = node.contents(of: object)
@@ -449,14 +449,15 @@ struct SizingEngine: ~Copyable {
         }
     }
 
-    /// Walks `count` values laid out `stride` apart. Elements that are one
-    /// reference or one string (the common case) take a loop with no call.
+    /// Walks `count` values laid out `stride` apart. Values that are
+    /// nothing, one reference or one string (the common case: elements, a
+    /// dictionary's keys and values) take no call.
     @inline(__always)
     private mutating func walkElements(
         _ base: UnsafeRawPointer, count: Int, stride: Int,
         _ slots: UnsafeBufferPointer<Slot>
     ) {
-        guard count > 0 else { return }
+        guard count > 0, !slots.isEmpty else { return }
         if slots.count == 1 {
             switch slots[0] {
             case .object(let offset):
@@ -473,27 +474,6 @@ struct SizingEngine: ~Copyable {
             }
         }
         for index in 0..<count { walk(base + index * stride, slots) }
-    }
-
-    /// Walks one value, with no call when it is nothing, one reference or
-    /// one string (a dictionary's keys and values, mostly).
-    @inline(__always)
-    private mutating func walkValue(_ base: UnsafeRawPointer, _ slots: UnsafeBufferPointer<Slot>) {
-        guard let first = slots.first else { return }
-        if slots.count == 1 {
-            switch first {
-            case .object(let offset):
-                return enqueue(base.load(fromByteOffset: offset, as: UInt.self))
-            case .string(let offset):
-                if let storage = Self.stringStorage(base.load(fromByteOffset: offset + 8, as: UInt.self)) {
-                    enqueue(storage)
-                }
-                return
-            default:
-                break
-            }
-        }
-        walk(base, slots)
     }
 
     /// Walks the slots of a value of `layout` stored at `base`.
