@@ -58,8 +58,14 @@ private func reachable(_ graph: HeapGraph, from roots: [Int], without removed: I
 /// those of itself and of what becomes unreachable without it; its
 /// immediate dominator is a dominator, and every other dominator of the
 /// node dominates it too.
+/// Both algorithms: the iteration, and semi-NCA (an iteration budget of 0).
 private func checkAgainstDefinition(_ graph: HeapGraph) {
-    let tree = DominatorTree(graph)
+    checkAgainstDefinition(graph, DominatorTree(graph))
+    let semiNCA = DominatorTree(graph, iterationBudget: 0)
+    checkAgainstDefinition(graph, semiNCA)
+}
+
+private func checkAgainstDefinition(_ graph: HeapGraph, _ tree: DominatorTree) {
     let all = reachable(graph)
     var dominated: [Int: Set<Int>] = [:]
     for node in 0..<graph.count {
@@ -133,13 +139,14 @@ struct DominatorTreeTests {
         checkAgainstDefinition(graph)
     }
 
-    @Test(arguments: 1...30)
+    @Test(arguments: 1...60)
     func randomGraphsMatchTheDefinition(_ seed: UInt64) {
         var random = SplitMix(seed: seed)
-        let count = 2 + Int(random.next() % 40)
+        let count = 2 + Int(random.next() % 60)
         let bytes = (0..<count).map { _ in 1 + Int(random.next() % 100) }
         var edges: [(Int, Int)] = []
-        for _ in 0..<(count * 2) {
+        // From sparse (mostly one holder, as heaps are) to dense.
+        for _ in 0..<(count * (1 + Int(seed % 3))) {
             edges.append((Int(random.next() % UInt64(count)), Int(random.next() % UInt64(count))))
         }
         let kinds = HeapGraph.Root.Kind.allCases
@@ -158,6 +165,24 @@ struct DominatorTreeTests {
         #expect(tree.retainedBytes(of: 0) == 1548)
         #expect(tree.immediateDominator(of: 1) == 0 && tree.immediateDominator(of: 2) == 1)
         checkAgainstDefinition(graph)
+    }
+
+    @Test func linksAllHoldingOneObjectAreLeftToSemiNCA() {
+        // Each link of a chain also holds one shared object: the iteration
+        // would walk the chain up once per link.
+        let links = 3000, shared = links
+        let graph = handBuiltGraph(
+            bytes: [Int](repeating: 8, count: links) + [1000],
+            edges: (0..<(links - 1)).map { ($0, $0 + 1) } + (0..<links).map { ($0, shared) },
+            roots: [(.global, "head", [0])])
+        let search = DominatorTree.breadthFirst(graph)
+        let budget = DominatorTree.iterationBudget(graph)
+        #expect(DominatorTree.iteratedDominators(graph, search, budget: budget) == nil)
+        #expect(DominatorTree.iteratedDominators(graph, search, budget: .max)?[shared] == 0)
+        let tree = DominatorTree(graph)
+        #expect(tree.immediateDominator(of: shared) == 0)
+        #expect(tree.retainedBytes(of: 0) == 8 * links + 1000)
+        #expect(tree.retainedBytes(of: 1) == 8 * (links - 1))
     }
 
     @Test func aLongChainNeedsNoRecursion() {
