@@ -153,14 +153,16 @@ struct HeapGraphBuilder: ~Copyable {
             return elementLabels[position]
         }
         switch place {
-        case .field(let name, let field):
+        case .field(let field):
             // Per type and field: interning a string per edge costs a hash.
             let type = Int(graph.nodeTypes[next])
             while fieldLabels.count <= type { fieldLabels.append([]) }
             while fieldLabels[type].count <= field { fieldLabels[type].append(-1) }
-            if fieldLabels[type][field] < 0 { fieldLabels[type][field] = intern(name) }
+            if fieldLabels[type][field] < 0 {
+                fieldLabels[type][field] = intern(labeler.name(of: place, in: graph.addresses[next]))
+            }
             return fieldLabels[type][field]
-        default: return intern(place.text)
+        default: return intern(labeler.name(of: place, in: graph.addresses[next]))
         }
     }
 

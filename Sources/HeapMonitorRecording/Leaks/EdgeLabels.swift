@@ -10,9 +10,10 @@ struct EdgeLabeler: ~Copyable {
 
     /// Where a reference sits in its holder, before it is spelled.
     enum Place: Equatable {
-        /// A stored property or capture: its name, and its index among the
-        /// holder layout's fields (for labels cached per type).
-        case field(String, index: Int)
+        /// A stored property or capture, by its index among the holder
+        /// layout's fields: its name is looked up once per type, not
+        /// copied per edge (`name(of:in:)`).
+        case field(index: Int)
         case element(Int)
         case key(String)
         case keyOfEntry(String)
@@ -20,19 +21,6 @@ struct EdgeLabeler: ~Copyable {
         /// From a node of a collection's own structure to another (a
         /// trie's inner nodes): spelled as nothing.
         case inside
-
-        /// As a reader of the source would write it: `handler`, `[3]`,
-        /// `["key"]`, `["key"].key`, `value`.
-        var text: String {
-            switch self {
-            case .field(let name, _): name
-            case .element(let position): "[\(position)]"
-            case .key(let key): "[\(key)]"
-            case .keyOfEntry(let key): "[\(key)].key"
-            case .value: "value"
-            case .inside: ""
-            }
-        }
     }
 
     /// Every strong reference of `source`, with where it sits, in one pass
@@ -43,32 +31,25 @@ struct EdgeLabeler: ~Copyable {
         var found: [UInt] = []
         swap(&found, &scratch)
         defer { swap(&found, &scratch) }
-        func collect(_ engine: inout SizingEngine, _ address: UnsafeRawPointer, _ layout: TypeLayout, _ place: Place) {
+        func collect(
+            _ engine: inout SizingEngine, _ address: UnsafeRawPointer, _ slots: UnsafeBufferPointer<Slot>,
+            _ place: Place
+        ) {
             // A value that is one reference (a class-typed element, an
             // optional one) is read here rather than walked.
-            let slots = layout.frozenSlots
             if slots.count == 1, case .object(let offset) = slots[0] {
                 let target = address.load(fromByteOffset: offset, as: UInt.self)
                 if HeapObject.isPlausible(target) { out.append((target, place)) }
                 return
             }
             found.removeAll(keepingCapacity: true)
-            engine.directReferences(inValueAt: address, layout: layout, into: &found)
+            engine.directReferences(inSlots: slots, at: address, into: &found)
             for target in found { out.append((target, place)) }
         }
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
-            for (index, fieldLayout) in engine.fieldLayouts(of: layout).enumerated() {
-                let field = layout.fields[index]
-                guard field.untypedWords > 0 || !fieldLayout.frozenSlots.isEmpty else { continue }
-                let place = Place.field(field.name, index: index)
-                if field.untypedWords == 0 {
-                    collect(&engine, object + field.offset, fieldLayout, place)
-                    continue
-                }
-                found.removeAll(keepingCapacity: true)
-                engine.directReferences(inField: field, layout: fieldLayout, of: object, into: &found)
-                for target in found { out.append((target, place)) }
+            for step in engine.fieldSteps(of: layout) where !step.slots.isEmpty {
+                collect(&engine, object + step.offset, step.slots, .field(index: step.index))
             }
         case .errorBox:
             found.removeAll()
@@ -78,7 +59,7 @@ struct EdgeLabeler: ~Copyable {
             let type = element.takeUnretainedValue()
             guard !type.slots.isEmpty else { return }
             indexing.forEachSlot(in: object) { slot, position in
-                collect(&engine, object + elementsOffset + slot * type.metadata.stride, type, .element(position))
+                collect(&engine, object + elementsOffset + slot * type.metadata.stride, type.frozenSlots, .element(position))
             }
         case .dictionaryStorage(let key, let value, let fields, let bitmapOffset):
             let keyType = key.takeUnretainedValue(), valueType = value.takeUnretainedValue()
@@ -88,28 +69,43 @@ struct EdgeLabeler: ~Copyable {
                 let keyAddress = keys + bucket * keyType.metadata.stride
                 let name = SizingEngine.describeKey(keyAddress, keyType.metadata, bucket)
                 if !valueType.slots.isEmpty {
-                    collect(&engine, values + bucket * valueType.metadata.stride, valueType, .key(name))
+                    collect(&engine, values + bucket * valueType.metadata.stride, valueType.frozenSlots, .key(name))
                 }
-                if !keyType.slots.isEmpty { collect(&engine, keyAddress, keyType, .keyOfEntry(name)) }
+                if !keyType.slots.isEmpty { collect(&engine, keyAddress, keyType.frozenSlots, .keyOfEntry(name)) }
             }
         case .setStorage(let element, let fields, let bitmapOffset):
             let type = element.takeUnretainedValue()
             let base = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
             engine.forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
                 let address = base + bucket * type.metadata.stride
-                collect(&engine, address, type, .key(SizingEngine.describeKey(address, type.metadata, bucket)))
+                collect(&engine, address, type.frozenSlots, .key(SizingEngine.describeKey(address, type.metadata, bucket)))
             }
         case .hashTrieNode(let node):
             let (children, childCount, items, itemCount) = node.contents(of: object)
             let child = node.child.takeUnretainedValue()
-            for index in 0..<childCount { collect(&engine, children + index * child.stride, child, .inside) }
+            for index in 0..<childCount { collect(&engine, children + index * child.stride, child.frozenSlots, .inside) }
             let keyType = node.key.takeUnretainedValue(), valueType = node.value.takeUnretainedValue()
             for index in 0..<itemCount {
                 let item = node.item(index, of: itemCount, items: items)
                 let name = SizingEngine.describeKey(item.key, keyType.metadata, index)
-                if !valueType.slots.isEmpty { collect(&engine, item.value, valueType, .key(name)) }
-                if !keyType.slots.isEmpty { collect(&engine, item.key, keyType, .keyOfEntry(name)) }
+                if !valueType.slots.isEmpty { collect(&engine, item.value, valueType.frozenSlots, .key(name)) }
+                if !keyType.slots.isEmpty { collect(&engine, item.key, keyType.frozenSlots, .keyOfEntry(name)) }
             }
+        }
+    }
+
+    /// How `place`, a place in `source`, reads as a reader of the source
+    /// would write it: `handler`, `[3]`, `["key"]`, `["key"].key`, `value`.
+    mutating func name(of place: Place, in source: UInt) -> String {
+        switch place {
+        case .field(let index):
+            let metadata = HeapObject(UnsafeRawPointer(bitPattern: source)!).metadata
+            return engine.objectPlan(metadata).layout.takeUnretainedValue().fields[index].name
+        case .element(let position): return "[\(position)]"
+        case .key(let key): return "[\(key)]"
+        case .keyOfEntry(let key): return "[\(key)].key"
+        case .value: return "value"
+        case .inside: return ""
         }
     }
 
@@ -120,10 +116,10 @@ struct EdgeLabeler: ~Copyable {
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
             var references: [UInt] = []
-            for (field, fieldLayout) in zip(layout.fields, engine.fieldLayouts(of: layout)) {
+            for step in engine.fieldSteps(of: layout) {
                 references.removeAll(keepingCapacity: true)
-                engine.directReferences(inField: field, layout: fieldLayout, of: object, into: &references)
-                if references.contains(target) { return field.name }
+                engine.directReferences(inSlots: step.slots, at: object + step.offset, into: &references)
+                if references.contains(target) { return layout.fields[step.index].name }
             }
         case .errorBox:
             return "value"
@@ -169,7 +165,7 @@ struct EdgeLabeler: ~Copyable {
         case .hashTrieNode:
             var references: [(target: UInt, place: Place)] = []
             self.references(of: source, into: &references)
-            if let found = references.first(where: { $0.target == target }) { return found.place.text }
+            if let found = references.first(where: { $0.target == target }) { return name(of: found.place, in: source) }
         }
         return "?"
     }
@@ -180,7 +176,7 @@ struct EdgeLabeler: ~Copyable {
         _ target: UInt
     ) -> Bool {
         var references: [UInt] = []
-        engine.directReferences(inValueAt: address, layout: layout, into: &references)
+        engine.directReferences(inSlots: layout.frozenSlots, at: address, into: &references)
         return references.contains(target)
     }
 }

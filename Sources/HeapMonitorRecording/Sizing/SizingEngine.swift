@@ -149,31 +149,24 @@ struct SizingEngine: ~Copyable {
         takePending(into: &out)
     }
 
-    /// The heap objects a value of `layout` at `address` references directly.
-    mutating func directReferences(inValueAt address: UnsafeRawPointer, layout: TypeLayout, into out: inout [UInt]) {
-        walk(address, layout)
-        takePending(into: &out)
-    }
-
-    /// The layouts of the types of `layout`'s fields, in order.
-    mutating func fieldLayouts(of layout: TypeLayout) -> [TypeLayout] {
-        if let known = layout.fieldLayouts { return known }
-        let layouts = layout.fields.map { valueLayout($0.type, trusted: true) }
-        layout.fieldLayouts = layouts
-        return layouts
-    }
-
-    /// The heap objects a stored property of `object`, of `layout`,
-    /// references directly.
-    mutating func directReferences(
-        inField field: FieldLayout, layout: TypeLayout, of object: UnsafeRawPointer, into out: inout [UInt]
-    ) {
-        if let slot = field.untypedSlot {
-            [slot].withUnsafeBufferPointer { walk(object, $0) }
-            takePending(into: &out)
-        } else {
-            directReferences(inValueAt: object + field.offset, layout: layout, into: &out)
+    /// `layout`'s fields as heap graphs walk them, in order.
+    mutating func fieldSteps(of layout: TypeLayout) -> UnsafeBufferPointer<FieldStep> {
+        if let known = layout.fieldSteps { return known }
+        // Layouts live as long as the builder: their slots outlive the steps.
+        let typeSlots = layout.fields.map { field in
+            field.untypedWords > 0 ? UnsafeBufferPointer(start: nil, count: 0) : valueLayout(field.type, trusted: true).frozenSlots
         }
+        layout.freezeFieldSteps(typeSlots: typeSlots)
+        return layout.fieldSteps!
+    }
+
+    /// The heap objects that `slots`, read from `address`, reference
+    /// directly.
+    mutating func directReferences(
+        inSlots slots: UnsafeBufferPointer<Slot>, at address: UnsafeRawPointer, into out: inout [UInt]
+    ) {
+        walk(address, slots)
+        takePending(into: &out)
     }
 
     /// Whether an object of this kind can hold a strong reference at all

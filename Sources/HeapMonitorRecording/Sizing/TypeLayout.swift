@@ -13,6 +13,19 @@ struct FieldLayout {
     }
 }
 
+/// A field of an object as heap graphs walk it, frozen with the slots of
+/// its type so that every object's fields are read without reference
+/// counting.
+struct FieldStep {
+    /// Its index in the holder's `fields`.
+    let index: Int
+    /// Where `slots` are read from, relative to the holder.
+    let offset: Int
+    /// The slots of the field's type, or the one slot of an untyped
+    /// field's words; empty when the field cannot hold a reference.
+    let slots: UnsafeBufferPointer<Slot>
+}
+
 /// A weak or unowned stored property or capture of an object: never
 /// followed, recorded in heap graphs as a reference that holds nothing.
 struct WeakFieldLayout {
@@ -43,9 +56,12 @@ final class TypeLayout {
     /// An object's own weak and unowned references (not those nested in
     /// its fields' values).
     var weakFields: [WeakFieldLayout] = []
-    /// The layouts of `fields`' types, once asked for (`SizingEngine`):
-    /// heap graphs label every field of every object.
-    var fieldLayouts: [TypeLayout]?
+    /// `fields` as heap graphs walk them, once asked for
+    /// (`SizingEngine.fieldSteps(of:)`): every field of every object is
+    /// labelled.
+    private(set) var fieldSteps: UnsafeBufferPointer<FieldStep>?
+    /// The slots of untyped fields' steps.
+    private var untypedFieldSlots = UnsafeMutableBufferPointer<Slot>(start: nil, count: 0)
     var cases: [EnumCaseLayout] = []
     var shape: ObjectShape = .plain
     /// Part of the type could not be introspected; it is sized flat only.
@@ -63,13 +79,37 @@ final class TypeLayout {
         self.size = size
     }
 
-    deinit { frozenSlots.deallocate() }
+    deinit {
+        frozenSlots.deallocate()
+        fieldSteps?.deallocate()
+        untypedFieldSlots.deallocate()
+    }
 
     func freeze() {
         frozenSlots.deallocate()
         let buffer = UnsafeMutableBufferPointer<Slot>.allocate(capacity: slots.count)
         _ = buffer.initialize(from: slots)
         frozenSlots = UnsafeBufferPointer(buffer)
+    }
+
+    /// Freezes `fieldSteps`, given the frozen slots of each field's type
+    /// (layouts whose owner outlives this one).
+    func freezeFieldSteps(typeSlots: [UnsafeBufferPointer<Slot>]) {
+        untypedFieldSlots = .allocate(capacity: fields.count { $0.untypedWords > 0 })
+        let steps = UnsafeMutableBufferPointer<FieldStep>.allocate(capacity: fields.count)
+        var untyped = 0
+        for (index, field) in fields.enumerated() {
+            guard let slot = field.untypedSlot else {
+                steps.initializeElement(
+                    at: index, to: FieldStep(index: index, offset: field.offset, slots: typeSlots[index]))
+                continue
+            }
+            untypedFieldSlots.initializeElement(at: untyped, to: slot)
+            let slots = UnsafeBufferPointer(rebasing: untypedFieldSlots[untyped..<untyped + 1])
+            steps.initializeElement(at: index, to: FieldStep(index: index, offset: 0, slots: slots))
+            untyped += 1
+        }
+        fieldSteps = UnsafeBufferPointer(steps)
     }
 
     var stride: Int { metadata.stride }

@@ -92,8 +92,8 @@ struct MetadataCheckTests {
         var references: [UInt] = []
         engine.walkExistential(UnsafeRawPointer(container))
         engine.directReferences(
-            inValueAt: UnsafeRawPointer(container),
-            layout: engine.valueLayout(Metadata(Any.self)), into: &references)
+            inSlots: engine.valueLayout(Metadata(Any.self)).frozenSlots, at: UnsafeRawPointer(container),
+            into: &references)
         #expect(references.isEmpty)
     }
 
