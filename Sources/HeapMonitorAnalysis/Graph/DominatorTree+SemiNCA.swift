@@ -1,11 +1,22 @@
 import HeapMonitorModel
 
 extension DominatorTree {
-    /// Each node's immediate dominator by semi-NCA (Lengauer–Tarjan
-    /// semidominators, then nearest common ancestors) over the graph plus
-    /// the virtual root (node `count`), whose successors are
-    /// `rootTargets`: O(edges × log nodes) on any graph.
-    static func semiNCADominators(_ graph: HeapGraph, rootTargets: [Int32]) -> [Int32] {
+    /// Each position's immediate dominator, as a position (see `Search`),
+    /// by semi-NCA (Lengauer–Tarjan semidominators, then nearest common
+    /// ancestors) over the graph plus the virtual root: O(edges × log
+    /// nodes) on any graph.
+    static func semiNCADominators(_ graph: HeapGraph, _ search: Search) -> [Int32] {
+        var position = [Int32](repeating: 0, count: graph.count + 1)
+        for (index, node) in search.order.enumerated() { position[Int(node)] = Int32(index + 1) }
+        let rootTargets = search.order.filter { search.parent[Int($0)] < 0 }
+        let byNode = semiNCADominators(graph, rootTargets: rootTargets)
+        return [0] + search.order.map { position[Int(byNode[Int($0)])] }
+    }
+
+    /// Each node's immediate dominator over the graph plus the virtual
+    /// root (node `count`, so `position` maps it to 0), whose successors
+    /// are `rootTargets`.
+    private static func semiNCADominators(_ graph: HeapGraph, rootTargets: [Int32]) -> [Int32] {
         let count = graph.count, root = count
         // Depth-first numbering from the virtual root.
         var number = [Int32](repeating: -1, count: count + 1)

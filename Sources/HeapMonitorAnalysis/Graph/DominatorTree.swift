@@ -51,21 +51,26 @@ public struct DominatorTree: Sendable {
     init(_ graph: HeapGraph, iterationBudget: Int?) {
         let count = graph.count
         virtualRoot = count
-        let search = Self.breadthFirst(graph)
-        (pathParent, pathEdge, pathRoot) = (search.parent, search.edge, search.root)
+        var search = Self.breadthFirst(graph)
         let budget = iterationBudget ?? Self.iterationBudget(graph)
-        dominators =
-            Self.iteratedDominators(graph, search, budget: budget)
-            ?? Self.semiNCADominators(graph, rootTargets: search.order.filter { search.parent[Int($0)] < 0 })
+        let byPosition =
+            Self.iteratedDominators(search, budget: budget)
+            ?? Self.semiNCADominators(graph, search)
+        search.crossEdges = []
+        dominators = [Int32](repeating: -1, count: count)
         retained = [UInt64](repeating: 0, count: count)
         // A dominator lies on every path to what it dominates, the
-        // breadth-first one too: it comes first in that order, and
-        // retained sizes add up from the last.
-        for node in search.order.reversed().lazy.map(Int.init) {
-            retained[node] &+= UInt64(graph.nodeBytes[node])
-            let dominator = Int(dominators[node])
-            if dominator != count { retained[dominator] &+= retained[node] }
+        // breadth-first one too: it has a lower position, and retained
+        // sizes add up from the last.
+        var retainedBelow = [UInt64](repeating: 0, count: search.order.count + 1)
+        for position in stride(from: search.order.count, to: 0, by: -1) {
+            let node = Int(search.order[position - 1]), up = Int(byPosition[position])
+            dominators[node] = up == 0 ? Int32(count) : search.order[up - 1]
+            let total = retainedBelow[position] &+ UInt64(graph.nodeBytes[node])
+            retained[node] = total
+            retainedBelow[up] &+= total
         }
+        (pathParent, pathEdge, pathRoot) = (search.parent, search.edge, search.root)
     }
 
     /// `node`'s immediate dominator: `virtualRoot` when only the roots
@@ -101,33 +106,46 @@ public struct DominatorTree: Sendable {
     /// than heaps need, far less than its quadratic worst case.
     static func iterationBudget(_ graph: HeapGraph) -> Int { 8 * (graph.count + graph.edgeCount) + 1024 }
 
-    /// The breadth-first search from the roots: each node's parent, the
-    /// edge from it and the root it was reached from (-1 where none), and
-    /// the nodes reached, in the order found.
+    /// The breadth-first search from the roots. Nodes are also numbered by
+    /// *position*: 0 the virtual root, then 1, 2, … in the order reached.
     struct Search {
+        /// By node: the node it was reached from (-1 for a root's target
+        /// or a node no root reaches), the edge taken, and the root.
         var parent: [Int32]
         var edge: [Int32]
         var root: [Int32]
-        var order: [Int32]
+        /// The node at each position from 1.
+        var order: [Int32] = []
+        /// By position: the position it was reached from (0 for the
+        /// virtual root, whose successors are the roots' targets).
+        var parentPosition: [Int32] = [0]
+        /// Edges that found their target already reached, self-loops left
+        /// out, as positions: with the parents, all edges between reached
+        /// nodes.
+        var crossEdges: [(from: Int32, to: Int32)] = []
     }
 
     /// Breadth first from the exact roots (globals) at once; what they
     /// do not reach, from the stacks (conservative) and then from outside:
     /// a path through a global is preferred to a stale stack word's. The
-    /// nodes without a parent are the virtual root's successors: each
-    /// root's targets that no root of an earlier tier reaches.
+    /// virtual root's successors are each root's targets that no root of
+    /// an earlier tier reaches.
     static func breadthFirst(_ graph: HeapGraph) -> Search {
         let count = graph.count
         var search = Search(
             parent: [Int32](repeating: -1, count: count), edge: [Int32](repeating: -1, count: count),
-            root: [Int32](repeating: -1, count: count), order: [])
+            root: [Int32](repeating: -1, count: count))
         search.order.reserveCapacity(count)
+        search.parentPosition.reserveCapacity(count + 1)
+        var position = [Int32](repeating: 0, count: count)
         var head = 0
         for kind in HeapGraph.Root.Kind.allCases {
             for (index, holder) in graph.roots.enumerated() where holder.kind == kind {
-                for target in holder.targets where search.root[Int(target)] < 0 {
+                for target in holder.targets where position[Int(target)] == 0 {
                     search.root[Int(target)] = Int32(index)
                     search.order.append(target)
+                    search.parentPosition.append(0)
+                    position[Int(target)] = Int32(search.order.count)
                 }
             }
             while head < search.order.count {
@@ -135,104 +153,63 @@ public struct DominatorTree: Sendable {
                 head += 1
                 for edge in graph.edges(of: node) {
                     let target = graph.target(ofEdge: edge)
-                    guard search.root[target] < 0 else { continue }
+                    if position[target] != 0 {
+                        if target != node { search.crossEdges.append((Int32(head), position[target])) }
+                        continue
+                    }
                     search.root[target] = search.root[node]
                     search.parent[target] = Int32(node)
                     search.edge[target] = Int32(edge)
                     search.order.append(Int32(target))
+                    search.parentPosition.append(Int32(head))
+                    position[target] = Int32(search.order.count)
                 }
             }
         }
         return search
     }
 
-    /// Each node's immediate dominator by the iteration of Cooper, Harvey
-    /// and Kennedy ("A Simple, Fast Dominance Algorithm"), over positions
-    /// in breadth-first order (0 the virtual root); nil when it would take
-    /// more than `budget` steps up the tree.
+    /// Each position's immediate dominator, as a position, by the
+    /// iteration of Cooper, Harvey and Kennedy ("A Simple, Fast Dominance
+    /// Algorithm") in breadth-first order; nil when it would take more
+    /// than `budget` steps up the tree.
     ///
     /// Every node starts dominated by its breadth-first parent. A node
-    /// with one predecessor keeps it; the others take, pass after pass,
-    /// the nearest common dominator of their predecessors until none
-    /// changes. Each pass only moves a dominator up, and every true
-    /// dominator lies on the breadth-first path, so the iteration starts
-    /// above the answer and stops on it; a dominator always has a lower
-    /// position than what it dominates, which is what walking up to a
-    /// common one relies on.
-    static func iteratedDominators(_ graph: HeapGraph, _ search: Search, budget: Int) -> [Int32]? {
-        let reached = search.order.count
-        var position = [Int32](repeating: -1, count: graph.count)
-        for (index, node) in search.order.enumerated() { position[Int(node)] = Int32(index + 1) }
-        var dominator = [Int32](repeating: 0, count: reached + 1)
-        // Predecessors of the nodes with two or more (`joins`), counted
-        // per position, then laid out as `start[p]..<start[p + 1]`.
-        var start = [Int32](repeating: 0, count: reached + 2)
-        for index in 0..<reached {
-            let node = Int(search.order[index]), parent = search.parent[node]
-            dominator[index + 1] = parent < 0 ? 0 : position[Int(parent)]
-            for edge in graph.edges(of: node) { start[Int(position[graph.target(ofEdge: edge)])] += 1 }
-        }
-        var isJoin = [Bool](repeating: false, count: reached + 1)
-        var joins: [Int32] = []
-        for current in stride(from: 1, through: reached, by: 1) {
-            // The virtual root's successors are dominated by it alone.
-            if start[current] >= 2, dominator[current] != 0 {
-                isJoin[current] = true
-                joins.append(Int32(current))
-            } else {
-                start[current] = 0
-            }
-        }
-        // Counts become offsets one place on: `start[p + 1]` is where
-        // `p`'s predecessors go, and ends past them once they are in.
-        var total: Int32 = 0, pending: Int32 = 0
-        for current in 0...reached {
-            let next = start[current + 1]
-            start[current + 1] = total
-            total += pending
-            pending = next
-        }
-        var predecessors = [Int32](repeating: 0, count: Int(total))
-        for index in 0..<reached {
-            for edge in graph.edges(of: Int(search.order[index])) {
-                let target = Int(position[graph.target(ofEdge: edge)])
-                guard isJoin[target] else { continue }
-                predecessors[Int(start[target + 1])] = Int32(index + 1)
-                start[target + 1] += 1
-            }
-        }
-        position = []
-        isJoin = []
+    /// no cross edge reaches has that one predecessor and keeps it; the
+    /// others (*joins*) take, pass after pass, the nearest common
+    /// dominator of their predecessors until none changes. Each pass only
+    /// moves a dominator up, and every true dominator lies on the
+    /// breadth-first path, so the iteration starts above the answer and
+    /// stops on it; a dominator always has a lower position than what it
+    /// dominates, which is what walking up to a common one relies on.
+    static func iteratedDominators(_ search: Search, budget: Int) -> [Int32]? {
+        var dominator = search.parentPosition
+        // The virtual root's successors are dominated by it alone.
+        var joining = search.crossEdges.filter { dominator[Int($0.to)] != 0 }
+        joining.sort { $0.to < $1.to }
         var steps = 0
         var changed = true
         while changed {
             changed = false
-            for current in joins.lazy.map(Int.init) {
-                var common: Int32 = -1
-                for index in Int(start[current])..<Int(start[current + 1]) {
-                    var other = predecessors[index]
-                    guard other != Int32(current) else { continue }
-                    guard common >= 0 else {
-                        common = other
-                        continue
-                    }
+            var first = 0
+            while first < joining.count {
+                let join = joining[first].to
+                var common = search.parentPosition[Int(join)]
+                while first < joining.count, joining[first].to == join {
+                    var other = joining[first].from
+                    first += 1
                     while common != other {
                         while common > other { (common, steps) = (dominator[Int(common)], steps + 1) }
                         while other > common { (other, steps) = (dominator[Int(other)], steps + 1) }
                     }
                 }
-                if common >= 0, common != dominator[current] {
-                    dominator[current] = common
+                if common != dominator[Int(join)] {
+                    dominator[Int(join)] = common
                     changed = true
                 }
                 if steps > budget { return nil }
             }
         }
-        var result = [Int32](repeating: -1, count: graph.count)
-        for (index, node) in search.order.enumerated() {
-            let up = Int(dominator[index + 1])
-            result[Int(node)] = up == 0 ? Int32(graph.count) : search.order[up - 1]
-        }
-        return result
+        return dominator
     }
 }
