@@ -46,6 +46,7 @@ struct HeapGraphBuilder: ~Copyable {
     private(set) var graph = HeapGraph()
     private var index = AddressMap()
     private var typeIndex: [UInt: Int] = [:]
+    private var lastType: (metadata: UnsafeRawPointer?, index: Int) = (nil, 0)
     private var labelIndex: [String: Int] = [:]
     private var elementLabels: [Int] = []
     /// Label numbers by node type and field index, for the node expanded.
@@ -87,9 +88,17 @@ struct HeapGraphBuilder: ~Copyable {
     // MARK: Nodes and edges
 
     private mutating func add(_ address: UInt) -> Int32 {
-        if let known = index[address] { return known }
+        if let known = index.insert(Int32(graph.count), for: address) { return known }
         let object = HeapObject(UnsafeRawPointer(bitPattern: address)!)
-        let metadata = object.metadata
+        let node = graph.addNode(typeName: type(of: object.metadata), bytes: object.allocatedBytes, address: address)
+        strongCounts.append(swiftRetainCount(UnsafeMutableRawPointer(bitPattern: address)!))
+        return Int32(node)
+    }
+
+    /// The graph's number for `metadata`'s type, named at its first node.
+    private mutating func type(of metadata: Metadata) -> Int {
+        // Objects of one type come in runs: the last one is kept apart.
+        if metadata.pointer == lastType.metadata { return lastType.index }
         let type: Int
         if let known = typeIndex[UInt(bitPattern: metadata.pointer)] {
             type = known
@@ -99,10 +108,8 @@ struct HeapGraphBuilder: ~Copyable {
             graph.typeNames.append(labeler.engine.displayName(of: layout))
             typeIndex[UInt(bitPattern: metadata.pointer)] = type
         }
-        let node = Int32(graph.addNode(typeName: type, bytes: object.allocatedBytes, address: address))
-        strongCounts.append(swiftRetainCount(UnsafeMutableRawPointer(bitPattern: address)!))
-        index[address] = node
-        return node
+        lastType = (metadata.pointer, type)
+        return type
     }
 
     /// Gives every node not yet expanded its edges, in node order, adding

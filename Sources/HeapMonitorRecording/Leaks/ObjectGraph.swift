@@ -53,11 +53,10 @@ struct ObjectGraph {
     }
 
     private mutating func add(_ address: UInt) -> Int32 {
-        if let known = index[address] { return known }
         let node = Int32(addresses.count)
+        if let known = index.insert(node, for: address) { return known }
         addresses.append(address)
         strongCounts.append(swiftRetainCount(UnsafeMutableRawPointer(bitPattern: address)!))
-        index[address] = node
         return node
     }
 }
@@ -90,6 +89,20 @@ struct AddressMap {
             if entries[slot].key == 0 { count += 1 }
             entries[slot] = Entry(key: address, value: newValue)
         }
+    }
+
+    /// `address`'s value if it has one; if not, `value` becomes it and the
+    /// result is nil: one probe where a lookup and a store take two.
+    mutating func insert(_ value: Int32, for address: UInt) -> Int32? {
+        if (count + 1) * 2 > entries.count { grow() }
+        var slot = Self.start(address, entries.count)
+        while entries[slot].key != 0 {
+            if entries[slot].key == address { return entries[slot].value }
+            slot = (slot + 1) & (entries.count - 1)
+        }
+        count += 1
+        entries[slot] = Entry(key: address, value: value)
+        return nil
     }
 
     /// Room for `count` entries without growing.
