@@ -59,7 +59,8 @@ struct EdgeLabeler: ~Copyable {
             let type = element.takeUnretainedValue()
             guard !type.slots.isEmpty else { return }
             indexing.forEachSlot(in: object) { slot, position in
-                collect(&engine, object + elementsOffset + slot * type.metadata.stride, type.frozenSlots, .element(position))
+                let address = object + elementsOffset + slot * type.metadata.stride
+                collect(&engine, address, type.frozenSlots, .element(position))
             }
         case .dictionaryStorage(let key, let value, let fields, let bitmapOffset):
             let keyType = key.takeUnretainedValue(), valueType = value.takeUnretainedValue()
@@ -78,12 +79,15 @@ struct EdgeLabeler: ~Copyable {
             let base = object.load(fromByteOffset: fields.keys, as: UnsafeRawPointer.self)
             engine.forEachOccupiedBucket(object, fields, bitmapOffset) { engine, bucket in
                 let address = base + bucket * type.metadata.stride
-                collect(&engine, address, type.frozenSlots, .key(SizingEngine.describeKey(address, type.metadata, bucket)))
+                let key = SizingEngine.describeKey(address, type.metadata, bucket)
+                collect(&engine, address, type.frozenSlots, .key(key))
             }
         case .hashTrieNode(let node):
             let (children, childCount, items, itemCount) = node.contents(of: object)
             let child = node.child.takeUnretainedValue()
-            for index in 0..<childCount { collect(&engine, children + index * child.stride, child.frozenSlots, .inside) }
+            for index in 0..<childCount {
+                collect(&engine, children + index * child.stride, child.frozenSlots, .inside)
+            }
             let keyType = node.key.takeUnretainedValue(), valueType = node.value.takeUnretainedValue()
             for index in 0..<itemCount {
                 let item = node.item(index, of: itemCount, items: items)

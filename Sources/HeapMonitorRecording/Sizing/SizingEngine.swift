@@ -154,7 +154,8 @@ struct SizingEngine: ~Copyable {
         if let known = layout.fieldSteps { return known }
         // Layouts live as long as the builder: their slots outlive the steps.
         let typeSlots = layout.fields.map { field in
-            field.untypedWords > 0 ? UnsafeBufferPointer(start: nil, count: 0) : valueLayout(field.type, trusted: true).frozenSlots
+            field.untypedWords > 0
+                ? UnsafeBufferPointer(start: nil, count: 0) : valueLayout(field.type, trusted: true).frozenSlots
         }
         layout.freezeFieldSteps(typeSlots: typeSlots)
         return layout.fieldSteps!
