@@ -21,42 +21,26 @@ static hm_census_slot *hm_census_table(hm_log *log) {
     return table;
 }
 
-static hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata) {
+hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata) {
     hm_census_slot *table = hm_census_table(log);
     if (!table) return NULL;
     size_t slot = hm_metadata_hash(metadata) & (HM_CENSUS_SLOTS - 1);
     for (size_t probe = 0; probe < HM_CENSUS_SLOTS; probe++, slot = (slot + 1) & (HM_CENSUS_SLOTS - 1)) {
         uintptr_t key = atomic_load_explicit(&table[slot].metadata, HM_RELAXED);
-        if ((key & ~(uintptr_t)1) == metadata) return key & 1 ? NULL : &table[slot];
         if (key == 0) {
+            // A class first seen: the low bit leaves it out for good.
             const uintptr_t *cls = (const uintptr_t *)metadata;
-            int left_out = cls[0] != 0 || hm_in_runtime(cls[5]);
-            atomic_store_explicit(&table[slot].metadata, metadata | (uintptr_t)left_out, HM_RELEASE);
-            return left_out ? NULL : &table[slot];
+            key = metadata | (uintptr_t)(cls[0] != 0 || hm_in_runtime(cls[5]));
+            atomic_store_explicit(&table[slot].metadata, key, HM_RELEASE);
         }
+        if ((key & ~(uintptr_t)1) != metadata) continue;
+        if (key & 1) return NULL;
+        log->census_last = metadata;
+        log->census_last_slot = &table[slot];
+        return &table[slot];
     }
     atomic_store_explicit(&log->census_overflow, 1, HM_RELAXED);
     return NULL;
-}
-
-void hm_census_count(hm_log *log, const void *object, uintptr_t metadata, int birth) {
-    // A thread mostly makes and frees objects of one class in a row: its
-    // last slot is kept, by the writer only (a slot never moves).
-    hm_census_slot *slot = log->census_last_slot;
-    if (__builtin_expect(log->census_last != metadata || !slot, 0)) {
-        slot = hm_census_slot_for(log, metadata);
-        if (!slot) return;
-        log->census_last = metadata;
-        log->census_last_slot = slot;
-    }
-    int64_t bytes = (int64_t)hm_block_size(object);
-    if (birth) {
-        hm_add_single_writer(&slot->allocations, 1);
-        hm_add_single_writer(&slot->allocated_bytes, bytes);
-    } else {
-        hm_add_single_writer(&slot->deallocations, 1);
-        hm_add_single_writer(&slot->deallocated_bytes, bytes);
-    }
 }
 
 size_t hm_census_read(hm_census_row *out, size_t capacity) {

@@ -20,6 +20,11 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+// Everything declared here is the library's own: hidden, so that calls and
+// loads on the hot path go straight to it rather than through the PLT and
+// the GOT (which let another image interpose a public symbol).
+#pragma GCC visibility push(hidden)
+
 #define HM_RELAXED memory_order_relaxed
 #define HM_ACQUIRE memory_order_acquire
 #define HM_RELEASE memory_order_release
@@ -208,8 +213,32 @@ static inline void hm_add_single_writer(_Atomic int64_t *counter, int64_t value)
 
 static inline int hm_census_on(int work) { return (work & HM_ACTIVE_CENSUS) != 0; }
 
-void hm_census_count(hm_log *log, const void *object, uintptr_t metadata, int birth);
+/// `metadata`'s slot in the log's census table, made on first need and
+/// kept as the log's last; NULL for a class left out or without memory.
+hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata);
+
+/// Counts a birth or a death in the calling thread's census table: on every
+/// event while the census is on, so inlined into the hooks.
+static inline void hm_census_count(hm_log *log, const void *object, uintptr_t metadata, int birth) {
+    // A thread mostly makes and frees objects of one class in a row: its
+    // last slot is kept, by the writer only (a slot never moves).
+    hm_census_slot *slot = log->census_last_slot;
+    if (__builtin_expect(log->census_last != metadata || !slot, 0)) {
+        slot = hm_census_slot_for(log, metadata);
+        if (!slot) return;
+    }
+    int64_t bytes = (int64_t)hm_block_size(object);
+    if (birth) {
+        hm_add_single_writer(&slot->allocations, 1);
+        hm_add_single_writer(&slot->allocated_bytes, bytes);
+    } else {
+        hm_add_single_writer(&slot->deallocations, 1);
+        hm_add_single_writer(&slot->deallocated_bytes, bytes);
+    }
+}
 
 void hm_count_stack_object(void);
+
+#pragma GCC visibility pop
 
 #endif
