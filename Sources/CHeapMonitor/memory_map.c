@@ -180,3 +180,18 @@ int hm_is_mapped(uintptr_t address, size_t length) {
     // ENOMEM: part of the range is not mapped. Residency does not matter.
     return mincore((void *)start, end - start, residency) == 0;
 }
+
+// Flags, parent, name, accessor, fields, superclass, negative size or
+// bounds, positive size, immediate members, field count, field vector; then
+// the bounds a resilient class's descriptor points at.
+typedef struct {
+    uint32_t descriptor[12];
+    int64_t bounds;
+} hm_class_descriptor_words;
+
+static const hm_class_descriptor_words hm_oversized_class = {{16, 0, 0, 0, 0, 0, 2, 1000, 0, 0, 2}, 0};
+// The bounds' relative pointer, at byte 24, reaches `bounds` at byte 48.
+static const hm_class_descriptor_words hm_far_resilient_class = {{16u | 1u << 29, 0, 0, 0, 0, 0, 24, 0, 0, 0, 2},
+                                                                 1 << 20};
+
+const void *hm_test_class_descriptor(int which) { return which ? &hm_far_resilient_class : &hm_oversized_class; }

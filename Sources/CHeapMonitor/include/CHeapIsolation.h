@@ -52,6 +52,12 @@ int hm_is_mapped(uintptr_t address, size_t length);
 int hm_metadata_is_known(const void *metadata, int role);
 void hm_metadata_remember(const void *metadata, int role);
 
+/// Test point: a class descriptor in an image whose numbers lead outside
+/// any metadata it could belong to — 0: one that claims 1,000 words of
+/// members; 1: one behind a resilient superclass whose bounds put its
+/// members 1 MiB past the address point.
+const void *hm_test_class_descriptor(int which);
+
 /// Forks the process for an isolated analysis. In the parent: returns the
 /// child's pid (> 0) and the read end of a pipe in `*read_fd`, or -1 with
 /// errno set (fork refused, no pipe); `*fork_ns` is how long fork(2) took.

@@ -87,20 +87,51 @@ struct MetadataCheck {
     }
 
     /// Kind word 0 (no Objective-C isa on Linux), a class descriptor in an
-    /// image, a sane instance size, and a superclass that passes too.
+    /// image, a sane instance size, the whole metadata readable with the
+    /// class's own members inside it, and a superclass that passes too.
     private mutating func isClassMetadata(_ metadata: UnsafeRawPointer, depth: Int) -> Bool {
         let address = UInt(bitPattern: metadata)
         guard isReadable(address, length: 56) else { return false }
         let descriptor = metadata.load(fromByteOffset: 40, as: UInt.self)
-        guard Self.isAligned(descriptor, 4), map().isInImage(descriptor, length: 44),
-            UnsafeRawPointer(bitPattern: descriptor)!.load(as: UInt32.self) & 0x1F == 16
-        else { return false }
+        guard Self.isAligned(descriptor, 4), map().isInImage(descriptor, length: 44) else { return false }
+        // Kind 16 (class), version 0.
+        let flags = UnsafeRawPointer(bitPattern: descriptor)!.load(as: UInt32.self)
+        guard flags & 0x1F == 16, flags & 0xFF00 == 0 else { return false }
         let instanceSize = metadata.load(fromByteOffset: 24, as: UInt32.self)
         guard instanceSize >= 16, instanceSize < 1 << 28 else { return false }
+        // The allocation around the address point: destroy function and
+        // value witnesses before it, at least the class header after it.
+        let size = Int(metadata.load(fromByteOffset: 32, as: UInt32.self))
+        let addressPoint = Int(metadata.load(fromByteOffset: 36, as: UInt32.self))
+        guard addressPoint >= 16, addressPoint & 7 == 0, size >= addressPoint + 56, size < 1 << 24,
+            isReadable(address - UInt(addressPoint), length: size),
+            membersAreInside(UnsafeRawPointer(bitPattern: descriptor)!, flags, bytes: size - addressPoint)
+        else { return false }
         let superclass = metadata.load(fromByteOffset: 8, as: UInt.self)
         return superclass == 0
             || (Self.isAligned(superclass)
                 && isHeapMetadata(UnsafeRawPointer(bitPattern: superclass)!, depth: depth + 1))
+    }
+
+    /// Whether what the class descriptor says of the metadata's own members
+    /// (`Metadata.immediateMembers`, `fieldOffset`) lies within its `bytes`
+    /// from the address point: a word that only looks like metadata may
+    /// name a descriptor whose numbers lead anywhere.
+    private mutating func membersAreInside(_ descriptor: UnsafeRawPointer, _ flags: UInt32, bytes: Int) -> Bool {
+        let fields = Int(descriptor.load(fromByteOffset: 36, as: UInt32.self))
+        let vector = Int(descriptor.load(fromByteOffset: 40, as: UInt32.self))
+        guard flags & (1 << 29) != 0 else {
+            let positive = Int(descriptor.load(fromByteOffset: 28, as: UInt32.self))
+            let immediate = Int(descriptor.load(fromByteOffset: 32, as: UInt32.self))
+            return immediate <= positive && 8 * positive <= bytes && 8 * (vector + fields) <= bytes
+        }
+        // Behind a resilient superclass: the bounds the runtime writes when
+        // it makes the class's first metadata (0 until then).
+        let bounds = UInt(bitPattern: Int(bitPattern: descriptor) + 24)
+            &+ UInt(bitPattern: Int(descriptor.load(fromByteOffset: 24, as: Int32.self)))
+        guard Self.isAligned(bounds), isReadable(bounds, length: 8) else { return false }
+        let members = UnsafeRawPointer(bitPattern: bounds)!.load(as: Int.self)
+        return members == 0 || (members > 0 && members + 8 * (vector + fields) <= bytes)
     }
 
     /// Any type's metadata: its value witnesses readable, and for nominal

@@ -1,3 +1,4 @@
+import CHeapMonitor
 @testable import HeapMonitor
 @testable import HeapMonitorAnalysis
 @testable import HeapMonitorModel
@@ -8,6 +9,10 @@ import Testing
 private final class Plain { var number = 1 }
 private class Base { var name = "base" }
 private final class Derived<T>: Base { var value: T? }
+private final class Chunk: ManagedBuffer<Int, Plain> {}
+private class Holder<T> { var held: [T] = [] }
+private final class NamedHolder: Holder<String> { var name = "h" }
+private actor Counter { var count = 0 }
 private struct Pair { var a: Plain; var b = 2 }
 private enum Choice { case one(Plain), two }
 
@@ -31,7 +36,7 @@ struct MetadataCheckTests {
     @Test func realObjectsPass() {
         let objects: [AnyObject] = [
             Plain(), Derived<String>(), Derived<[Int]>(), NSObject(), JSONEncoder(),
-            [Plain()] as AnyObject,
+            [Plain()] as AnyObject, Chunk.create(minimumCapacity: 4) { _ in 0 }, NamedHolder(), Counter(),
         ]
         for object in objects {
             #expect(passesAsObject(metadata(of: object)), "\(type(of: object))")
@@ -58,6 +63,25 @@ struct MetadataCheckTests {
         free(freed)
         #expect(!passesAsObject(Metadata(Pair.self).pointer), "a struct's metadata is no object's")
         #expect(!passesAsType(heapNoise))
+    }
+
+    /// A word that looks like class metadata but names a descriptor (in an
+    /// image) whose numbers put the class's members outside it fails:
+    /// reading them, as layouts do for generic arguments and field
+    /// offsets, would fault.
+    @Test func metadataWhoseDescriptorLeadsOutsideItFails() {
+        for descriptor: Int32 in [0, 1] {
+            let block = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 16)
+            defer { block.deallocate() }
+            block.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+            let fake = block + 16
+            fake.storeBytes(of: 32, toByteOffset: 24, as: UInt32.self)  // instance size
+            fake.storeBytes(of: 7, toByteOffset: 28, as: UInt16.self)  // alignment mask
+            fake.storeBytes(of: 240, toByteOffset: 32, as: UInt32.self)  // metadata size
+            fake.storeBytes(of: 16, toByteOffset: 36, as: UInt32.self)  // address point
+            fake.storeBytes(of: hm_test_class_descriptor(descriptor), toByteOffset: 40, as: UnsafeRawPointer.self)
+            #expect(!passesAsObject(fake), "descriptor \(descriptor)")
+        }
     }
 
     /// An object in its deinit is seen as such, with and without the side
