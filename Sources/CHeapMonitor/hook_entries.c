@@ -91,6 +91,20 @@ __attribute__((always_inline)) static inline int hm_may_record(const void *metad
     return !hm_filter_hit(entry, md, hm_current_generation()) || (entry & wanted);
 }
 
+// With the census the only work, an event of the class its thread counted
+// last is counted here, in the hook, without the observed path's frame;
+// returns 0 for anything else (the late log is shared under a lock).
+__attribute__((always_inline)) static inline int hm_counted_quickly(void *object, const void *metadata, int work,
+                                                                     int birth) {
+    if (work != HM_ACTIVE_CENSUS) return 0;
+    hm_log *log = hm_thread_log;
+    if (!log || log == &hm_late_log) return 0;
+    hm_census_slot *slot = hm_census_last_slot(log, (uintptr_t)metadata);
+    if (!slot) return 0;
+    if (birth || !hm_on_own_stack(object)) hm_census_add(slot, object, birth);
+    return 1;
+}
+
 __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_observed(void *object, const void *metadata, int work) {
     uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
     int census = hm_census_on(work);
@@ -101,7 +115,8 @@ __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_observed(void *obje
 HM_HOOK_CODE static void *hm_alloc_hook(const void *metadata, size_t size, size_t alignment_mask) {
     void *object = hm_runtime.alloc(metadata, size, alignment_mask);
     int work = hm_active();
-    if (work && hm_may_record(metadata, work, HM_CLASS_TRACKED)) return hm_alloc_observed(object, metadata, work);
+    if (work && !hm_counted_quickly(object, metadata, work, 1) && hm_may_record(metadata, work, HM_CLASS_TRACKED))
+        return hm_alloc_observed(object, metadata, work);
     return object;
 }
 
@@ -114,7 +129,10 @@ __attribute__((noinline)) HM_HOOK_CODE static void hm_death_observed(void *objec
 
 __attribute__((always_inline)) static inline void hm_observe_death(void *object) {
     int work = hm_active();
-    if (work && hm_may_record(*(const void *const *)object, work, HM_CLASS_DEATHS)) hm_death_observed(object, work);
+    if (!work) return;
+    const void *metadata = *(const void *const *)object;
+    if (!hm_counted_quickly(object, metadata, work, 0) && hm_may_record(metadata, work, HM_CLASS_DEATHS))
+        hm_death_observed(object, work);
 }
 
 HM_HOOK_CODE static void hm_dealloc_class_hook(void *object, size_t size, size_t alignment_mask) {

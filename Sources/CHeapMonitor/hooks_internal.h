@@ -217,16 +217,15 @@ static inline int hm_census_on(int work) { return (work & HM_ACTIVE_CENSUS) != 0
 /// kept as the log's last; NULL for a class left out or without memory.
 hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata);
 
-/// Counts a birth or a death in the calling thread's census table: on every
-/// event while the census is on, so inlined into the hooks.
-static inline void hm_census_count(hm_log *log, const void *object, uintptr_t metadata, int birth) {
-    // A thread mostly makes and frees objects of one class in a row: its
-    // last slot is kept, by the writer only (a slot never moves).
-    hm_census_slot *slot = log->census_last_slot;
-    if (__builtin_expect(log->census_last != metadata || !slot, 0)) {
-        slot = hm_census_slot_for(log, metadata);
-        if (!slot) return;
-    }
+/// The log's census slot of the class it counted last, if that is
+/// `metadata`'s: a thread mostly makes and frees objects of one class in a
+/// row. Kept by the writer only (a slot never moves).
+static inline hm_census_slot *hm_census_last_slot(hm_log *log, uintptr_t metadata) {
+    return log->census_last == metadata ? log->census_last_slot : NULL;
+}
+
+/// Adds a birth or a death of the object at `object` to its class's slot.
+static inline void hm_census_add(hm_census_slot *slot, const void *object, int birth) {
     int64_t bytes = (int64_t)hm_block_size(object);
     if (birth) {
         hm_add_single_writer(&slot->allocations, 1);
@@ -235,6 +234,14 @@ static inline void hm_census_count(hm_log *log, const void *object, uintptr_t me
         hm_add_single_writer(&slot->deallocations, 1);
         hm_add_single_writer(&slot->deallocated_bytes, bytes);
     }
+}
+
+/// Counts a birth or a death in the calling thread's census table: on every
+/// event while the census is on, so inlined into the hooks.
+static inline void hm_census_count(hm_log *log, const void *object, uintptr_t metadata, int birth) {
+    hm_census_slot *slot = hm_census_last_slot(log, metadata);
+    if (__builtin_expect(!slot, 0) && !(slot = hm_census_slot_for(log, metadata))) return;
+    hm_census_add(slot, object, birth);
 }
 
 void hm_count_stack_object(void);
