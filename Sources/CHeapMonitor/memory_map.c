@@ -183,15 +183,22 @@ int hm_is_mapped(uintptr_t address, size_t length) {
 
 // Flags, parent, name, accessor, fields, superclass, negative size or
 // bounds, positive size, immediate members, field count, field vector; then
-// the bounds a resilient class's descriptor points at.
+// the bounds a resilient class's descriptor points at, and its name.
 typedef struct {
     uint32_t descriptor[12];
     int64_t bounds;
+    char name[8];
 } hm_class_descriptor_words;
 
-static const hm_class_descriptor_words hm_oversized_class = {{16, 0, 0, 0, 0, 0, 2, 1000, 0, 0, 2}, 0};
-// The bounds' relative pointer, at byte 24, reaches `bounds` at byte 48.
-static const hm_class_descriptor_words hm_far_resilient_class = {{16u | 1u << 29, 0, 0, 0, 0, 0, 24, 0, 0, 0, 2},
-                                                                 1 << 20};
+// The name's relative pointer, at byte 8, reaches `name` at byte 56; the
+// bounds', at byte 24, reaches `bounds` at byte 48.
+static const hm_class_descriptor_words hm_oversized_class = {{16, 0, 48, 0, 0, 0, 2, 1000, 0, 0, 2}, 0, "Fake"};
+static const hm_class_descriptor_words hm_far_resilient_class = {{16u | 1u << 29, 0, 48, 0, 0, 0, 24, 0, 0, 0, 2},
+                                                                 1 << 20, "Fake"};
 
-const void *hm_test_class_descriptor(int which) { return which ? &hm_far_resilient_class : &hm_oversized_class; }
+// Numbers that fit, but no name.
+static const hm_class_descriptor_words hm_nameless_class = {{16, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2}, 0, ""};
+
+const void *hm_test_class_descriptor(int which) {
+    return which == 0 ? &hm_oversized_class : which == 1 ? &hm_far_resilient_class : &hm_nameless_class;
+}

@@ -52,10 +52,10 @@ int hm_is_mapped(uintptr_t address, size_t length);
 int hm_metadata_is_known(const void *metadata, int role);
 void hm_metadata_remember(const void *metadata, int role);
 
-/// Test point: a class descriptor in an image whose numbers lead outside
-/// any metadata it could belong to — 0: one that claims 1,000 words of
-/// members; 1: one behind a resilient superclass whose bounds put its
-/// members 1 MiB past the address point.
+/// Test point: a class descriptor in an image that no metadata can name —
+/// 0: one that claims 1,000 words of members; 1: one behind a resilient
+/// superclass whose bounds put its members 1 MiB past the address point;
+/// 2: one whose numbers fit but that has no name.
 const void *hm_test_class_descriptor(int which);
 
 /// Forks the process for an isolated analysis. In the parent: returns the

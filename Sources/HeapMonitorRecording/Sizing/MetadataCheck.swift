@@ -94,9 +94,14 @@ struct MetadataCheck {
         guard isReadable(address, length: 56) else { return false }
         let descriptor = metadata.load(fromByteOffset: 40, as: UInt.self)
         guard Self.isAligned(descriptor, 4), map().isInImage(descriptor, length: 44) else { return false }
-        // Kind 16 (class), version 0.
+        // Kind 16 (class), version 0, a name and (unless reflection
+        // metadata was left out) field records in an image: layouts read
+        // both, and hand the records' type names to the runtime.
         let flags = UnsafeRawPointer(bitPattern: descriptor)!.load(as: UInt32.self)
-        guard flags & 0x1F == 16, flags & 0xFF00 == 0 else { return false }
+        guard flags & 0x1F == 16, flags & 0xFF00 == 0,
+            isInImage(relativeTo: descriptor + 8, required: true),
+            isInImage(relativeTo: descriptor + 16, required: false)
+        else { return false }
         let instanceSize = metadata.load(fromByteOffset: 24, as: UInt32.self)
         guard instanceSize >= 16, instanceSize < 1 << 28 else { return false }
         // The allocation around the address point: destroy function and
@@ -111,6 +116,14 @@ struct MetadataCheck {
         return superclass == 0
             || (Self.isAligned(superclass)
                 && isHeapMetadata(UnsafeRawPointer(bitPattern: superclass)!, depth: depth + 1))
+    }
+
+    /// Whether the relative pointer at `address` leads into an image; a
+    /// null one passes unless `required`.
+    private mutating func isInImage(relativeTo address: UInt, required: Bool) -> Bool {
+        let offset = UnsafeRawPointer(bitPattern: address)!.load(as: Int32.self)
+        guard offset != 0 else { return !required }
+        return map().isInImage(address &+ UInt(bitPattern: Int(offset)))
     }
 
     /// Whether what the class descriptor says of the metadata's own members

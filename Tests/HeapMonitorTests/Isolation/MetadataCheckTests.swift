@@ -66,11 +66,11 @@ struct MetadataCheckTests {
     }
 
     /// A word that looks like class metadata but names a descriptor (in an
-    /// image) whose numbers put the class's members outside it fails:
-    /// reading them, as layouts do for generic arguments and field
-    /// offsets, would fault.
+    /// image) whose numbers put the class's members outside it, or that has
+    /// no name, fails: reading them, as layouts do for generic arguments,
+    /// field offsets and names, would fault.
     @Test func metadataWhoseDescriptorLeadsOutsideItFails() {
-        for descriptor: Int32 in [0, 1] {
+        for descriptor: Int32 in [0, 1, 2] {
             let block = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 16)
             defer { block.deallocate() }
             block.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
