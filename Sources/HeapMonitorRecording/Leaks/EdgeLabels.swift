@@ -48,8 +48,8 @@ struct EdgeLabeler: ~Copyable {
         }
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
-            for step in engine.fieldSteps(of: layout) where !step.slots.isEmpty {
-                collect(&engine, object + step.offset, step.slots, .field(index: step.index))
+            for (index, step) in engine.fieldSteps(of: layout).enumerated() where !step.slots.isEmpty {
+                collect(&engine, object + step.offset, step.slots, .field(index: index))
             }
         case .errorBox:
             found.removeAll()
@@ -120,10 +120,10 @@ struct EdgeLabeler: ~Copyable {
         switch layout.shape {
         case .plain, .captures, .ownedBuffer:
             var references: [UInt] = []
-            for step in engine.fieldSteps(of: layout) {
+            for (field, step) in zip(layout.fields, engine.fieldSteps(of: layout)) {
                 references.removeAll(keepingCapacity: true)
                 engine.directReferences(inSlots: step.slots, at: object + step.offset, into: &references)
-                if references.contains(target) { return layout.fields[step.index].name }
+                if references.contains(target) { return field.name }
             }
         case .errorBox:
             return "value"

@@ -121,9 +121,8 @@ struct MetadataCheck {
     /// Whether the relative pointer at `address` leads into an image; a
     /// null one passes unless `required`.
     private mutating func isInImage(relativeTo address: UInt, required: Bool) -> Bool {
-        let offset = UnsafeRawPointer(bitPattern: address)!.load(as: Int32.self)
-        guard offset != 0 else { return !required }
-        return map().isInImage(address &+ UInt(bitPattern: Int(offset)))
+        guard let target = relativePointer(at: UnsafeRawPointer(bitPattern: address)!) else { return !required }
+        return map().isInImage(UInt(bitPattern: target))
     }
 
     /// Whether what the class descriptor says of the metadata's own members
@@ -140,10 +139,10 @@ struct MetadataCheck {
         }
         // Behind a resilient superclass: the bounds the runtime writes when
         // it makes the class's first metadata (0 until then).
-        let bounds = UInt(bitPattern: Int(bitPattern: descriptor) + 24)
-            &+ UInt(bitPattern: Int(descriptor.load(fromByteOffset: 24, as: Int32.self)))
-        guard Self.isAligned(bounds), isReadable(bounds, length: 8) else { return false }
-        let members = UnsafeRawPointer(bitPattern: bounds)!.load(as: Int.self)
+        guard let bounds = relativePointer(at: descriptor + 24),
+            Self.isAligned(UInt(bitPattern: bounds)), isReadable(UInt(bitPattern: bounds), length: 8)
+        else { return false }
+        let members = bounds.load(as: Int.self)
         return members == 0 || (members > 0 && members + 8 * (vector + fields) <= bytes)
     }
 

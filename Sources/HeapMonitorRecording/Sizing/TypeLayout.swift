@@ -15,10 +15,8 @@ struct FieldLayout {
 
 /// A field of an object as heap graphs walk it, frozen with the slots of
 /// its type so that every object's fields are read without reference
-/// counting.
+/// counting. A layout's steps are in the order of its `fields`.
 struct FieldStep {
-    /// Its index in the holder's `fields`.
-    let index: Int
     /// Where `slots` are read from, relative to the holder.
     let offset: Int
     /// The slots of the field's type, or the one slot of an untyped
@@ -101,12 +99,12 @@ final class TypeLayout {
         for (index, field) in fields.enumerated() {
             guard let slot = field.untypedSlot else {
                 steps.initializeElement(
-                    at: index, to: FieldStep(index: index, offset: field.offset, slots: typeSlots[index]))
+                    at: index, to: FieldStep(offset: field.offset, slots: typeSlots[index]))
                 continue
             }
             untypedFieldSlots.initializeElement(at: untyped, to: slot)
             let slots = UnsafeBufferPointer(rebasing: untypedFieldSlots[untyped..<untyped + 1])
-            steps.initializeElement(at: index, to: FieldStep(index: index, offset: 0, slots: slots))
+            steps.initializeElement(at: index, to: FieldStep(offset: 0, slots: slots))
             untyped += 1
         }
         fieldSteps = UnsafeBufferPointer(steps)
