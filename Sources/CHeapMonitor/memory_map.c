@@ -56,7 +56,25 @@ static char *hm_read_maps(size_t *length) {
     return text;
 }
 
-static hm_memory_map *hm_memory_map_parse(int merge) {
+// Which mappings a map keeps: readable ones, adjacent ones of one kind
+// merged or not, or the heap's (writable, private, of no file).
+enum { HM_MAPS_MERGED, HM_MAPS_EACH, HM_MAPS_HEAP };
+
+// `guarded`: the mapping starts where an inaccessible one ends. That is how
+// glibc lays out a thread's stack (its guard pages below it); a glibc heap
+// of its own arena may follow another's reserve, but starts on a 64 MiB
+// boundary.
+static int hm_is_heap_mapping(const char *perms, const char *eol, uintptr_t start, int guarded) {
+    if (eol - perms < 4 || perms[1] != 'w' || perms[3] != 'p') return 0;
+    if (guarded && (start & ((UINT64_C(64) << 20) - 1))) return 0;
+    // Anonymous or "[heap]": no file, and not a stack ("[stack]", or a
+    // thread's stack that glibc named).
+    if (memchr(perms, '/', (size_t)(eol - perms))) return 0;
+    const char *name = memchr(perms, '[', (size_t)(eol - perms));
+    return !name || !memmem(name, (size_t)(eol - name), "stack", 5);
+}
+
+static hm_memory_map *hm_memory_map_parse(int kind) {
     size_t length = 0;
     char *text = hm_read_maps(&length);
     if (!text) return NULL;
@@ -65,6 +83,7 @@ static hm_memory_map *hm_memory_map_parse(int merge) {
     if (map) map->regions = malloc(capacity * sizeof(hm_region));
     if (!map || !map->regions) { free(map); free(text); return NULL; }
     const char *line = text, *end = text + length;
+    uintptr_t guard_end = 0;  // where the last inaccessible mapping ended
     while (line < end) {
         const char *eol = memchr(line, '\n', (size_t)(end - line));
         if (!eol) eol = end;
@@ -77,9 +96,11 @@ static hm_memory_map *hm_memory_map_parse(int merge) {
         int readable = p < eol && *p == 'r';
         // A path after the inode field marks a file-backed mapping (an image).
         const char *path = memchr(p, '/', (size_t)(eol - p));
+        if (kind == HM_MAPS_HEAP) readable = readable && hm_is_heap_mapping(p, eol, start, guard_end == start);
+        if (eol - p >= 3 && p[0] == '-' && p[1] == '-' && p[2] == '-') guard_end = stop;
         if (readable && stop > start) {
             // Adjacent readable regions of the same kind merge: fewer to search.
-            if (merge && map->count > 0 && map->regions[map->count - 1].end == start &&
+            if (kind == HM_MAPS_MERGED && map->count > 0 && map->regions[map->count - 1].end == start &&
                 map->regions[map->count - 1].file_backed == (path != NULL)) {
                 map->regions[map->count - 1].end = stop;
             } else {
@@ -98,9 +119,11 @@ static hm_memory_map *hm_memory_map_parse(int merge) {
     return map;
 }
 
-hm_memory_map *hm_memory_map_read(void) { return hm_memory_map_parse(1); }
+hm_memory_map *hm_memory_map_read(void) { return hm_memory_map_parse(HM_MAPS_MERGED); }
 
-hm_memory_map *hm_memory_map_read_mappings(void) { return hm_memory_map_parse(0); }
+hm_memory_map *hm_memory_map_read_mappings(void) { return hm_memory_map_parse(HM_MAPS_EACH); }
+
+hm_memory_map *hm_memory_map_read_heap(void) { return hm_memory_map_parse(HM_MAPS_HEAP); }
 
 void hm_memory_map_free(hm_memory_map *map) {
     if (!map) return;

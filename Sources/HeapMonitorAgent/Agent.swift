@@ -47,7 +47,7 @@ enum Agent {
 
     /// What the configuration tracks: its patterns, or with
     /// `--debug=heapmonitor` and no pattern every class outside the
-    /// standard library.
+    /// standard library; with neither, the hooks stay out.
     private static func track(_ configuration: AgentConfiguration) throws(HookError) {
         let tracker = Tracker.shared
         try tracker.installHooks()
@@ -57,6 +57,11 @@ enum Agent {
         }
         if configuration.switches.tracksObjects, configuration.tracked.isEmpty, configuration.traced.isEmpty {
             try tracker.trackEveryClass()
+        } else if configuration.tracked.isEmpty, configuration.traced.isEmpty {
+            // Installed only to learn that they can be: with nothing to
+            // observe, the program's calls go straight to the runtime until
+            // something (a census, a leak watch) installs them again.
+            tracker.uninstallHooks()
         }
     }
 

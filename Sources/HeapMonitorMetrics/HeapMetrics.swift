@@ -33,14 +33,18 @@ public final class HeapMetrics: Sendable {
     /// The label of the series that sums the classes not exported by name.
     public static let otherClasses = "other"
 
-    /// Gauges for `tracker`'s census (started here), made by `factory`
-    /// (the bootstrapped metrics system by default).
+    /// Gauges for `tracker`'s census (started here, with the instances
+    /// alive already found by one walk of the heap in a forked child; if
+    /// that walk fails the gauges count from now, until a census asked over
+    /// the control channel walks again), made by `factory` (the
+    /// bootstrapped metrics system by default).
     ///
     /// - Throws: `HookError` when the census cannot start.
     public init(
         tracker: Tracker = .shared, classLimit: Int = 20, factory: any MetricsFactory = MetricsSystem.factory
     ) throws(HookError) {
         try tracker.startCensus()
+        _ = try? tracker.countInstancesAliveBeforeCensus()
         self.tracker = tracker
         self.classLimit = max(0, classLimit)
         self.factory = factory

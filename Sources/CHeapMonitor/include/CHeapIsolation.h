@@ -25,6 +25,9 @@ hm_memory_map *hm_memory_map_read(void);
 /// Reads /proc/self/maps a mapping a region, none merged (where one
 /// mapping's bounds matter: a thread's stack).
 hm_memory_map *hm_memory_map_read_mappings(void);
+/// Reads /proc/self/maps for the mappings heap blocks can lie in: writable,
+/// private, of no file, and not a stack (`[stack]` or a named thread stack).
+hm_memory_map *hm_memory_map_read_heap(void);
 void hm_memory_map_free(hm_memory_map *map);
 /// The region holding `address`, or NULL.
 const hm_region *hm_memory_map_find(const hm_memory_map *map, uintptr_t address);

@@ -108,4 +108,50 @@ typedef struct {
 /// there are; at most `capacity` go to `out`.
 size_t hm_thread_stacks(hm_thread_stack *out, size_t capacity);
 
+/// What `hm_heap_walk` leaves out: images' writable data past their files
+/// (globals, not blocks), and mappings that hold a thread's stack.
+typedef struct {
+    const hm_range *segments;
+    size_t segment_count;
+    const hm_range *stacks;
+    size_t stack_count;
+} hm_heap_walk_exclusions;
+
+/// A class's live instances as a heap walk found them.
+typedef struct {
+    uintptr_t metadata;
+    uint64_t count, bytes;
+} hm_walk_row;
+
+/// What a heap walk found: `rows` is an open-addressing table of
+/// `capacity` slots, empty ones with metadata 0.
+typedef struct {
+    hm_walk_row *rows;
+    size_t capacity, mapped_bytes;
+    /// Classes in `rows`; objects of any kind found; counted objects left
+    /// out for want of room; mappings walked and their bytes.
+    uint64_t classes, objects, overflow, regions, scanned_bytes;
+} hm_heap_census;
+
+/// What `hm_class_check` says of a word found where an object's metadata
+/// would be.
+enum {
+    HM_NOT_AN_OBJECT = 0,
+    /// Class metadata whose instances the census counts.
+    HM_COUNTED_OBJECT = 1,
+    /// A heap object's metadata whose instances the census leaves out (the
+    /// standard library's, closure contexts, boxes): its block is passed over.
+    HM_UNCOUNTED_OBJECT = 2,
+};
+typedef int (*hm_class_check)(const void *metadata, void *context);
+
+/// Counts the live Swift objects in the heap's mappings by class, reading
+/// every block-aligned header (see heap_walk.c for what makes one an
+/// object's). Only where nothing changes the heap: in a forked child.
+/// Returns 0, or -1 when memory or the process's map could not be had.
+/// Free the result with `hm_heap_census_free`.
+int hm_heap_walk(hm_heap_census *census, const hm_heap_walk_exclusions *exclusions, hm_class_check check,
+                 void *context);
+void hm_heap_census_free(hm_heap_census *census);
+
 #endif

@@ -13,6 +13,9 @@ extension Tracker {
         case .status:
             return .status(controlStatus)
         case .census(let limit):
+            do { try countInstancesAliveBeforeCensus() } catch {
+                return .failure("\(error); a census asked for again walks again")
+            }
             let entries = census()
             return .census(
                 LiveCensus(

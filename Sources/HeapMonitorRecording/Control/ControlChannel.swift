@@ -10,8 +10,10 @@ extension Tracker {
     /// 0700) that `heapmonitor status`, `census`, `snapshot`, `leaks`,
     /// `track` and `top` talk to, served by a thread of the monitor's own for
     /// this user and root only (the kernel's peer credentials are checked).
-    /// No network listener. Counting instances per class (`startCensus()`)
-    /// starts with it, so that a census can be asked for at any time.
+    /// No network listener. Opening it costs the program nothing per
+    /// allocation: counting instances per class starts with the first
+    /// census asked for, which walks the heap once, in a forked child, for
+    /// the instances alive before it (`countInstancesAliveBeforeCensus()`).
     ///
     /// With `snapshotSignal` (SIGUSR2 by default; nil for none) that signal
     /// takes a snapshot — into the profile, or into a profile of its own in
@@ -27,7 +29,6 @@ extension Tracker {
     /// - Returns: The socket's path.
     @discardableResult
     public func startControlChannel(snapshotSignal: Int32? = SIGUSR2) throws(ControlError) -> String {
-        do { try startCensus() } catch { throw .failed("\(error)") }
         let directory = ControlSocket.directory()
         try Self.makePrivateDirectory(directory)
         let path = ControlSocket.path(forProcess: getpid(), in: directory)

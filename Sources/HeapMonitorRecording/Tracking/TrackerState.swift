@@ -49,6 +49,8 @@ struct TrackerState: ~Copyable {
     /// Where analyses that read the heap run, and how the last forked one went.
     var isolation = AnalysisIsolation.forked
     var lastIsolatedAnalysis: IsolatedAnalysis?
+    /// The census's instances from before its tables counted, once walked.
+    var censusSeed: CensusSeed?
     /// Layouts of the classes met so far, kept across analyses; the first
     /// `warmedClasses` classes have theirs.
     var layouts = LayoutBuilder()
@@ -317,5 +319,6 @@ struct TrackerState: ~Copyable {
         classLevels = [:]
         isolation = .forked
         lastIsolatedAnalysis = nil
+        censusSeed = nil
     }
 }

@@ -8,6 +8,8 @@ import Testing
 private final class Citizen { var id = 0; var tags: [String] = [] }
 private final class Visitor { var id = 0 }
 private final class StackBorn { var id = 0 }
+private final class Settler { var id = 0; var name = "" }
+private final class Impostor { var id = 0 }
 
 extension TrackerSuite {
     @Suite("Census")
@@ -110,6 +112,65 @@ extension TrackerSuite {
             #expect(row.liveCount == 5 && row.allocations == 5, "\(row)")
             #expect(row.liveBytes == onHeap.reduce(0) { $0 + flatSize(of: $1) })
             _ = keep(onHeap)
+        }
+
+        /// Instances made before the census started are found by a walk of
+        /// the heap (forked): plain ones, one with a side table (weakly
+        /// referenced), and the census goes on counting from there.
+        @Test func countsInstancesAliveBeforeItStartedByWalkingTheHeap() throws {
+            let tracker = freshTracker()
+            tracker.stopCensus()
+            var settlers = (0..<500).map { _ in keep(Settler()) }
+            let watched = keep(Settler())
+            weak var weakly = watched
+            try tracker.countInstancesAliveBeforeCensus()
+            defer { tracker.stopCensus() }
+            let later = (0..<40).map { _ in keep(Settler()) }
+            func settler() throws -> CensusEntry {
+                try #require(tracker.census().first { $0.className == "HeapMonitorTests.Settler" })
+            }
+            // Each object's own block (`flatSize` would add the side table).
+            let bytes = (settlers + later + [watched]).reduce(0) {
+                $0 + hm_block_size(Unmanaged.passUnretained($1).toOpaque())
+            }
+            let found = try settler()
+            #expect(found.liveCount == 541)
+            #expect(found.liveBytes == bytes, "\(found.liveBytes) \(bytes)")
+            #expect(try settler().allocations == 40, "allocations count from the census's start")
+            settlers.removeLast(200)
+            #expect(try settler().liveCount == 341)
+            try tracker.countInstancesAliveBeforeCensus()
+            #expect(try settler().liveCount == 341, "the walk is made once")
+            #expect(weakly != nil)
+            _ = keep((settlers, later, watched))
+        }
+
+        /// Words that only look like an object's header: a dying object's
+        /// (deiniting), an immortal one's, one whose side table does not
+        /// point back, a count without its pure-Swift bit, and with glibc a
+        /// header inside a block. Only the block with a live header counts.
+        @Test func theWalkCountsOnlyLiveHeaders() throws {
+            let tracker = freshTracker()
+            tracker.stopCensus()
+            let metadata = UInt(bitPattern: unsafeBitCast(Impostor.self, to: UnsafeRawPointer.self))
+            let elsewhere = UnsafeMutablePointer<UInt>.allocate(capacity: 4)
+            elsewhere.initialize(repeating: 3, count: 4)
+            let sideTable = (UInt(1) << 63) | (UInt(1) << 62) | (UInt(bitPattern: elsewhere) >> 3)
+            let counts: [UInt] = [0x1_0000_0003, 0xFFFF_FFFF_FFFF_FFFF, sideTable, 0x2, 0x3]
+            let blocks = counts.map { count in
+                let block = UnsafeMutablePointer<UInt>.allocate(capacity: 4)
+                block.initialize(from: [metadata, count, 0, 0], count: 4)
+                return block
+            }
+            // Inside a block, after a word that reads as a chunk size whose
+            // next chunk does not say this one is in use.
+            let inside = UnsafeMutablePointer<UInt>.allocate(capacity: 6)
+            inside.initialize(from: [0, 32 | 1, metadata, 3, 0, 0], count: 6)
+            defer { (blocks + [elsewhere, inside]).forEach { $0.deallocate() } }
+            try tracker.countInstancesAliveBeforeCensus()
+            defer { tracker.stopCensus() }
+            let impostor = tracker.census().first { $0.className == "HeapMonitorTests.Impostor" }
+            #expect(impostor?.liveCount == 1)
         }
 
         @Test func privateClassesHaveTheNameTheSourceGives() throws {
