@@ -8,7 +8,8 @@
 # production servers are (--static-swift-stdlib -Xlinker -ljemalloc, the
 # wraps in its manifest): the same answers, jemalloc named as the allocator.
 # PlainHummingbird, which does not link HeapMonitor, is run under
-# `heapmonitor run` and asked the same way.
+# `heapmonitor run` and asked the same way; and again with nothing tracked,
+# where the first census walks its heap for the objects made before it.
 # Usage: check-examples.sh [--no-build]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -116,3 +117,30 @@ server=
 ((status == 0)) || fail "exited with status $status"
 grep -qE '^Cart +20 ' "$work/out" && grep -qE '^Item +60 ' "$work/out" || fail "report: $(tail -20 "$work/out")"
 echo "examples check: $example under heapmonitor run served 20 carts; census, retainers and the report at exit agreed"
+
+# Nothing tracked: no hooks until the first census, which finds the carts
+# and items made before it by walking the heap, then counts new ones.
+PORT=0 "$heapmonitor" run --debug=control -- .build-corpus/debug/PlainHummingbird >"$work/out" 2>"$work/err" &
+server=$!
+wait_for_port
+pid=$(grep -oE 'as pid [0-9]+' "$work/err" | grep -oE '[0-9]+$')
+curl -sf "http://127.0.0.1:$port/cart?[1-20]" -o /dev/null || fail "a request failed"
+"$heapmonitor" status "$pid" | grep -q "census: off" || fail "the census was on before it was asked for"
+carts_and_items() {
+    "$heapmonitor" census "$pid" --json --limit 0 | python3 -c 'import json,sys
+entries = json.load(sys.stdin)["entries"]
+print(*(sum(e["liveCount"] for e in entries if e["className"] == name) for name in sys.argv[1:]))' \
+        PlainHummingbird.Cart PlainHummingbird.Item
+}
+counts=$(carts_and_items) || fail "census: $counts"
+[[ $counts == "20 60" ]] || fail "the first census (a heap walk) counted carts and items $counts, not 20 60"
+curl -sf "http://127.0.0.1:$port/cart?[1-5]" -o /dev/null || fail "a request failed"
+counts=$(carts_and_items) || fail "census: $counts"
+[[ $counts == "25 75" ]] || fail "the census counted carts and items $counts after 5 more carts, not 25 75"
+kill -TERM "$server"
+status=0
+wait "$server" || status=$?
+server=
+((status == 0)) || fail "exited with status $status"
+echo "examples check: $example under heapmonitor run, nothing tracked: the heap walk found 20 carts and" \
+    "60 items, the census then counted 5 more carts"

@@ -32,6 +32,13 @@ struct ControlBenchmark: ParsableCommand {
         let client = ControlClient(pid: host.pid)
         var census = LiveCensus(time: .zero, memory: .init(virtualBytes: 0, residentBytes: 0, allocatorBytes: 0),
                                 entries: [], classCount: 0, liveCount: 0, liveBytes: 0)
+        // The first census starts the count: the host's objects, all made
+        // before it, are found by one walk of its heap (forked).
+        let first = ContinuousClock.now
+        census = try client.census(limit: 0)
+        let firstMs = (ContinuousClock.now - first) / .milliseconds(1)
+        print("first census, which walks the heap for the \(census.liveCount) objects made before it: "
+              + "\(rounded(firstMs)) ms (RSS \(ByteCount.format(census.memory.residentBytes)))")
         let censusNs = medianNanoseconds([{ census = (try? client.census(limit: 0)) ?? census }])[0]
         guard census.liveCount >= objects else {
             throw ValidationError("the census counted \(census.liveCount) of \(objects) objects")

@@ -45,7 +45,8 @@ extension Tracker {
                         encode: { $0.censusSeed($1) },
                         decode: { (decoder) throws(ProfileError.Problem) in try decoder.censusSeed() })
                 else { throw AnalysisError.malformedResult("the heap walk could not map its tables or read the map") }
-                state.censusSeed = seed
+                let counted = Set(Self.censusRows().compactMap { $0.metadata.map(UInt.init(bitPattern:)) })
+                state.censusSeed = seed.keepingThisProcesssClasses(counted: counted)
             }
         } catch {
             throw .walk(error)
@@ -66,7 +67,7 @@ extension Tracker {
     /// Bytes are each instance's own block, not what it keeps alive.
     public func census() -> [CensusEntry] {
         var rows = Self.censusRows()
-        let seed = state.withLock { $0.censusSeed?.counts } ?? [:]
+        let seed = state.withLock { $0.censusSeed?.rows } ?? [:]
         let counted = Set(rows.compactMap { $0.metadata.map(UInt.init(bitPattern:)) })
         for metadata in seed.keys where !counted.contains(metadata) {
             var row = hm_census_row()
@@ -79,13 +80,13 @@ extension Tracker {
     /// The entries of classes counted in `rows` and `seed`, added up by
     /// name; nil names are left out.
     static func censusEntries(
-        _ rows: [hm_census_row], names: [String?], seed: [UInt: (count: Int, bytes: Int)] = [:]
+        _ rows: [hm_census_row], names: [String?], seed: [UInt: CensusSeed.Row] = [:]
     ) -> [CensusEntry] {
         var entries: [String: CensusEntry] = [:]
         for (row, name) in zip(rows, names) {
             guard let name else { continue }
             entries[name, default: CensusEntry(className: name, liveCount: 0, liveBytes: 0, allocations: 0)]
-                .add(row, seed: row.metadata.flatMap { seed[UInt(bitPattern: $0)] } ?? (0, 0))
+                .add(row, seed: row.metadata.flatMap { seed[UInt(bitPattern: $0)] } ?? CensusSeed.Row())
         }
         return entries.values.sorted {
             ($0.liveBytes, $0.liveCount, $1.className) > ($1.liveBytes, $1.liveCount, $0.className)
@@ -126,7 +127,7 @@ extension Tracker {
 extension CensusEntry {
     /// Adds one class's counts and its seed (a row may stand for several
     /// classes).
-    fileprivate mutating func add(_ row: hm_census_row, seed: (count: Int, bytes: Int)) {
+    fileprivate mutating func add(_ row: hm_census_row, seed: CensusSeed.Row) {
         liveCount += max(0, seed.count + Int(row.allocations - row.deallocations))
         liveBytes += max(0, seed.bytes + Int(row.allocated_bytes - row.deallocated_bytes))
         allocations += Int(row.allocations)

@@ -173,6 +173,29 @@ extension TrackerSuite {
             #expect(impostor?.liveCount == 1)
         }
 
+        /// A forked child makes metadata of its own (a generic class first
+        /// used there); its address means nothing here, and naming it made
+        /// the runtime crash a server. Only this process's classes stay.
+        @Test func seedRowsOfClassesThisProcessLacksAreDropped() {
+            let settler = UInt(bitPattern: unsafeBitCast(Settler.self, to: UnsafeRawPointer.self))
+            let descriptor = UnsafeRawPointer(bitPattern: settler)!.load(fromByteOffset: 40, as: UInt.self)
+            let junk = UnsafeMutablePointer<UInt>.allocate(capacity: 16)
+            junk.initialize(repeating: 0x5A5A, count: 16)
+            defer { junk.deallocate() }
+            var seed = CensusSeed()
+            seed.rows = [
+                settler: CensusSeed.Row(count: 3, bytes: 144, descriptor: descriptor),
+                settler + 8: CensusSeed.Row(count: 1, bytes: 48, descriptor: descriptor),
+                UInt(bitPattern: junk): CensusSeed.Row(count: 1, bytes: 48, descriptor: 0x5A5A),
+                0x1000: CensusSeed.Row(count: 1, bytes: 48, descriptor: 0),
+                0x2000: CensusSeed.Row(count: -2, bytes: -96, descriptor: 0),
+            ]
+            var wrongDescriptor = seed
+            wrongDescriptor.rows = [settler: CensusSeed.Row(count: 3, bytes: 144, descriptor: descriptor + 4)]
+            #expect(Set(seed.keepingThisProcesssClasses(counted: [0x2000]).rows.keys) == [settler, 0x2000])
+            #expect(wrongDescriptor.keepingThisProcesssClasses(counted: []).rows.isEmpty)
+        }
+
         @Test func privateClassesHaveTheNameTheSourceGives() throws {
             let tracker = freshTracker()
             try tracker.startCensus()
