@@ -35,6 +35,8 @@ int hm_in_runtime(uintptr_t address) { return address >= hm_core_low && address 
 
 int hm_is_runtime_class(const void *metadata) { return hm_in_runtime(((const uintptr_t *)metadata)[5]); }
 
+int hm_hooks_have_work(void) { return atomic_load_explicit(&hm_active_work, HM_ACQUIRE) != 0; }
+
 void hm_set_active(int bit, int on) {
     if (on) atomic_fetch_or_explicit(&hm_active_work, bit, HM_RELEASE);
     else atomic_fetch_and_explicit(&hm_active_work, ~bit, HM_RELEASE);

@@ -143,29 +143,72 @@ static int hm_overlaps(hm_range range, uintptr_t start, uintptr_t end) {
     return range.start < end && start < range.end;
 }
 
-// Walks one mapping but the parts of it in `segments` (images' writable
-// data past their files: globals, not heap blocks); a mapping that holds
-// a thread's stack is left out whole.
+// The stack-protector canary, which glibc copies into every thread's TCB.
+static uintptr_t hm_stack_guard(void) {
+    uintptr_t guard = 0;
+#if defined(__x86_64__)
+    __asm__("mov %%fs:0x28, %0" : "=r"(guard));
+#endif
+    return guard;
+}
+
+// Where a glibc thread's stack block ends, searched from `from` (in the
+// stack) up to `end`: the block's top holds the thread's TCB, whose first
+// and third words are its own address (tcbhead_t's tcb and self) and whose
+// sixth is the canary every thread shares; the block ends with that page.
+// 0 when there is no TCB.
+static uintptr_t hm_stack_block_end(uintptr_t from, uintptr_t end) {
+    uintptr_t guard = hm_stack_guard();
+    if (!guard) return 0;
+    for (uintptr_t at = (from + 15) & ~(uintptr_t)15; at + 48 <= end; at += 16) {
+        const uintptr_t *words = (const uintptr_t *)at;
+        if (words[0] == at && words[2] == at && words[5] == guard) return (at + 4096) & ~(uintptr_t)4095;
+    }
+    return 0;
+}
+
+#define HM_MAX_CUTS 64
+
+// The parts of `mapping` the walk leaves out, sorted by start: a thread's
+// stack (above guard pages, or around a blocked thread's stack pointer; up
+// to its TCB's page, since the kernel may have merged the stack with heap
+// mappings around it), and images' writable data past their files.
+static size_t hm_cuts(hm_region mapping, const hm_heap_walk_exclusions *exclusions, hm_range *cuts) {
+    size_t count = 0;
+    // A glibc heap of its own arena may follow another's reserve too, but
+    // starts on a 64 MiB boundary.
+    if (mapping.guarded && (mapping.start & ((UINT64_C(64) << 20) - 1))) {
+        uintptr_t top = hm_stack_block_end(mapping.start, mapping.end);
+        if (top) cuts[count++] = (hm_range){mapping.start, top};
+    }
+    for (size_t i = 0; i < exclusions->stack_count && count < HM_MAX_CUTS; i++) {
+        hm_range stack = exclusions->stacks[i];
+        if (!hm_overlaps(stack, mapping.start, mapping.end)) continue;
+        uintptr_t top = hm_stack_block_end(stack.start, mapping.end);
+        cuts[count++] = (hm_range){mapping.start, top ? top : mapping.end};
+    }
+    for (size_t i = 0; i < exclusions->segment_count && count < HM_MAX_CUTS; i++)
+        if (hm_overlaps(exclusions->segments[i], mapping.start, mapping.end)) cuts[count++] = exclusions->segments[i];
+    for (size_t i = 1; i < count; i++)
+        for (size_t j = i; j > 0 && cuts[j].start < cuts[j - 1].start; j--) {
+            hm_range swap = cuts[j];
+            cuts[j] = cuts[j - 1];
+            cuts[j - 1] = swap;
+        }
+    return count;
+}
+
+// Walks one mapping but the parts `hm_cuts` leaves out.
 static void hm_walk_mapping(hm_heap_census *census, hm_region mapping, const hm_heap_walk_exclusions *exclusions,
                             hm_memory_map *readable, hm_verdict *verdicts, hm_class_check check, void *context) {
-    for (size_t i = 0; i < exclusions->stack_count; i++)
-        if (hm_overlaps(exclusions->stacks[i], mapping.start, mapping.end)) return;
+    hm_range cuts[HM_MAX_CUTS];
+    size_t count = hm_cuts(mapping, exclusions, cuts);
     census->regions++;
     uintptr_t at = mapping.start;
-    while (at < mapping.end) {
-        // The next excluded segment at or after `at`, if any.
-        uintptr_t cut = mapping.end, resume = mapping.end;
-        for (size_t i = 0; i < exclusions->segment_count; i++) {
-            hm_range segment = exclusions->segments[i];
-            if (!hm_overlaps(segment, at, mapping.end)) continue;
-            uintptr_t from = segment.start > at ? segment.start : at;
-            if (from < cut) {
-                cut = from;
-                resume = segment.end < mapping.end ? segment.end : mapping.end;
-            }
-        }
-        if (cut > at) hm_walk_range(census, at, cut, mapping.start, mapping.end, readable, verdicts, check, context);
-        at = resume;
+    for (size_t i = 0; i <= count && at < mapping.end; i++) {
+        uintptr_t stop = i < count && cuts[i].start < mapping.end ? cuts[i].start : mapping.end;
+        if (stop > at) hm_walk_range(census, at, stop, mapping.start, mapping.end, readable, verdicts, check, context);
+        if (i < count && cuts[i].end > at) at = cuts[i].end;
     }
 }
 

@@ -60,13 +60,8 @@ static char *hm_read_maps(size_t *length) {
 // merged or not, or the heap's (writable, private, of no file).
 enum { HM_MAPS_MERGED, HM_MAPS_EACH, HM_MAPS_HEAP };
 
-// `guarded`: the mapping starts where an inaccessible one ends. That is how
-// glibc lays out a thread's stack (its guard pages below it); a glibc heap
-// of its own arena may follow another's reserve, but starts on a 64 MiB
-// boundary.
-static int hm_is_heap_mapping(const char *perms, const char *eol, uintptr_t start, int guarded) {
+static int hm_is_heap_mapping(const char *perms, const char *eol) {
     if (eol - perms < 4 || perms[1] != 'w' || perms[3] != 'p') return 0;
-    if (guarded && (start & ((UINT64_C(64) << 20) - 1))) return 0;
     // Anonymous or "[heap]": no file, and not a stack ("[stack]", or a
     // thread's stack that glibc named).
     if (memchr(perms, '/', (size_t)(eol - perms))) return 0;
@@ -96,7 +91,7 @@ static hm_memory_map *hm_memory_map_parse(int kind) {
         int readable = p < eol && *p == 'r';
         // A path after the inode field marks a file-backed mapping (an image).
         const char *path = memchr(p, '/', (size_t)(eol - p));
-        if (kind == HM_MAPS_HEAP) readable = readable && hm_is_heap_mapping(p, eol, start, guard_end == start);
+        if (kind == HM_MAPS_HEAP) readable = readable && hm_is_heap_mapping(p, eol);
         if (eol - p >= 3 && p[0] == '-' && p[1] == '-' && p[2] == '-') guard_end = stop;
         if (readable && stop > start) {
             // Adjacent readable regions of the same kind merge: fewer to search.
@@ -110,7 +105,7 @@ static hm_memory_map *hm_memory_map_parse(int kind) {
                     map->regions = grown;
                     capacity *= 2;
                 }
-                map->regions[map->count++] = (hm_region){start, stop, path != NULL};
+                map->regions[map->count++] = (hm_region){start, stop, path != NULL, guard_end == start};
             }
         }
         line = eol + 1;

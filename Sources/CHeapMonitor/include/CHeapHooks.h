@@ -121,6 +121,9 @@ uint64_t hm_dropped_events(void);
 void hm_census_enable(int on);
 /// Whether the census is on.
 int hm_census_enabled(void);
+/// Whether any hook has work to do (classes tracked or watched, or the
+/// census on): when none has, the hooks can come out of the GOT.
+int hm_hooks_have_work(void);
 /// One census row: instances of `metadata` allocated and freed so far while
 /// the census was on, and their bytes as the allocator holds them.
 typedef struct {

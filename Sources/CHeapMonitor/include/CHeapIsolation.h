@@ -10,6 +10,9 @@
 typedef struct {
     uintptr_t start, end;
     uint8_t file_backed;
+    /// The mapping starts where an inaccessible one ends: glibc maps a
+    /// thread's stack so, above its guard pages.
+    uint8_t guarded;
 } hm_region;
 
 /// The process's readable memory when it was read (sorted, adjacent ranges of

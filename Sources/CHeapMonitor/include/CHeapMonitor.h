@@ -108,8 +108,9 @@ typedef struct {
 /// there are; at most `capacity` go to `out`.
 size_t hm_thread_stacks(hm_thread_stack *out, size_t capacity);
 
-/// What `hm_heap_walk` leaves out: images' writable data past their files
-/// (globals, not blocks), and mappings that hold a thread's stack.
+/// What `hm_heap_walk` leaves out besides the stacks it finds above guard
+/// pages: images' writable data past their files (globals, not blocks), and
+/// the stack blocks around these stack ranges (threads blocked in a call).
 typedef struct {
     const hm_range *segments;
     size_t segment_count;

@@ -13,16 +13,7 @@ extension Tracker {
         case .status:
             return .status(controlStatus)
         case .census(let limit):
-            do { try countInstancesAliveBeforeCensus() } catch {
-                return .failure("\(error); a census asked for again walks again")
-            }
-            let entries = census()
-            return .census(
-                LiveCensus(
-                    time: MonitorClock.elapsed, memory: .current(),
-                    entries: limit > 0 ? Array(entries.prefix(limit)) : entries, classCount: entries.count,
-                    liveCount: entries.reduce(0) { $0 + $1.liveCount },
-                    liveBytes: entries.reduce(0) { $0 + $1.liveBytes }))
+            return answerCensus(limit: limit)
         case .snapshot(let description, let path):
             do {
                 let snapshot: Snapshot

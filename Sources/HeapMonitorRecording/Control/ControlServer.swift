@@ -66,7 +66,10 @@ final class ControlServer: @unchecked Sendable {
         var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         while true {
-            guard poll(&fds, 2, -1) >= 0 else {
+            // Woken at least once a minute to end a census nobody asks for.
+            let ready = poll(&fds, 2, 60_000)
+            tracker.endCensusIfIdle(for: Tracker.idleCensusLimit)
+            guard ready >= 0 else {
                 if errno == EINTR { continue }
                 return
             }

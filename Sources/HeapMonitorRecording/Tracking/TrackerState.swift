@@ -51,6 +51,10 @@ struct TrackerState: ~Copyable {
     var lastIsolatedAnalysis: IsolatedAnalysis?
     /// The census's instances from before its tables counted, once walked.
     var censusSeed: CensusSeed?
+    /// Whether a control request started the census (which then ends when
+    /// idle), and when the last census was asked for (`hm_clock_ns`).
+    var censusStartedOnRequest = false
+    var lastCensusRequest: UInt64 = 0
     /// Layouts of the classes met so far, kept across analyses; the first
     /// `warmedClasses` classes have theirs.
     var layouts = LayoutBuilder()
@@ -320,5 +324,6 @@ struct TrackerState: ~Copyable {
         isolation = .forked
         lastIsolatedAnalysis = nil
         censusSeed = nil
+        censusStartedOnRequest = false
     }
 }

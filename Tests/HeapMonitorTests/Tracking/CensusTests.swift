@@ -3,6 +3,7 @@
 @testable import HeapMonitorModel
 @testable import HeapMonitorRecording
 import CHeapMonitor
+import Foundation
 import Testing
 
 private final class Citizen { var id = 0; var tags: [String] = [] }
@@ -10,6 +11,7 @@ private final class Visitor { var id = 0 }
 private final class StackBorn { var id = 0 }
 private final class Settler { var id = 0; var name = "" }
 private final class Impostor { var id = 0 }
+private final class StackImpostor { var id = 0 }
 
 extension TrackerSuite {
     @Suite("Census")
@@ -171,6 +173,41 @@ extension TrackerSuite {
             defer { tracker.stopCensus() }
             let impostor = tracker.census().first { $0.className == "HeapMonitorTests.Impostor" }
             #expect(impostor?.liveCount == 1)
+        }
+
+        /// A thread's stack holds words that pass for a header; here a
+        /// whole fake glibc chunk with a live header, in the frame of a
+        /// thread that runs (no stack pointer from the kernel: its stack is
+        /// found above its guard page) and of the calling thread. Neither
+        /// counts, and heap objects beside them do.
+        @Test func theWalkLeavesThreadStacksOut() throws {
+            let tracker = freshTracker()
+            tracker.stopCensus()
+            let metadata = UInt(bitPattern: unsafeBitCast(StackImpostor.self, to: UnsafeRawPointer.self))
+            let chunk: [UInt] = [0, 32 | 1, metadata, 3, 0, 32 | 1]
+            let ready = Locked(false), done = Locked(false)
+            let thread = Thread {
+                withUnsafeTemporaryAllocation(byteCount: 48, alignment: 16) { frame in
+                    frame.bindMemory(to: UInt.self).initialize(from: chunk)
+                    ready.withLock { $0 = true }
+                    while !done.withLock({ $0 }) {}
+                    _ = keep(frame)
+                }
+            }
+            thread.start()
+            while !ready.withLock({ $0 }) {}
+            let settlers = (0..<30).map { _ in keep(Settler()) }
+            try withUnsafeTemporaryAllocation(byteCount: 48, alignment: 16) { frame in
+                frame.bindMemory(to: UInt.self).initialize(from: chunk)
+                try tracker.countInstancesAliveBeforeCensus()
+                _ = keep(frame)
+            }
+            done.withLock { $0 = true }
+            defer { tracker.stopCensus() }
+            let census = tracker.census()
+            #expect(!census.contains { $0.className == "HeapMonitorTests.StackImpostor" })
+            #expect(census.first { $0.className == "HeapMonitorTests.Settler" }?.liveCount == 30)
+            _ = keep(settlers)
         }
 
         /// A forked child makes metadata of its own (a generic class first

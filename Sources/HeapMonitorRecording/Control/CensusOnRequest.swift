@@ -1,0 +1,49 @@
+import CHeapMonitor
+import HeapMonitorModel
+
+extension Tracker {
+    /// How long a census the control channel started goes on counting
+    /// after the last one asked for: then it stops, and the hooks come out
+    /// of the GOT if nothing else needs them, so a program asked once does
+    /// not pay for the count for the rest of its life. The next census
+    /// walks the heap again.
+    static let idleCensusLimit = Duration.seconds(600)
+
+    /// The reply to a census request: the census starts (with one walk of
+    /// the heap, forked) if it is not on, and its idle clock starts over.
+    func answerCensus(limit: Int) -> ControlReply {
+        let startsNow = !censusIsOn
+        do { try countInstancesAliveBeforeCensus() } catch {
+            return .failure("\(error); a census asked for again walks again")
+        }
+        let now = hm_clock_ns()
+        state.withLock { state in
+            if startsNow { state.censusStartedOnRequest = true }
+            state.lastCensusRequest = now
+        }
+        let entries = census()
+        return .census(
+            LiveCensus(
+                time: MonitorClock.elapsed, memory: .current(),
+                entries: limit > 0 ? Array(entries.prefix(limit)) : entries, classCount: entries.count,
+                liveCount: entries.reduce(0) { $0 + $1.liveCount },
+                liveBytes: entries.reduce(0) { $0 + $1.liveBytes }))
+    }
+
+    /// Stops a census that a request started once none was asked for in
+    /// `limit`, and takes the hooks out if no other work needs them. A
+    /// census the program started itself (`startCensus()`, metrics) stays.
+    func endCensusIfIdle(for limit: Duration) {
+        let ends = state.withLock { state -> Bool in
+            guard state.censusStartedOnRequest, hm_clock_ns() - state.lastCensusRequest >= UInt64(limit.nanoseconds)
+            else { return false }
+            state.censusStartedOnRequest = false
+            // The tables stop counting: a later census walks again.
+            state.censusSeed = nil
+            return true
+        }
+        guard ends else { return }
+        stopCensus()
+        if hm_hooks_have_work() == 0 { uninstallHooks() }
+    }
+}
