@@ -12,6 +12,8 @@ swift build --static-swift-stdlib --scratch-path .build-static >/dev/null
 plain=$(.build-static/debug/StaticTracking)
 echo "static, not wrapped: $plain"
 [[ "$plain" == *"linked statically (-static-stdlib)"*"--wrap=swift_allocObject"* ]] || { echo "FAIL: no static-stdlib message"; exit 1; }
+# Without hooks a census is a walk of the heap (forked).
+[[ "$plain" == *"census by heap walk: 25 items"* ]] || { echo "FAIL: no census without the wraps"; exit 1; }
 
 swift build --static-swift-stdlib "${wraps[@]}" --scratch-path .build-static-wrapped >/dev/null
 wrapped=$(.build-static-wrapped/debug/StaticTracking)

@@ -43,6 +43,15 @@ hm_census_slot *hm_census_slot_for(hm_log *log, uintptr_t metadata) {
     return NULL;
 }
 
+size_t hm_census_table_ranges(hm_range *out, size_t capacity) {
+    size_t count = 0;
+    for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log && count < capacity; log = log->next_log) {
+        uintptr_t table = (uintptr_t)atomic_load_explicit(&log->census, HM_ACQUIRE);
+        if (table) out[count++] = (hm_range){table, table + sizeof(hm_census_slot) * HM_CENSUS_SLOTS};
+    }
+    return count;
+}
+
 size_t hm_census_read(hm_census_row *out, size_t capacity) {
     size_t rows = 0;
     for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log; log = log->next_log) {

@@ -2,30 +2,34 @@
 // that were allocated before any hook counted them. Runs in a forked child,
 // where nothing changes the heap under it.
 //
-// No allocator offers a walk of its blocks that is safe after a fork, so
-// every 16-byte-aligned address of the heap's mappings (every block starts
-// on one, with glibc and with jemalloc) is a candidate, and a candidate is
-// an object only if its header holds up:
+// With glibc the walk follows the allocator's own chunk chains: each
+// arena's heap from its first chunk to its top (the main arena's `[heap]`,
+// the others' heaps on 64 MiB boundaries, led by their `heap_info`), and
+// the chunks mapped alone (a page-aligned header marked mmapped). A chain
+// counts only if it ends exactly where the heap does, so a block is never
+// read from the middle. With another allocator (jemalloc) no such chain
+// can be followed after a fork, so every 16-byte boundary of the heap's
+// mappings (every block starts on one) is a candidate.
+//
+// Either way a candidate is an object only if its header holds up:
 // - its second word is a live reference count: inline (pure-Swift-dealloc
 //   bit set, at least one unowned count, not deiniting, not immortal) or a
 //   side table whose first word is the object and whose count is live.
-//   Freed objects keep their headers (jemalloc leaves a block untouched, a
-//   block glibc merged keeps its old words inside), but a freed object was
-//   deinited first: its count says so;
+//   Freed objects keep their headers (jemalloc leaves a freed block
+//   untouched), but a freed object was deinited first: its count says so;
 // - its first word is class metadata (`hm_class_check`, remembered per word);
-// - with glibc, the chunk header before it is a block's, in use, with room
-//   for the class's instance size.
-// Once an object is found, the walk goes on after its block, so no word
-// inside it is taken for a header.
+// - its block has room for the class's instance size.
 
 #define _GNU_SOURCE
 #include "CHeapMonitor.h"
+#include "hooks_internal.h"
 
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
-// The first class-metadata verdict for each word met as a first word,
-// direct-mapped: 0 unknown, else 1 + verdict.
+// `hm_class_check`'s verdicts on words met in a header's first place,
+// direct-mapped by word (an empty slot's word, 0, is never a candidate).
 #define HM_VERDICT_SLOTS 65536
 
 typedef struct {
@@ -57,16 +61,26 @@ static int hm_count_is_live(const uintptr_t *object, hm_memory_map *readable) {
     return entry[0] == (uintptr_t)object && hm_inline_count_is_live(entry[2]);
 }
 
-// Whether glibc's chunk header before `object` makes it a block in use
-// whose chunk ends within `end`: its size sane, the next chunk's header
-// saying this one is in use; or a chunk of its own mapping.
-static int hm_glibc_chunk_in_use(const uintptr_t *object, uintptr_t end, size_t instance_size) {
-    uintptr_t chunk = (uintptr_t)object - 16, header = object[-1];
-    size_t size = header & ~(uintptr_t)7;
-    if (size < instance_size + 8 || size & 15 || chunk + size > end) return 0;
-    if (header & 2) return (chunk & 4095) == 0 && (size & 4095) == 0;
-    if (chunk + size + 16 > end) return 0;
-    return ((const uintptr_t *)(chunk + size))[1] & 1;
+// What one walk carries: its results, the memory it may read, and the
+// verdicts on metadata words met so far.
+typedef struct {
+    hm_heap_census *census;
+    hm_memory_map *readable;
+    hm_verdict *verdicts;
+    hm_class_check check;
+    void *context;
+    /// Where the last arena heap walked ends: a heap may span mappings.
+    uintptr_t covered_end;
+    /// The census tables, whose slots (metadata, then a count) read as
+    /// headers: never objects.
+    hm_range tables[64];
+    size_t table_count;
+} hm_walk;
+
+static int hm_is_monitor_memory(const hm_walk *walk, uintptr_t at) {
+    for (size_t i = 0; i < walk->table_count; i++)
+        if (at >= walk->tables[i].start && at < walk->tables[i].end) return 1;
+    return 0;
 }
 
 static hm_walk_row *hm_walk_row_for(hm_heap_census *census, uintptr_t metadata) {
@@ -90,53 +104,154 @@ static size_t hm_instance_size(uintptr_t metadata) {
     return *(const uintptr_t *)metadata == 0 ? words[6] : 0;
 }
 
-// The object at `at`'s block size if its header holds up (see the top of
-// the file), else 0; `*verdict` says whether its class is counted.
-static size_t hm_object_at(uintptr_t at, uintptr_t start, uintptr_t end, hm_memory_map *readable,
-                           hm_verdict *verdicts, hm_class_check check, void *context, int *verdict) {
+// Counts the object at `at` if its header holds up (see the top of the
+// file) in a block of `capacity` usable bytes; returns whether it did.
+static int hm_count_object(hm_walk *walk, uintptr_t at, size_t capacity) {
     const uintptr_t *object = (const uintptr_t *)at;
     uintptr_t metadata = object[0];
-    if (metadata < 4096 || (metadata & 7) || metadata >> 47 || !hm_count_is_live(object, readable)) return 0;
-    hm_verdict *cached = &verdicts[((metadata >> 3) ^ (metadata >> 17)) & (HM_VERDICT_SLOTS - 1)];
+    if (capacity < 16 || metadata < 4096 || (metadata & 7) || metadata >> 47 ||
+        !hm_count_is_live(object, walk->readable))
+        return 0;
+    hm_verdict *cached = &walk->verdicts[((metadata >> 3) ^ (metadata >> 17)) & (HM_VERDICT_SLOTS - 1)];
     if (cached->word != metadata) {
         cached->word = metadata;
-        cached->verdict = (uintptr_t)check((const void *)metadata, context);
+        cached->verdict = (uintptr_t)walk->check((const void *)metadata, walk->context);
     }
-    *verdict = (int)cached->verdict;
-    if (*verdict == HM_NOT_AN_OBJECT) return 0;
+    if (cached->verdict == HM_NOT_AN_OBJECT) return 0;
     size_t instance_size = hm_instance_size(metadata);
-    if (hm_glibc_chunk_headers && (at < start + 16 || !hm_glibc_chunk_in_use(object, end, instance_size))) return 0;
+    if (instance_size > capacity || hm_is_monitor_memory(walk, at)) return 0;
+    // The allocator's size for the block, header included, must fit what
+    // is left of the memory walked: else the header before it is not one.
     size_t bytes = hm_block_size(object);
-    if (bytes < instance_size || bytes > end - at + (hm_glibc_chunk_headers ? 16 : 0)) return 0;
-    return bytes;
+    if (bytes < instance_size || bytes > capacity + 16) return 0;
+    walk->census->objects++;
+    if (cached->verdict != HM_COUNTED_OBJECT) return 1;
+    hm_walk_row *row = hm_walk_row_for(walk->census, metadata);
+    if (!row) {
+        walk->census->overflow++;
+        return 1;
+    }
+    row->count++;
+    row->bytes += bytes;
+    return 1;
 }
 
-// Walks [start, end) of one mapping, which spans [low, high).
-static void hm_walk_range(hm_heap_census *census, uintptr_t start, uintptr_t end, uintptr_t low, uintptr_t high,
-                          hm_memory_map *readable, hm_verdict *verdicts, hm_class_check check, void *context) {
-    census->scanned_bytes += end - start;
-    uintptr_t at = (start + 15) & ~(uintptr_t)15;
-    while (at + 16 <= end) {
-        int verdict = HM_NOT_AN_OBJECT;
-        size_t bytes = hm_object_at(at, low, high, readable, verdicts, check, context, &verdict);
-        if (!bytes) {
-            at += 16;
+static void hm_scan_range(hm_walk *walk, uintptr_t start, uintptr_t end);
+
+// MARK: glibc's chunks
+
+#define HM_CHUNK_HEADER 16
+#define HM_ARENA_HEAP_SIZE (UINT64_C(64) << 20)
+
+// Follows glibc's chunks from `first` and says whether the chain ends
+// exactly at `limit` (a heap's top chunk) or at the fenceposts that close
+// an arena's earlier heap; with `walk`, counts the objects of the chunks in
+// use (the next chunk's header says so) on the way.
+static int hm_follow_chunks(hm_walk *walk, uintptr_t first, uintptr_t limit) {
+    uintptr_t chunk = first;
+    while (chunk + HM_CHUNK_HEADER <= limit) {
+        size_t size = ((const uintptr_t *)chunk)[1] & ~(uintptr_t)7;
+        // An arena's earlier heap ends in fenceposts, a bare header then
+        // none, within its last 64 bytes.
+        if (size == 0) return limit - chunk <= 64;
+        if (size & 15 || chunk + size > limit) return 0;
+        if (chunk + size == limit) return 1;  // the top chunk
+        int in_use = ((const uintptr_t *)(chunk + size))[1] & 1;
+        if (walk && in_use) hm_count_object(walk, chunk + HM_CHUNK_HEADER, size - 8);
+        chunk += size;
+    }
+    return 0;
+}
+
+// The first chunk of the arena heap at `heap` (a `heap_info`: arena,
+// previous heap, size, protected size, and more in later glibc versions),
+// or 0 if no chain from there ends where the heap does. The first heap of an
+// arena holds the arena itself right after `heap_info` (so the arena's
+// address gives that structure's size), and its chunks after the arena,
+// a structure whose size the chain finds: every offset up to 4 KiB is
+// tried. Both sizes found are kept for the other heaps.
+static uintptr_t hm_arena_heap_first_chunk(uintptr_t heap, uintptr_t *limit) {
+    static size_t info_bytes, arena_bytes;
+    const uintptr_t *info = (const uintptr_t *)heap;
+    // Read from the heap, not a map: the child's own allocations may have
+    // grown its thread's heap since the map was read.
+    size_t size = info[2], protected_size = info[3];
+    if (size < 4096 || size > HM_ARENA_HEAP_SIZE || (size & 4095) || protected_size < size ||
+        protected_size > HM_ARENA_HEAP_SIZE || (info[1] & (HM_ARENA_HEAP_SIZE - 1)) || !info[0] || (info[0] & 15) ||
+        !hm_is_mapped(heap + size - 1, 1))
+        return 0;
+    *limit = heap + size;
+    uintptr_t arena = info[0];
+    if (arena > heap && arena <= heap + 128 && !(arena & 15)) {
+        info_bytes = arena - heap;
+        if (arena_bytes && hm_follow_chunks(NULL, arena + arena_bytes, *limit)) return arena + arena_bytes;
+        for (size_t bytes = 16; bytes <= 4096; bytes += 16) {
+            if (!hm_follow_chunks(NULL, arena + bytes, *limit)) continue;
+            arena_bytes = bytes;
+            return arena + bytes;
+        }
+        return 0;
+    }
+    if (info_bytes) return hm_follow_chunks(NULL, heap + info_bytes, *limit) ? heap + info_bytes : 0;
+    for (size_t bytes = 32; bytes <= 128; bytes += 16)
+        if (hm_follow_chunks(NULL, heap + bytes, *limit)) return heap + bytes;
+    return 0;
+}
+
+// Walks the glibc chunks in `mapping` — the main arena's heap, arena
+// heaps on 64 MiB boundaries, chunks mapped alone at page boundaries — and
+// returns whether it found the heap's chains where it expected them (the
+// main arena's, for `[heap]`); if not, the caller scans the mapping.
+static int hm_walk_glibc_mapping(hm_walk *walk, hm_region mapping) {
+    if (mapping.program_break) {
+        // The main arena's heap: its top chunk ends at the program break.
+        uintptr_t limit = (uintptr_t)sbrk(0);
+        if (limit <= mapping.start || !hm_follow_chunks(NULL, mapping.start, limit)) return 0;
+        hm_follow_chunks(walk, mapping.start, limit);
+        walk->covered_end = limit;
+        return 1;
+    }
+    uintptr_t at = mapping.start > walk->covered_end ? mapping.start : walk->covered_end;
+    while (at + 4096 <= mapping.end) {
+        const uintptr_t *words = (const uintptr_t *)at;
+        uintptr_t limit = 0, first = 0;
+        if (!(at & (HM_ARENA_HEAP_SIZE - 1)) && (first = hm_arena_heap_first_chunk(at, &limit))) {
+            hm_follow_chunks(walk, first, limit);
+            at = walk->covered_end = (limit + 4095) & ~(uintptr_t)4095;
             continue;
         }
-        census->objects++;
-        if (verdict == HM_COUNTED_OBJECT) {
-            hm_walk_row *row = hm_walk_row_for(census, *(const uintptr_t *)at);
-            if (row) {
-                row->count++;
-                row->bytes += bytes;
-            } else {
-                census->overflow++;
-            }
+        if (!(at & (HM_ARENA_HEAP_SIZE - 1)) && limit) {
+            // What reads as an arena's heap whose chain does not hold:
+            // scanned rather than passed over.
+            hm_scan_range(walk, at, limit);
+            at = walk->covered_end = (limit + 4095) & ~(uintptr_t)4095;
+            continue;
         }
-        // glibc's next block starts where this one's usable bytes end.
-        size_t span = hm_glibc_chunk_headers ? bytes - 8 : bytes;
-        at += (span + 15) & ~(size_t)15;
+        // A chunk mapped alone: no previous size, marked mmapped, whole pages.
+        size_t size = words[1] & ~(uintptr_t)7;
+        if (words[0] == 0 && (words[1] & 2) && size && !(size & 4095) && size <= mapping.end - at) {
+            hm_count_object(walk, at + HM_CHUNK_HEADER, size - HM_CHUNK_HEADER);
+            at += size;
+            continue;
+        }
+        at += 4096;
     }
+    return 1;
+}
+
+// MARK: Any allocator
+
+// Scans [start, end) for objects at every 16-byte boundary, going on past
+// each object's block.
+static void hm_scan_range(hm_walk *walk, uintptr_t start, uintptr_t end) {
+    walk->census->scanned_bytes += end - start;
+    // Every boundary, even inside an object found: stepping over its block
+    // would step over real objects after a false one, whose block size is
+    // the allocator's guess about the middle of another block.
+    // With glibc a block's size is in the word before it, which must be
+    // in the range too.
+    uintptr_t first = (start + (hm_glibc_chunk_headers ? 16 + 15 : 15)) & ~(uintptr_t)15;
+    for (uintptr_t at = first; at + 16 <= end; at += 16) hm_count_object(walk, at, end - at);
 }
 
 static int hm_overlaps(hm_range range, uintptr_t start, uintptr_t end) {
@@ -198,19 +313,21 @@ static size_t hm_cuts(hm_region mapping, const hm_heap_walk_exclusions *exclusio
     return count;
 }
 
-// Walks one mapping but the parts `hm_cuts` leaves out.
-static void hm_walk_mapping(hm_heap_census *census, hm_region mapping, const hm_heap_walk_exclusions *exclusions,
-                            hm_memory_map *readable, hm_verdict *verdicts, hm_class_check check, void *context) {
+// Scans one mapping but the parts `hm_cuts` leaves out.
+static void hm_scan_mapping(hm_walk *walk, hm_region mapping, const hm_heap_walk_exclusions *exclusions) {
     hm_range cuts[HM_MAX_CUTS];
     size_t count = hm_cuts(mapping, exclusions, cuts);
-    census->regions++;
     uintptr_t at = mapping.start;
     for (size_t i = 0; i <= count && at < mapping.end; i++) {
         uintptr_t stop = i < count && cuts[i].start < mapping.end ? cuts[i].start : mapping.end;
-        if (stop > at) hm_walk_range(census, at, stop, mapping.start, mapping.end, readable, verdicts, check, context);
+        if (stop > at) hm_scan_range(walk, at, stop);
         if (i < count && cuts[i].end > at) at = cuts[i].end;
     }
 }
+
+static int hm_scans_every_boundary;
+
+void hm_test_scan_every_boundary(int on) { hm_scans_every_boundary = on; }
 
 int hm_heap_walk(hm_heap_census *census, const hm_heap_walk_exclusions *exclusions, hm_class_check check,
                  void *context) {
@@ -223,7 +340,6 @@ int hm_heap_walk(hm_heap_census *census, const hm_heap_walk_exclusions *exclusio
     if (memory == MAP_FAILED) return -1;
     census->rows = memory;
     census->mapped_bytes = bytes;
-    hm_verdict *verdicts = (hm_verdict *)(census->rows + census->capacity);
     hm_memory_map *heap = hm_memory_map_read_heap(), *readable = hm_memory_map_read();
     if (!heap || !readable) {
         hm_memory_map_free(heap);
@@ -231,10 +347,19 @@ int hm_heap_walk(hm_heap_census *census, const hm_heap_walk_exclusions *exclusio
         hm_heap_census_free(census);
         return -1;
     }
+    hm_walk walk = {census, readable, (hm_verdict *)(census->rows + census->capacity), check, context, 0, {{0}}, 0};
+    walk.table_count = hm_census_table_ranges(walk.tables, sizeof walk.tables / sizeof walk.tables[0]);
+    int chains = hm_glibc_chunk_headers && !hm_scans_every_boundary;
     hm_range own = {(uintptr_t)memory, (uintptr_t)memory + bytes};
     for (size_t i = 0; i < heap->count; i++) {
-        if (hm_overlaps(own, heap->regions[i].start, heap->regions[i].end)) continue;
-        hm_walk_mapping(census, heap->regions[i], exclusions, readable, verdicts, check, context);
+        hm_region mapping = heap->regions[i];
+        if (hm_overlaps(own, mapping.start, mapping.end)) continue;
+        census->regions++;
+        if (chains && hm_walk_glibc_mapping(&walk, mapping)) {
+            census->scanned_bytes += mapping.end - mapping.start;
+            continue;
+        }
+        hm_scan_mapping(&walk, mapping, exclusions);
     }
     hm_memory_map_free(heap);
     hm_memory_map_free(readable);

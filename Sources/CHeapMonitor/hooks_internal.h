@@ -246,6 +246,10 @@ static inline void hm_census_count(hm_log *log, const void *object, uintptr_t me
 
 void hm_count_stack_object(void);
 
+/// Where the census tables lie, at most `capacity` of them into `out`: the
+/// heap walk must not take their slots for objects.
+size_t hm_census_table_ranges(hm_range *out, size_t capacity);
+
 #pragma GCC visibility pop
 
 #endif

@@ -105,7 +105,8 @@ static hm_memory_map *hm_memory_map_parse(int kind) {
                     map->regions = grown;
                     capacity *= 2;
                 }
-                map->regions[map->count++] = (hm_region){start, stop, path != NULL, guard_end == start};
+                int program_break = memmem(p, (size_t)(eol - p), "[heap]", 6) != NULL;
+                map->regions[map->count++] = (hm_region){start, stop, path != NULL, guard_end == start, program_break};
             }
         }
         line = eol + 1;
@@ -217,6 +218,16 @@ static const hm_class_descriptor_words hm_far_resilient_class = {{16u | 1u << 29
 // Numbers that fit, but no name.
 static const hm_class_descriptor_words hm_nameless_class = {{16, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2}, 0, ""};
 
+// Behind a resilient superclass whose bounds are the largest number: adding
+// the field vector to them overflows.
+static const hm_class_descriptor_words hm_boundless_resilient_class = {
+    {16u | 1u << 29, 0, 48, 0, 0, 0, 24, 0, 0, 0, 2}, INT64_MAX, "Fake"};
+
 const void *hm_test_class_descriptor(int which) {
-    return which == 0 ? &hm_oversized_class : which == 1 ? &hm_far_resilient_class : &hm_nameless_class;
+    switch (which) {
+    case 0: return &hm_oversized_class;
+    case 1: return &hm_far_resilient_class;
+    case 2: return &hm_nameless_class;
+    default: return &hm_boundless_resilient_class;
+    }
 }

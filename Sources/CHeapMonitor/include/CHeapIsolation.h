@@ -13,6 +13,8 @@ typedef struct {
     /// The mapping starts where an inaccessible one ends: glibc maps a
     /// thread's stack so, above its guard pages.
     uint8_t guarded;
+    /// `[heap]`: the memory below the program break.
+    uint8_t program_break;
 } hm_region;
 
 /// The process's readable memory when it was read (sorted, adjacent ranges of
@@ -61,7 +63,8 @@ void hm_metadata_remember(const void *metadata, int role);
 /// Test point: a class descriptor in an image that no metadata can name —
 /// 0: one that claims 1,000 words of members; 1: one behind a resilient
 /// superclass whose bounds put its members 1 MiB past the address point;
-/// 2: one whose numbers fit but that has no name.
+/// 2: one whose numbers fit but that has no name; 3: one behind a resilient
+/// superclass whose bounds are INT64_MAX (an overflow for a careless check).
 const void *hm_test_class_descriptor(int which);
 
 /// Forks the process for an isolated analysis. In the parent: returns the

@@ -154,5 +154,8 @@ typedef int (*hm_class_check)(const void *metadata, void *context);
 int hm_heap_walk(hm_heap_census *census, const hm_heap_walk_exclusions *exclusions, hm_class_check check,
                  void *context);
 void hm_heap_census_free(hm_heap_census *census);
+/// Test point: with 1, the walk scans every 16-byte boundary as it does
+/// under allocators other than glibc's, instead of following glibc's chunks.
+void hm_test_scan_every_boundary(int on);
 
 #endif

@@ -13,7 +13,7 @@ public enum LiveReport {
             "monitor: \(ByteCount.format(status.monitorBytes)) of its own, "
                 + "\(counted(status.droppedEvents, "dropped event"))",
             "profile: " + (status.profilePath.map { "\($0) (\(ByteCount.format(status.profileBytes)))" } ?? "none"),
-            "census: " + (status.countsInstances ? "on" : "off") + "; leak watch: "
+            "census: " + (status.countsInstances ? "on" : "off (the first census walks the heap)") + "; leak watch: "
                 + (status.watchesForLeaks ? "on" : "off") + "; snapshot signal: "
                 + (status.snapshotSignal.map { "\($0)" } ?? "none"),
             "tracked: \(counted(status.liveTrackedObjects, "live object")) of "

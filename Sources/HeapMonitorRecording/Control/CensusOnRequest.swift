@@ -11,9 +11,21 @@ extension Tracker {
 
     /// The reply to a census request: the census starts (with one walk of
     /// the heap, forked) if it is not on, and its idle clock starts over.
+    /// Where the hooks cannot be installed (a static executable without the
+    /// wraps), every census is a walk of the heap.
     func answerCensus(limit: Int) -> ControlReply {
         let startsNow = !censusIsOn
-        do { try countInstancesAliveBeforeCensus() } catch {
+        do throws(CensusError) {
+            do {
+                try startCensus()
+            } catch .staticStandardLibrary, .nothingToPatch {
+                do { try walkHeapForCensus(again: true) } catch { throw .walk(error) }
+                return .census(liveCensus(limit: limit))
+            } catch {
+                throw .hooks(error)
+            }
+            try countInstancesAliveBeforeCensus()
+        } catch {
             return .failure("\(error); a census asked for again walks again")
         }
         let now = hm_clock_ns()
@@ -21,13 +33,17 @@ extension Tracker {
             if startsNow { state.censusStartedOnRequest = true }
             state.lastCensusRequest = now
         }
+        return .census(liveCensus(limit: limit))
+    }
+
+    /// The census as a reply carries it: the first `limit` classes (all
+    /// for 0) and the totals of all.
+    private func liveCensus(limit: Int) -> LiveCensus {
         let entries = census()
-        return .census(
-            LiveCensus(
-                time: MonitorClock.elapsed, memory: .current(),
-                entries: limit > 0 ? Array(entries.prefix(limit)) : entries, classCount: entries.count,
-                liveCount: entries.reduce(0) { $0 + $1.liveCount },
-                liveBytes: entries.reduce(0) { $0 + $1.liveBytes }))
+        return LiveCensus(
+            time: MonitorClock.elapsed, memory: .current(),
+            entries: limit > 0 ? Array(entries.prefix(limit)) : entries, classCount: entries.count,
+            liveCount: entries.reduce(0) { $0 + $1.liveCount }, liveBytes: entries.reduce(0) { $0 + $1.liveBytes })
     }
 
     /// Stops a census that a request started once none was asked for in

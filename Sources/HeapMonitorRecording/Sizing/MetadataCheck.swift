@@ -17,7 +17,15 @@ struct MetadataCheck {
     /// Maps read again because something was not in the last one.
     private var refreshes = 0
 
-    init(memory: MemoryMap? = nil) { self.memory = memory }
+    /// With `memory`, and `refreshing` false, the check reads no other
+    /// map: a forked child's memory does not change, and a walk of its
+    /// heap must not allocate while it reads.
+    init(memory: MemoryMap? = nil, refreshing: Bool = true) {
+        self.memory = memory
+        if !refreshing { refreshes = Self.maximumRefreshes }
+    }
+
+    private static let maximumRefreshes = 4
 
     private mutating func map() -> MemoryMap {
         if let memory { return memory }
@@ -31,7 +39,7 @@ struct MetadataCheck {
     /// does not know is looked up again in a fresh map, a few times per check.
     private mutating func isReadable(_ address: UInt, length: Int) -> Bool {
         if map().isReadable(address, length: length) { return true }
-        guard refreshes < 4 else { return false }
+        guard refreshes < Self.maximumRefreshes else { return false }
         refreshes += 1
         memory = MemoryMap()
         return map().isReadable(address, length: length)
@@ -109,7 +117,7 @@ struct MetadataCheck {
         let size = Int(metadata.load(fromByteOffset: 32, as: UInt32.self))
         let addressPoint = Int(metadata.load(fromByteOffset: 36, as: UInt32.self))
         guard addressPoint >= 16, addressPoint & 7 == 0, size >= addressPoint + 56, size < 1 << 24,
-            isReadable(address - UInt(addressPoint), length: size),
+            address >= UInt(addressPoint), isReadable(address - UInt(addressPoint), length: size),
             membersAreInside(UnsafeRawPointer(bitPattern: descriptor)!, flags, bytes: size - addressPoint)
         else { return false }
         let superclass = metadata.load(fromByteOffset: 8, as: UInt.self)
@@ -143,7 +151,7 @@ struct MetadataCheck {
             Self.isAligned(UInt(bitPattern: bounds)), isReadable(UInt(bitPattern: bounds), length: 8)
         else { return false }
         let members = bounds.load(as: Int.self)
-        return members == 0 || (members > 0 && members + 8 * (vector + fields) <= bytes)
+        return members == 0 || (members > 0 && members <= bytes - 8 * (vector + fields))
     }
 
     /// Any type's metadata: its value witnesses readable, and for nominal

@@ -48,12 +48,12 @@ struct CensusSeed: Sendable {
         withExtendedLifetime(checker) {}
         var seed = CensusSeed(objects: Int(census.objects), scannedBytes: Int(census.scanned_bytes))
         for row in UnsafeBufferPointer(start: census.rows, count: census.capacity) where row.metadata != 0 {
-            seed.rows[row.metadata] = Row(count: Int(row.count), bytes: Int(row.bytes))
+            seed.rows[row.metadata] = Row(count: Int(clamping: row.count), bytes: Int(clamping: row.bytes))
         }
         for row in counted.prefix(min(countedRows, counted.count)) {
             guard let metadata = row.metadata.map(UInt.init(bitPattern:)) else { continue }
-            seed.rows[metadata, default: Row()].count -= Int(row.allocations - row.deallocations)
-            seed.rows[metadata, default: Row()].bytes -= Int(row.allocated_bytes - row.deallocated_bytes)
+            seed.rows[metadata, default: Row()].count &-= Int(row.allocations &- row.deallocations)
+            seed.rows[metadata, default: Row()].bytes &-= Int(row.allocated_bytes &- row.deallocated_bytes)
         }
         for metadata in seed.rows.keys {
             seed.rows[metadata]?.descriptor = UnsafeRawPointer(bitPattern: metadata)!
@@ -81,7 +81,7 @@ struct CensusSeed: Sendable {
 
     /// Asks `MetadataCheck` about words the walk finds in a header's place.
     private final class ObjectCheck {
-        var check = MetadataCheck()
+        var check = MetadataCheck(memory: MemoryMap(), refreshing: false)
 
         static let verdict: hm_class_check = { metadata, context in
             guard let metadata, let context else { return Int32(HM_NOT_AN_OBJECT) }

@@ -70,7 +70,7 @@ struct MetadataCheckTests {
     /// no name, fails: reading them, as layouts do for generic arguments,
     /// field offsets and names, would fault.
     @Test func metadataWhoseDescriptorLeadsOutsideItFails() {
-        for descriptor: Int32 in [0, 1, 2] {
+        for descriptor: Int32 in [0, 1, 2, 3] {
             let block = UnsafeMutableRawPointer.allocate(byteCount: 256, alignment: 16)
             defer { block.deallocate() }
             block.initializeMemory(as: UInt8.self, repeating: 0, count: 256)

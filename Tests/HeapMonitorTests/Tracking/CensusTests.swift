@@ -9,9 +9,42 @@ import Testing
 private final class Citizen { var id = 0; var tags: [String] = [] }
 private final class Visitor { var id = 0 }
 private final class StackBorn { var id = 0 }
-private final class Settler { var id = 0; var name = "" }
+/// Objects made before a census: one class per way of walking, so that
+/// what one test case leaves in freed memory (a census's rows) is not read
+/// as the other's objects when scanning every boundary.
+private class Settler { var id = 0; var name = "" }
+private final class FollowedSettler: Settler {}
+private final class ScannedSettler: Settler {}
 private final class Impostor { var id = 0 }
 private final class StackImpostor { var id = 0 }
+
+/// Writes a glibc chunk of 32 bytes in use with a live header of the class
+/// of `metadata` into `frame`, word by word: an array literal holding a
+/// header would be a header of its own, in the array's storage.
+private func plantChunk(in frame: UnsafeMutableRawBufferPointer, metadata: UInt) {
+    let words = frame.bindMemory(to: UInt.self)
+    words.initialize(repeating: 0)
+    words[1] = 32 | 1
+    words[2] = metadata
+    words[3] = 3
+    words[5] = 32 | 1
+}
+
+/// How the heap walk finds blocks: glibc's chunk chains (the default with
+/// glibc), or every 16-byte boundary (as with any other allocator).
+enum WalkMode: CaseIterable, Sendable {
+    case followingChunks, scanningEveryBoundary
+
+    func use() { hm_test_scan_every_boundary(self == .scanningEveryBoundary ? 1 : 0) }
+
+    /// A settler of this mode's own class.
+    fileprivate func settler() -> Settler { self == .followingChunks ? FollowedSettler() : ScannedSettler() }
+
+    /// Its name in the census (which leaves private contexts out).
+    fileprivate var settlerClass: String {
+        self == .followingChunks ? "HeapMonitorTests.FollowedSettler" : "HeapMonitorTests.ScannedSettler"
+    }
+}
 
 extension TrackerSuite {
     @Suite("Census")
@@ -119,17 +152,24 @@ extension TrackerSuite {
         /// Instances made before the census started are found by a walk of
         /// the heap (forked): plain ones, one with a side table (weakly
         /// referenced), and the census goes on counting from there.
-        @Test func countsInstancesAliveBeforeItStartedByWalkingTheHeap() throws {
+        @Test(arguments: WalkMode.allCases)
+        func countsInstancesAliveBeforeItStartedByWalkingTheHeap(_ mode: WalkMode) throws {
             let tracker = freshTracker()
             tracker.stopCensus()
-            var settlers = (0..<500).map { _ in keep(Settler()) }
-            let watched = keep(Settler())
+            mode.use()
+            defer { WalkMode.followingChunks.use() }
+            // The tables are the process's: earlier runs counted too.
+            let earlier = Int(Tracker.censusRows().first {
+                $0.metadata == unsafeBitCast(type(of: mode.settler()), to: UnsafeRawPointer.self)
+            }?.allocations ?? 0)
+            var settlers = (0..<500).map { _ in keep(mode.settler()) }
+            let watched = keep(mode.settler())
             weak var weakly = watched
             try tracker.countInstancesAliveBeforeCensus()
             defer { tracker.stopCensus() }
-            let later = (0..<40).map { _ in keep(Settler()) }
+            let later = (0..<40).map { _ in keep(mode.settler()) }
             func settler() throws -> CensusEntry {
-                try #require(tracker.census().first { $0.className == "HeapMonitorTests.Settler" })
+                try #require(tracker.census().first { $0.className == mode.settlerClass })
             }
             // Each object's own block (`flatSize` would add the side table).
             let bytes = (settlers + later + [watched]).reduce(0) {
@@ -138,7 +178,7 @@ extension TrackerSuite {
             let found = try settler()
             #expect(found.liveCount == 541)
             #expect(found.liveBytes == bytes, "\(found.liveBytes) \(bytes)")
-            #expect(try settler().allocations == 40, "allocations count from the census's start")
+            #expect(try settler().allocations - earlier == 40, "counted from the census's start")
             settlers.removeLast(200)
             #expect(try settler().liveCount == 341)
             try tracker.countInstancesAliveBeforeCensus()
@@ -149,30 +189,46 @@ extension TrackerSuite {
 
         /// Words that only look like an object's header: a dying object's
         /// (deiniting), an immortal one's, one whose side table does not
-        /// point back, a count without its pure-Swift bit, and with glibc a
-        /// header inside a block. Only the block with a live header counts.
-        @Test func theWalkCountsOnlyLiveHeaders() throws {
+        /// point back, a count without its pure-Swift bit, and a header
+        /// inside a block, which only glibc's chunks tell apart. Only the
+        /// block with a live header counts.
+        @Test(arguments: WalkMode.allCases) func theWalkCountsOnlyLiveHeaders(_ mode: WalkMode) throws {
             let tracker = freshTracker()
             tracker.stopCensus()
+            mode.use()
+            defer { WalkMode.followingChunks.use() }
             let metadata = UInt(bitPattern: unsafeBitCast(Impostor.self, to: UnsafeRawPointer.self))
             let elsewhere = UnsafeMutablePointer<UInt>.allocate(capacity: 4)
             elsewhere.initialize(repeating: 3, count: 4)
             let sideTable = (UInt(1) << 63) | (UInt(1) << 62) | (UInt(bitPattern: elsewhere) >> 3)
             let counts: [UInt] = [0x1_0000_0003, 0xFFFF_FFFF_FFFF_FFFF, sideTable, 0x2, 0x3]
+            // Each word stored alone: an array literal holding a header would
+            // be a header of its own, in the array's storage.
             let blocks = counts.map { count in
                 let block = UnsafeMutablePointer<UInt>.allocate(capacity: 4)
-                block.initialize(from: [metadata, count, 0, 0], count: 4)
+                block.initialize(repeating: 0, count: 4)
+                block[0] = metadata
+                block[1] = count
                 return block
             }
             // Inside a block, after a word that reads as a chunk size whose
             // next chunk does not say this one is in use.
             let inside = UnsafeMutablePointer<UInt>.allocate(capacity: 6)
-            inside.initialize(from: [0, 32 | 1, metadata, 3, 0, 0], count: 6)
-            defer { (blocks + [elsewhere, inside]).forEach { $0.deallocate() } }
+            inside.initialize(repeating: 0, count: 6)
+            inside[1] = 32 | 1
+            inside[2] = metadata
+            inside[3] = 3
+            defer {
+                // Freed blocks keep their words: no fake header outlives the test.
+                for block in blocks + [elsewhere] { block.update(repeating: 0, count: 4) }
+                inside.update(repeating: 0, count: 6)
+                (blocks + [elsewhere, inside]).forEach { $0.deallocate() }
+            }
             try tracker.countInstancesAliveBeforeCensus()
             defer { tracker.stopCensus() }
             let impostor = tracker.census().first { $0.className == "HeapMonitorTests.Impostor" }
-            #expect(impostor?.liveCount == 1)
+            // Scanning every boundary, a live header inside a block counts.
+            #expect(impostor?.liveCount == (mode == .scanningEveryBoundary ? 2 : 1))
         }
 
         /// A thread's stack holds words that pass for a header; here a
@@ -180,15 +236,16 @@ extension TrackerSuite {
         /// thread that runs (no stack pointer from the kernel: its stack is
         /// found above its guard page) and of the calling thread. Neither
         /// counts, and heap objects beside them do.
-        @Test func theWalkLeavesThreadStacksOut() throws {
+        @Test(arguments: WalkMode.allCases) func theWalkLeavesThreadStacksOut(_ mode: WalkMode) throws {
             let tracker = freshTracker()
             tracker.stopCensus()
+            mode.use()
+            defer { WalkMode.followingChunks.use() }
             let metadata = UInt(bitPattern: unsafeBitCast(StackImpostor.self, to: UnsafeRawPointer.self))
-            let chunk: [UInt] = [0, 32 | 1, metadata, 3, 0, 32 | 1]
             let ready = Locked(false), done = Locked(false)
             let thread = Thread {
                 withUnsafeTemporaryAllocation(byteCount: 48, alignment: 16) { frame in
-                    frame.bindMemory(to: UInt.self).initialize(from: chunk)
+                    plantChunk(in: frame, metadata: metadata)
                     ready.withLock { $0 = true }
                     while !done.withLock({ $0 }) {}
                     _ = keep(frame)
@@ -196,17 +253,18 @@ extension TrackerSuite {
             }
             thread.start()
             while !ready.withLock({ $0 }) {}
-            let settlers = (0..<30).map { _ in keep(Settler()) }
+            let settlers = (0..<30).map { _ in keep(mode.settler()) }
             try withUnsafeTemporaryAllocation(byteCount: 48, alignment: 16) { frame in
-                frame.bindMemory(to: UInt.self).initialize(from: chunk)
+                plantChunk(in: frame, metadata: metadata)
                 try tracker.countInstancesAliveBeforeCensus()
                 _ = keep(frame)
             }
             done.withLock { $0 = true }
+            thread.cancel()
             defer { tracker.stopCensus() }
             let census = tracker.census()
             #expect(!census.contains { $0.className == "HeapMonitorTests.StackImpostor" })
-            #expect(census.first { $0.className == "HeapMonitorTests.Settler" }?.liveCount == 30)
+            #expect(census.first { $0.className == mode.settlerClass }?.liveCount == 30)
             _ = keep(settlers)
         }
 
@@ -214,7 +272,7 @@ extension TrackerSuite {
         /// used there); its address means nothing here, and naming it made
         /// the runtime crash a server. Only this process's classes stay.
         @Test func seedRowsOfClassesThisProcessLacksAreDropped() {
-            let settler = UInt(bitPattern: unsafeBitCast(Settler.self, to: UnsafeRawPointer.self))
+            let settler = UInt(bitPattern: unsafeBitCast(FollowedSettler.self, to: UnsafeRawPointer.self))
             let descriptor = UnsafeRawPointer(bitPattern: settler)!.load(fromByteOffset: 40, as: UInt.self)
             let junk = UnsafeMutablePointer<UInt>.allocate(capacity: 16)
             junk.initialize(repeating: 0x5A5A, count: 16)
