@@ -15,9 +15,11 @@ swift test --no-parallel --explicit-target-dependency-import-check error
 # sanitizer's allocator does not keep. Not the stress test of forked
 # analyses: under the sanitizer most children of its busy process block in
 # the Swift runtime's once locks (killed and replaced, they fail it), which
-# uninstrumented children do not.
+# uninstrumented children do not. Nor the tests of the census's heap walk
+# (the control channel's census walks too): the sanitizer's allocator keeps
+# objects in reservations of terabytes, which the walk leaves out.
 swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter "TrackerSuite|MetadataCheckTests" \
-    --skip LiveHeapStressTests
+    --skip "LiveHeapStressTests|CensusOnRequestTests|countsInstancesAliveBefore|theWalk|aClientAsksForStatusCensus"
 Scripts/check-static-stdlib.sh
 # SwiftNIO, code we did not write: a class tracked by name, buffers sized with their bytes.
 # It builds Examples/ServerCorpus, which the next check runs.

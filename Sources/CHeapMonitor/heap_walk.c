@@ -61,6 +61,9 @@ static int hm_count_is_live(const uintptr_t *object, hm_memory_map *readable) {
     return entry[0] == (uintptr_t)object && hm_inline_count_is_live(entry[2]);
 }
 
+#define HM_WINDOW_PAGES 512
+#define HM_LARGEST_MAPPING (UINT64_C(256) << 30)
+
 // What one walk carries: its results, the memory it may read, and the
 // verdicts on metadata words met so far.
 typedef struct {
@@ -75,7 +78,27 @@ typedef struct {
     /// headers: never objects.
     hm_range tables[64];
     size_t table_count;
+    /// Which pages of the window at `window` are resident (mincore).
+    uintptr_t window;
+    unsigned char resident[HM_WINDOW_PAGES];
 } hm_walk;
+
+// Whether the page at `address` holds anything: a page never written (or
+// swapped out) is not resident. Reading it would make the kernel map it, and
+// reservations run to terabytes (a sanitizer's allocator and shadow), so
+// pages are asked of the kernel in windows of 2 MiB first.
+static int hm_is_resident(hm_walk *walk, uintptr_t address) {
+    uintptr_t window = address & ~(uintptr_t)(HM_WINDOW_PAGES * 4096 - 1);
+    if (window != walk->window) {
+        walk->window = window;
+        // A window partly unmapped: ask page by page.
+        if (mincore((void *)window, HM_WINDOW_PAGES * 4096, walk->resident) != 0)
+            for (size_t page = 0; page < HM_WINDOW_PAGES; page++)
+                if (mincore((void *)(window + page * 4096), 4096, &walk->resident[page]) != 0)
+                    walk->resident[page] = 0;
+    }
+    return walk->resident[(address - window) / 4096] & 1;
+}
 
 static int hm_is_monitor_memory(const hm_walk *walk, uintptr_t at) {
     for (size_t i = 0; i < walk->table_count; i++)
@@ -227,6 +250,10 @@ static int hm_walk_glibc_mapping(hm_walk *walk, hm_region mapping) {
             at = walk->covered_end = (limit + 4095) & ~(uintptr_t)4095;
             continue;
         }
+        if (!hm_is_resident(walk, at)) {
+            at += 4096;
+            continue;
+        }
         // A chunk mapped alone: no previous size, marked mmapped, whole pages.
         size_t size = words[1] & ~(uintptr_t)7;
         if (words[0] == 0 && (words[1] & 2) && size && !(size & 4095) && size <= mapping.end - at) {
@@ -251,7 +278,15 @@ static void hm_scan_range(hm_walk *walk, uintptr_t start, uintptr_t end) {
     // With glibc a block's size is in the word before it, which must be
     // in the range too.
     uintptr_t first = (start + (hm_glibc_chunk_headers ? 16 + 15 : 15)) & ~(uintptr_t)15;
-    for (uintptr_t at = first; at + 16 <= end; at += 16) hm_count_object(walk, at, end - at);
+    for (uintptr_t at = first; at + 16 <= end; at += 16) {
+        if (!(at & 4095) || at == first) {
+            if (!hm_is_resident(walk, at)) {
+                at = (at | 4095) + 1 - 16;
+                continue;
+            }
+        }
+        hm_count_object(walk, at, end - at);
+    }
 }
 
 static int hm_overlaps(hm_range range, uintptr_t start, uintptr_t end) {
@@ -347,13 +382,16 @@ int hm_heap_walk(hm_heap_census *census, const hm_heap_walk_exclusions *exclusio
         hm_heap_census_free(census);
         return -1;
     }
-    hm_walk walk = {census, readable, (hm_verdict *)(census->rows + census->capacity), check, context, 0, {{0}}, 0};
+    hm_walk walk = {census, readable, (hm_verdict *)(census->rows + census->capacity), check, context, 0, {{0}}, 0,
+                    1, {0}};
     walk.table_count = hm_census_table_ranges(walk.tables, sizeof walk.tables / sizeof walk.tables[0]);
     int chains = hm_glibc_chunk_headers && !hm_scans_every_boundary;
     hm_range own = {(uintptr_t)memory, (uintptr_t)memory + bytes};
     for (size_t i = 0; i < heap->count; i++) {
         hm_region mapping = heap->regions[i];
-        if (hm_overlaps(own, mapping.start, mapping.end)) continue;
+        // A reservation of terabytes (a sanitizer's allocator and shadow)
+        // would take minutes even page by page; no allocator's heap is one.
+        if (hm_overlaps(own, mapping.start, mapping.end) || mapping.end - mapping.start > HM_LARGEST_MAPPING) continue;
         census->regions++;
         if (chains && hm_walk_glibc_mapping(&walk, mapping)) {
             census->scanned_bytes += mapping.end - mapping.start;
