@@ -18,7 +18,7 @@ extension Tracker {
     /// the heap for Swift objects, with the default `isolation` in a forked
     /// child. Later calls do nothing. Starts the census if it is off.
     ///
-    /// The walk reads every block of the heap (about 2 GB a second) and
+    /// The walk reads every block of the heap (a 405 MiB heap in 0.25 s) and
     /// counts an object only if its header proves it live (its class's
     /// metadata, a live reference count, with glibc a block in use), so
     /// the counts are exact but for objects being made or freed at the
