@@ -107,7 +107,7 @@ static int hm_is_monitor_memory(const hm_walk *walk, uintptr_t at) {
 }
 
 static hm_walk_row *hm_walk_row_for(hm_heap_census *census, uintptr_t metadata) {
-    size_t mask = census->capacity - 1, slot = ((metadata >> 4) ^ (metadata >> 16)) & mask;
+    size_t mask = census->capacity - 1, slot = hm_metadata_hash(metadata) & mask;
     for (size_t probe = 0; probe < census->capacity / 2; probe++, slot = (slot + 1) & mask) {
         hm_walk_row *row = &census->rows[slot];
         if (row->metadata == metadata) return row;
@@ -238,15 +238,11 @@ static int hm_walk_glibc_mapping(hm_walk *walk, hm_region mapping) {
     while (at + 4096 <= mapping.end) {
         const uintptr_t *words = (const uintptr_t *)at;
         uintptr_t limit = 0, first = 0;
-        if (!(at & (HM_ARENA_HEAP_SIZE - 1)) && (first = hm_arena_heap_first_chunk(at, &limit))) {
-            hm_follow_chunks(walk, first, limit);
-            at = walk->covered_end = (limit + 4095) & ~(uintptr_t)4095;
-            continue;
-        }
-        if (!(at & (HM_ARENA_HEAP_SIZE - 1)) && limit) {
-            // What reads as an arena's heap whose chain does not hold:
+        if (!(at & (HM_ARENA_HEAP_SIZE - 1)) && ((first = hm_arena_heap_first_chunk(at, &limit)) || limit)) {
+            // What reads as an arena's heap whose chain does not hold is
             // scanned rather than passed over.
-            hm_scan_range(walk, at, limit);
+            if (first) hm_follow_chunks(walk, first, limit);
+            else hm_scan_range(walk, at, limit);
             at = walk->covered_end = (limit + 4095) & ~(uintptr_t)4095;
             continue;
         }
@@ -268,13 +264,11 @@ static int hm_walk_glibc_mapping(hm_walk *walk, hm_region mapping) {
 
 // MARK: Any allocator
 
-// Scans [start, end) for objects at every 16-byte boundary, going on past
-// each object's block.
+// Scans [start, end) for objects at every 16-byte boundary, even inside an
+// object found: stepping over its block would step over real objects after
+// a false one, whose block size is the allocator's guess about the middle
+// of another block.
 static void hm_scan_range(hm_walk *walk, uintptr_t start, uintptr_t end) {
-    walk->census->scanned_bytes += end - start;
-    // Every boundary, even inside an object found: stepping over its block
-    // would step over real objects after a false one, whose block size is
-    // the allocator's guess about the middle of another block.
     // With glibc a block's size is in the word before it, which must be
     // in the range too.
     uintptr_t first = (start + (hm_glibc_chunk_headers ? 16 + 15 : 15)) & ~(uintptr_t)15;
@@ -327,7 +321,7 @@ static size_t hm_cuts(hm_region mapping, const hm_heap_walk_exclusions *exclusio
     size_t count = 0;
     // A glibc heap of its own arena may follow another's reserve too, but
     // starts on a 64 MiB boundary.
-    if (mapping.guarded && (mapping.start & ((UINT64_C(64) << 20) - 1))) {
+    if (mapping.guarded && (mapping.start & (HM_ARENA_HEAP_SIZE - 1))) {
         uintptr_t top = hm_stack_block_end(mapping.start, mapping.end);
         if (top) cuts[count++] = (hm_range){mapping.start, top};
     }
@@ -393,11 +387,8 @@ int hm_heap_walk(hm_heap_census *census, const hm_heap_walk_exclusions *exclusio
         // would take minutes even page by page; no allocator's heap is one.
         if (hm_overlaps(own, mapping.start, mapping.end) || mapping.end - mapping.start > HM_LARGEST_MAPPING) continue;
         census->regions++;
-        if (chains && hm_walk_glibc_mapping(&walk, mapping)) {
-            census->scanned_bytes += mapping.end - mapping.start;
-            continue;
-        }
-        hm_scan_mapping(&walk, mapping, exclusions);
+        census->scanned_bytes += mapping.end - mapping.start;
+        if (!chains || !hm_walk_glibc_mapping(&walk, mapping)) hm_scan_mapping(&walk, mapping, exclusions);
     }
     hm_memory_map_free(heap);
     hm_memory_map_free(readable);

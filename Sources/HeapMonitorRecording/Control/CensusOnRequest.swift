@@ -16,15 +16,16 @@ extension Tracker {
     func answerCensus(limit: Int) -> ControlReply {
         let startsNow = !censusIsOn
         do throws(CensusError) {
+            var hooked = true
             do {
                 try startCensus()
             } catch .staticStandardLibrary, .nothingToPatch {
-                do { try walkHeapForCensus(again: true) } catch { throw .walk(error) }
-                return .census(liveCensus(limit: limit))
+                hooked = false
             } catch {
                 throw .hooks(error)
             }
-            try countInstancesAliveBeforeCensus()
+            do { try walkHeapForCensus(again: !hooked) } catch { throw .walk(error) }
+            if !hooked { return .census(liveCensus(limit: limit)) }
         } catch {
             return .failure("\(error); a census asked for again walks again")
         }

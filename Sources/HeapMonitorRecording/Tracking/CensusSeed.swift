@@ -18,7 +18,8 @@ struct CensusSeed: Sendable {
 
     /// Rows by class metadata.
     var rows: [UInt: Row] = [:]
-    /// Objects of any kind the walk found, and the bytes it read.
+    /// Objects of any kind the walk found, and the bytes of the mappings it
+    /// walked.
     var objects = 0
     var scannedBytes = 0
 
@@ -32,7 +33,6 @@ struct CensusSeed: Sendable {
         // Room for the tables' rows made before the walk: the child's own
         // allocations after it would count in the tables, not in the walk.
         var counted = [hm_census_row](repeating: hm_census_row(), count: 1 << 16)
-        var countedRows = 0
         let walked = segments.withUnsafeBufferPointer { segments in
             stacks.withUnsafeBufferPointer { stacks in
                 var exclusions = hm_heap_walk_exclusions(
@@ -42,7 +42,7 @@ struct CensusSeed: Sendable {
                 return hm_heap_walk(&census, &exclusions, ObjectCheck.verdict, context)
             }
         }
-        countedRows = hm_census_read(&counted, counted.count)
+        let countedRows = hm_census_read(&counted, counted.count)
         guard walked == 0 else { return nil }
         defer { hm_heap_census_free(&census) }
         withExtendedLifetime(checker) {}

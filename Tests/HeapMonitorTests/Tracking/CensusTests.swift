@@ -37,6 +37,15 @@ enum WalkMode: CaseIterable, Sendable {
 
     func use() { hm_test_scan_every_boundary(self == .scanningEveryBoundary ? 1 : 0) }
 
+    /// A cleared tracker, its census off, the heap walked this way (until
+    /// `followingChunks.use()` sets the default back).
+    func freshTracker() -> Tracker {
+        let tracker = HeapMonitorTests.freshTracker()
+        tracker.stopCensus()
+        use()
+        return tracker
+    }
+
     /// A settler of this mode's own class.
     fileprivate func settler() -> Settler { self == .followingChunks ? FollowedSettler() : ScannedSettler() }
 
@@ -154,9 +163,7 @@ extension TrackerSuite {
         /// referenced), and the census goes on counting from there.
         @Test(arguments: WalkMode.allCases)
         func countsInstancesAliveBeforeItStartedByWalkingTheHeap(_ mode: WalkMode) throws {
-            let tracker = freshTracker()
-            tracker.stopCensus()
-            mode.use()
+            let tracker = mode.freshTracker()
             defer { WalkMode.followingChunks.use() }
             // The tables are the process's: earlier runs counted too.
             let earlier = Int(Tracker.censusRows().first {
@@ -193,9 +200,7 @@ extension TrackerSuite {
         /// inside a block, which only glibc's chunks tell apart. Only the
         /// block with a live header counts.
         @Test(arguments: WalkMode.allCases) func theWalkCountsOnlyLiveHeaders(_ mode: WalkMode) throws {
-            let tracker = freshTracker()
-            tracker.stopCensus()
-            mode.use()
+            let tracker = mode.freshTracker()
             defer { WalkMode.followingChunks.use() }
             let metadata = UInt(bitPattern: unsafeBitCast(Impostor.self, to: UnsafeRawPointer.self))
             let elsewhere = UnsafeMutablePointer<UInt>.allocate(capacity: 4)
@@ -237,9 +242,7 @@ extension TrackerSuite {
         /// found above its guard page) and of the calling thread. Neither
         /// counts, and heap objects beside them do.
         @Test(arguments: WalkMode.allCases) func theWalkLeavesThreadStacksOut(_ mode: WalkMode) throws {
-            let tracker = freshTracker()
-            tracker.stopCensus()
-            mode.use()
+            let tracker = mode.freshTracker()
             defer { WalkMode.followingChunks.use() }
             let metadata = UInt(bitPattern: unsafeBitCast(StackImpostor.self, to: UnsafeRawPointer.self))
             let ready = Locked(false), done = Locked(false)
