@@ -40,6 +40,7 @@ int hm_hooks_have_work(void) { return atomic_load_explicit(&hm_active_work, HM_A
 void hm_set_active(int bit, int on) {
     if (on) atomic_fetch_or_explicit(&hm_active_work, bit, HM_RELEASE);
     else atomic_fetch_and_explicit(&hm_active_work, ~bit, HM_RELEASE);
+    if (on && bit == HM_ACTIVE_CLASSES) hm_event_clock_wake();
 }
 
 static uint32_t hm_registered_flags(uintptr_t key) {

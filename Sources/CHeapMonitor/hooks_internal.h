@@ -31,15 +31,22 @@
 
 // MARK: Event clock (event_clock.c)
 
-extern int hm_use_tsc;
+extern _Atomic uint64_t hm_event_clock;
 
-/// The time of an event now, in ticks (`hm_nanoseconds_per_tick`).
-static inline uint64_t hm_event_time(void) {
-#if defined(__x86_64__)
-    if (__builtin_expect(hm_use_tsc > 0, 1)) return __builtin_ia32_rdtsc();
-#endif
-    return hm_clock_ns();
-}
+/// The time of an event now: CLOCK_MONOTONIC nanoseconds as of the clock
+/// thread's last tick (at most a millisecond old while it keeps up).
+///
+/// A relaxed load orders what the reader needs: when one event happens
+/// before another (a free before the allocation that reuses the block, a
+/// birth before the hand-off of its object), the allocator or the program
+/// synchronised the two threads, and a load that happens before another
+/// load of the same atomic never sees a later value (read-read coherence).
+/// So such events have non-decreasing times; equal ones are ordered by the
+/// reader (reader.c, `hm_resolve_tick`).
+static inline uint64_t hm_event_time(void) { return atomic_load_explicit(&hm_event_clock, HM_RELAXED); }
+
+/// Starts the clock thread, or wakes it: classes are tracked from now.
+void hm_event_clock_wake(void);
 
 // MARK: Class filter (class_filter.c)
 

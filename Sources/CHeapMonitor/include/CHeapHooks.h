@@ -93,13 +93,20 @@ int hm_is_watching_all(void);
 /// deaths bit if any ancestor is registered.
 uint32_t hm_class_flags(const void *metadata);
 
+/// Whether the monitor holds a live object at `address` (its records from
+/// earlier drains), asked by `hm_drain` to order one address's events of one
+/// time on different threads.
+typedef int (*hm_liveness_check)(uint64_t address, void *context);
+
 /// Reads every thread's events up to time `cutoff` (UINT64_MAX: all), merged
-/// in time order. An object born and freed within one drain is not returned
-/// but counted (see `hm_drain_short_lived`). Returns the other events — in
-/// time order, except that births of objects still alive come last; each
-/// birth followed by its trace events — in a buffer valid until the next
-/// call. One reader at a time.
-size_t hm_drain(uint64_t cutoff, const hm_event **events);
+/// in time order; one address's events of one time on different threads in
+/// the order their kinds alternate (births and deaths), starting from
+/// whether `is_live` says the address holds an object. An object born and
+/// freed within one drain is not returned but counted (see
+/// `hm_drain_short_lived`). Returns the other events — in time order, except
+/// that births of objects still alive come last; each birth followed by its
+/// trace events — in a buffer valid until the next call. One reader at a time.
+size_t hm_drain(uint64_t cutoff, const hm_event **events, hm_liveness_check is_live, void *context);
 /// Ends the use of the last drain's events, giving back memory a large drain took.
 void hm_drain_release(void);
 
@@ -107,7 +114,7 @@ void hm_drain_release(void);
 typedef struct {
     const void *metadata;
     uint64_t count;
-    /// Their lifetimes summed, in ticks.
+    /// Their lifetimes summed, in nanoseconds.
     uint64_t lifetime;
 } hm_short_lived;
 /// Moves the short-lived counts gathered since the last call into `out` (at
@@ -146,17 +153,23 @@ uint64_t hm_stack_objects(void);
 /// Bytes the hooks hold for their logs and tables.
 uint64_t hm_hooks_overhead_bytes(void);
 
-/// A timestamp in ticks (the invariant TSC, else nanoseconds): the clock
-/// events are stamped with.
+/// The monitor's time now, in nanoseconds (CLOCK_MONOTONIC): the clock
+/// events are stamped with, to the millisecond (the clock thread's tick).
 uint64_t hm_now(void);
-/// Nanoseconds per tick, calibrated on first use.
-double hm_nanoseconds_per_tick(void);
+/// The time new events are stamped with now: behind `hm_now` by up to a
+/// millisecond, more when the clock thread is kept waiting.
+uint64_t hm_event_clock_now(void);
 
 // MARK: Test points
 
 /// Makes the next `count` allocations of the recording core's own memory
 /// (logs, chunks, tables) fail, as if the process were out of memory.
 void hm_test_fail_allocations(int count);
+/// Holds the event clock an hour ahead (1): every event has that one time,
+/// which only a drain of everything reads, and the reader orders them all
+/// by alternation; 0 lets it go (drain everything first: a log's times must
+/// not go back).
+void hm_test_hold_event_clock(int on);
 /// Makes the calling thread record into the late log, the one shared by
 /// threads whose own log was retired at exit (1), or its own again (0).
 void hm_test_use_late_log(int on);

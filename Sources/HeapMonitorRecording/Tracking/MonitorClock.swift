@@ -2,20 +2,20 @@ import CHeapMonitor
 import HeapMonitorModel
 
 /// The clock of birth, death and snapshot times: the time since the monitor
-/// was first used in this process, read from the same counter the hooks use.
+/// was first used in this process, in nanoseconds of the clock the hooks use
+/// (their stamps are to the millisecond).
 enum MonitorClock {
     private static let origin = hm_now()
-    static let nanosecondsPerTick = hm_nanoseconds_per_tick()
 
     /// Fixes the origin (the first use fixes it; the tracker does this when
     /// created, before any birth is recorded).
     static func start() { _ = origin }
 
-    /// The current time in ticks.
+    /// The current time in nanoseconds.
     static var now: UInt64 { hm_now() }
 
-    /// A span of `ticks`.
-    static func span(_ ticks: UInt64) -> Duration { .nanoseconds(Int64(Double(ticks) * nanosecondsPerTick)) }
+    /// A span of `ticks` nanoseconds.
+    static func span(_ ticks: UInt64) -> Duration { .nanoseconds(Int64(clamping: ticks)) }
 
     /// The time since the origin at `ticks` (negative before it).
     static func time(_ ticks: UInt64) -> Duration {

@@ -325,7 +325,7 @@ public final class Tracker: Sendable {
         background.withLock { work in
             guard work.drainTimer == nil else { return }
             let timer = DispatchSource.makeTimerSource(queue: queue)
-            let holdBack = UInt64(5_000_000 / hm_nanoseconds_per_tick())  // 5 ms
+            let holdBack: UInt64 = 5_000_000  // 5 ms
             timer.schedule(
                 deadline: .now() + .milliseconds(20), repeating: .milliseconds(20), leeway: .milliseconds(10))
             timer.setEventHandler { [unowned self] in

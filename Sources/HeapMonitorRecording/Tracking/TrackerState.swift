@@ -79,9 +79,14 @@ struct TrackerState: ~Copyable {
     /// earlier timestamp and not published its event yet. At a safe point (a
     /// snapshot) nothing is held back.
     mutating func drain(holdBack: UInt64 = 0) {
-        let cutoff = holdBack > 0 ? MonitorClock.now &- holdBack : UInt64.max
+        let cutoff = holdBack > 0 ? hm_event_clock_now() &- holdBack : UInt64.max
         var buffer: UnsafePointer<hm_event>?
-        let count = hm_drain(cutoff, &buffer)
+        let count = withUnsafeMutablePointer(to: &self) { state in
+            hm_drain(cutoff, &buffer, { address, state in
+                let state = state!.assumingMemoryBound(to: TrackerState.self)
+                return state.pointee.holdsLiveObject(at: UInt(address)) ? 1 : 0
+            }, state)
+        }
         var index = 0
         while index < count, let event = buffer?[index] {
             if event.kind == HM_EVENT_ALLOC.rawValue {
@@ -116,6 +121,11 @@ struct TrackerState: ~Copyable {
             }
             if found < rows.count { break }
         }
+    }
+
+    /// Whether a record or a watched instance lives at `address`.
+    func holdsLiveObject(at address: UInt) -> Bool {
+        records.liveRecord(at: address) != nil || watched[address] != nil
     }
 
     private mutating func recordDeath(address: UInt, time: UInt64) {

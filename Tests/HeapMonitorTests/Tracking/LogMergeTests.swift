@@ -1,3 +1,4 @@
+import CHeapMonitor
 @testable import HeapMonitorRecording
 import Testing
 
@@ -15,11 +16,14 @@ extension TrackerSuite {
         /// Objects made on one thread and freed on another, their addresses
         /// reused at once: every birth meets its death across the logs, and
         /// an address reused before its death is read counts the object it
-        /// ends.
-        @Test func objectsHandedBetweenThreadsAreCountedExactly() async throws {
+        /// ends. With the clock held, every event has one time and the
+        /// reader orders each address's events by alternation alone.
+        @Test(arguments: [false, true])
+        func objectsHandedBetweenThreadsAreCountedExactly(clockHeld: Bool) async throws {
             let tracker = freshTracker()
             try tracker.track(class: Handed.self)
             _ = tracker.objects
+            hm_test_hold_event_clock(clockHeld ? 1 : 0)
             let dropped = tracker.droppedEvents  // a process-wide count
             let handOff = HandOff()
             let total = 200_000, batch = 50
@@ -40,6 +44,7 @@ extension TrackerSuite {
                 }
             }
             let objects = tracker.objects(ofClass: "Handed")
+            hm_test_hold_event_clock(0)
             let shortLived = tracker.shortLivedObjects.filter { $0.className.hasSuffix("Handed") }.reduce(0) {
                 $0 + $1.count
             }
