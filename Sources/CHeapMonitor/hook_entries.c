@@ -78,9 +78,41 @@ __attribute__((always_inline)) static inline void hm_record(void *object, const 
     hm_unlock_late(log);
 }
 
+// Records an event of a tracked class in the calling thread's own log, if
+// its chunk has room: the common case, inlined into the hooks. Returns 0
+// for anything else (no log yet, the shared late log, a full chunk), which
+// the out-of-line path handles.
+__attribute__((always_inline)) static inline int hm_recorded_quickly(void *object, const void *metadata,
+                                                                      uint32_t kind) {
+    hm_log *log = hm_thread_log;
+    if (__builtin_expect(!log || log == &hm_late_log || !log->write || log->write_count >= HM_CHUNK_EVENTS, 0))
+        return 0;
+    log->write->events[log->write_count] =
+        (hm_event){hm_event_time(), (uint64_t)object, (uint64_t)metadata, kind, 0};
+    hm_commit(log, 1);
+    return 1;
+}
+
 // MARK: Hooks
 
 static inline int hm_active(void) { return atomic_load_explicit(&hm_active_work, HM_RELAXED); }
+
+// With tracked classes the only work: whether the event is done with, from
+// the filter cache's entry alone — not the class's (the cache hits and the
+// flags lack `wanted`), or recorded quickly. Births of traced classes and
+// cache misses go on to the observed path.
+__attribute__((always_inline)) static inline int hm_classes_done(void *object, const void *metadata, int work,
+                                                                  int birth) {
+    if (work != HM_ACTIVE_CLASSES) return 0;
+    uintptr_t md = (uintptr_t)metadata;
+    uint64_t entry = atomic_load_explicit(&hm_filter[hm_filter_slot(md)], HM_RELAXED);
+    if (!hm_filter_hit(entry, md, hm_current_generation())) return 0;
+    if (!(entry & (birth ? HM_CLASS_TRACKED : HM_CLASS_DEATHS))) return 1;
+    if (birth && (entry & HM_CLASS_TRACED)) return 0;
+    // A promoted object dies on its thread's stack, never born here.
+    if (!birth && hm_on_own_stack(object)) return 1;
+    return hm_recorded_quickly(object, metadata, birth ? HM_EVENT_ALLOC : HM_EVENT_DEALLOC);
+}
 
 // Whether the object's class may need recording: the census is on, the
 // cache misses, or the cached flags contain `wanted`.
@@ -115,7 +147,8 @@ __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_observed(void *obje
 HM_HOOK_CODE static void *hm_alloc_hook(const void *metadata, size_t size, size_t alignment_mask) {
     void *object = hm_runtime.alloc(metadata, size, alignment_mask);
     int work = hm_active();
-    if (work && !hm_counted_quickly(object, metadata, work, 1) && hm_may_record(metadata, work, HM_CLASS_TRACKED))
+    if (work && !hm_classes_done(object, metadata, work, 1) && !hm_counted_quickly(object, metadata, work, 1) &&
+        hm_may_record(metadata, work, HM_CLASS_TRACKED))
         return hm_alloc_observed(object, metadata, work);
     return object;
 }
@@ -131,7 +164,8 @@ __attribute__((always_inline)) static inline void hm_observe_death(void *object)
     int work = hm_active();
     if (!work) return;
     const void *metadata = *(const void *const *)object;
-    if (!hm_counted_quickly(object, metadata, work, 0) && hm_may_record(metadata, work, HM_CLASS_DEATHS))
+    if (!hm_classes_done(object, metadata, work, 0) && !hm_counted_quickly(object, metadata, work, 0) &&
+        hm_may_record(metadata, work, HM_CLASS_DEATHS))
         hm_death_observed(object, work);
 }
 

@@ -99,6 +99,7 @@ typedef struct {
 } hm_short_lived_slot;
 static hm_short_lived_slot *hm_short_lived_table;
 static size_t hm_short_lived_slots, hm_short_lived_used;
+static hm_short_lived_slot *hm_short_lived_last;  // the slot counted last
 
 static size_t hm_hash(uint64_t address, size_t slots) {
     return hm_address_hash((uintptr_t)address) & (slots - 1);
@@ -139,6 +140,13 @@ static size_t hm_index_find(uint64_t address, int for_insert) {
 }
 
 static void hm_count_short_lived(const void *metadata, uint64_t lifetime) {
+    // Churn is mostly of one class at a time.
+    hm_short_lived_slot *last = hm_short_lived_last;
+    if (last && last->metadata == metadata) {
+        last->count++;
+        last->lifetime += lifetime;
+        return;
+    }
     if ((hm_short_lived_used + 1) * 2 > hm_short_lived_slots) {
         size_t slots = hm_short_lived_slots ? hm_short_lived_slots * 2 : 256;
         hm_short_lived_slot *grown = calloc(slots, sizeof(hm_short_lived_slot));
@@ -151,6 +159,7 @@ static void hm_count_short_lived(const void *metadata, uint64_t lifetime) {
         }
         free(hm_short_lived_table);
         hm_short_lived_table = grown;
+        hm_short_lived_last = NULL;
         hm_short_lived_slots = slots;
     }
     size_t slot = hm_hash((uint64_t)(uintptr_t)metadata, hm_short_lived_slots);
@@ -162,6 +171,7 @@ static void hm_count_short_lived(const void *metadata, uint64_t lifetime) {
     }
     hm_short_lived_table[slot].count++;
     hm_short_lived_table[slot].lifetime += lifetime;
+    hm_short_lived_last = &hm_short_lived_table[slot];
 }
 
 // Drops cancelled births once they are most of the buffer.
@@ -439,6 +449,13 @@ static void hm_resolve_tick(hm_log **logs, size_t count, uint64_t time) {
 
 // MARK: Draining
 
+// Whether `next`, the group after `group` in one log, is the death of the
+// object `group` gives birth to, in the time being read.
+static int hm_dies_at_once(const hm_event *group, const hm_event *next, uint64_t before, uint64_t cutoff) {
+    return group->kind == HM_EVENT_ALLOC && next->kind == HM_EVENT_DEALLOC && next->address == group->address &&
+           next->time < before && next->time <= cutoff;
+}
+
 size_t hm_drain(uint64_t cutoff, const hm_event **events, hm_liveness_check is_live, void *context) {
     pthread_mutex_lock(&hm_reader_lock);
     hm_is_live = is_live;
@@ -482,8 +499,17 @@ size_t hm_drain(uint64_t cutoff, const hm_event **events, hm_liveness_check is_l
                 hm_log *log = at_time[0];
                 for (const hm_event *group = hm_peek(log); group && group->time < after && group->time <= cutoff;
                      group = hm_peek(log)) {
-                    hm_process(group);
-                    log->read_index += hm_group_size(group);
+                    size_t size = hm_group_size(group);
+                    const hm_event *next = log->read_index + size < log->read_limit ? group + size : NULL;
+                    if (next && hm_dies_at_once(group, next, after, cutoff)) {
+                        // Freed before anything else of its thread's: short-lived
+                        // without a look at the index.
+                        hm_count_short_lived((const void *)(uintptr_t)group->metadata, next->time - group->time);
+                        size += 1;
+                    } else {
+                        hm_process(group);
+                    }
+                    log->read_index += size;
                 }
             } else {
                 hm_resolve_tick(at_time, having, time);
