@@ -14,7 +14,8 @@
 // across threads; the reader restores each address's order by alternation
 // (reader.c, docs/Design.md "Time").
 
-_Atomic uint64_t hm_event_clock;
+// At the start of a cache line: every hook loads it.
+_Alignas(64) _Atomic uint64_t hm_event_clock;
 static _Atomic int hm_clock_held;
 
 enum { HM_CLOCK_PERIOD_NS = 1000 * 1000 };
