@@ -262,6 +262,11 @@ HM_HOOK_CODE void __wrap_swift_deallocPartialClassInstance(void *object, const v
 HM_HOOK_CODE void __wrap_swift_deallocObject(void *object, size_t size, size_t alignment_mask) {
     hm_dealloc_object_hook(object, size, alignment_mask);
 }
+void hm_test_record(void *object, const void *metadata, int birth) {
+    if (birth) hm_record(object, metadata, HM_CLASS_TRACKED, 0, 1);
+    else hm_record(object, metadata, HM_CLASS_DEATHS, 0, 0);
+}
+
 void hm_test_stack_object(const void *metadata, void *buffer, size_t size) {
     hm_dealloc_class_hook(hm_init_stack_hook(metadata, buffer), size, 7);
 }

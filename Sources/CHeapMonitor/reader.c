@@ -376,6 +376,19 @@ static uint32_t hm_take(const uint32_t *order, size_t *cursor, size_t end, uint3
     return *cursor < end ? order[(*cursor)++] : HM_NO_GROUP;
 }
 
+// With the address empty as far as the monitor knows, a death of a class
+// none of the births has is not a hand-off: it ends an object made before
+// tracking, before those births. The first such death, else none.
+static uint32_t hm_death_of_unseen(const uint32_t *order, size_t births, size_t deaths) {
+    for (size_t d = births; d < births + deaths; d++) {
+        uint64_t metadata = hm_tick.events[order[d]].metadata;
+        size_t b = 0;
+        while (b < births && hm_tick.events[order[b]].metadata != metadata) b++;
+        if (b == births) return order[d];
+    }
+    return HM_NO_GROUP;
+}
+
 // Applies one address's groups of one time, from several logs. Their order
 // matters only through what it leaves: the times are equal, so lifetimes
 // are 0 and any birth-death pairing counts the same short-lived objects.
@@ -384,7 +397,7 @@ static uint32_t hm_take(const uint32_t *order, size_t *cursor, size_t end, uint3
 // deaths (the object that stays), and the events between pair up. That
 // first death starts its log's run and that last birth ends its own.
 // Deaths beyond the births end objects the monitor never saw born (made
-// before tracking).
+// before tracking); so does a death no birth's class matches, first.
 static void hm_resolve_address(const hm_tick_address *entry) {
     // `order`: the births, then the deaths, each in chain order.
     uint32_t *order = hm_tick_order, lead = HM_NO_GROUP, survivor = HM_NO_GROUP;
@@ -404,8 +417,9 @@ static void hm_resolve_address(const hm_tick_address *entry) {
         }
     }
     size_t leads = deaths > 0 && hm_held_before(entry->address);
-    if (!leads) lead = HM_NO_GROUP;
+    if (!leads) lead = hm_death_of_unseen(order, births, deaths);
     else if (lead == HM_NO_GROUP) lead = order[births];
+    leads = lead != HM_NO_GROUP;
     if (births + leads <= deaths) survivor = HM_NO_GROUP;
     else if (survivor == HM_NO_GROUP) survivor = order[births - 1];
 

@@ -173,6 +173,9 @@ void hm_test_hold_event_clock(int on);
 /// Makes the calling thread record into the late log, the one shared by
 /// threads whose own log was retired at exit (1), or its own again (0).
 void hm_test_use_late_log(int on);
+/// Records a birth (1) or a death (0) of an object of `metadata` at `object`
+/// in the calling thread's log, as the hooks do for a tracked class.
+void hm_test_record(void *object, const void *metadata, int birth);
 /// Tests: makes an object of `metadata` in `buffer` (the caller's stack) as
 /// the optimiser does, and lets it die, both through the hooks.
 void hm_test_stack_object(const void *metadata, void *buffer, size_t size);

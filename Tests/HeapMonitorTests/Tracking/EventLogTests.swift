@@ -7,19 +7,6 @@ import Glibc
 
 private final class Logged { var x = 0 }
 
-/// Runs `body` on a thread of its own and waits for the thread to end.
-private func onNewThread(_ body: @escaping () -> Void) {
-    final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
-    var thread = pthread_t()
-    let box = Unmanaged.passRetained(Box(body)).toOpaque()
-    let made = pthread_create(&thread, nil, { argument in
-        Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
-        return nil
-    }, box)
-    precondition(made == 0)
-    pthread_join(thread, nil)
-}
-
 /// A thread-specific value whose destructor makes `perRound` objects on each
 /// of its rounds: it sets itself again, so a later round runs after the
 /// hooks' own destructor retired the thread's log.

@@ -4,6 +4,38 @@ import Testing
 
 private final class Handed: Sendable { let x = 0 }
 
+/// Classes whose events the tests below write themselves.
+private final class Kept {}
+private final class MadeBefore {}
+
+/// One event a test writes: a birth or death of `type` at `address`.
+private struct Written {
+    var address: UnsafeMutableRawPointer
+    var type: AnyClass
+    var birth: Bool
+}
+
+/// Writes each thread's events on a thread of its own, one thread after
+/// another, all at one time: the event clock is held, so only alternation
+/// can order one address's events across the threads. Then reads them all.
+private func writeAtOneTime(_ threads: [[Written]], into tracker: Tracker) {
+    hm_test_hold_event_clock(1)
+    for events in threads {
+        nonisolated(unsafe) let events = events
+        onNewThread {
+            for event in events {
+                hm_test_record(event.address, unsafeBitCast(event.type, to: UnsafeRawPointer.self), event.birth ? 1 : 0)
+            }
+        }
+    }
+    _ = tracker.objects
+    hm_test_hold_event_clock(0)
+}
+
+private func shortLived(_ tracker: Tracker, _ name: String) -> Int {
+    tracker.shortLivedObjects.filter { $0.className.hasSuffix(name) }.reduce(0) { $0 + $1.count }
+}
+
 /// Batches of objects handed from a making thread to a freeing one, under a
 /// pthread mutex (the thread sanitizer does not see `Mutex`'s futex).
 private final class HandOff: Sendable {
@@ -52,6 +84,74 @@ extension TrackerSuite {
             #expect(alive == 0, "a freed object is still counted alive")
             #expect(objects.count + shortLived == total)
             #expect(tracker.droppedEvents == dropped)
+        }
+
+        /// A block to write events about: real memory, never an object.
+        private static func block() -> UnsafeMutableRawPointer {
+            UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+        }
+
+        /// Born on one thread, freed on another at the same time: the
+        /// birth goes first, and the object was short-lived.
+        @Test func aHandOffAtOneTimeEndsTheObject() throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Kept.self)
+            let address = Self.block()
+            defer { address.deallocate() }
+            writeAtOneTime(
+                [[Written(address: address, type: Kept.self, birth: true)],
+                 [Written(address: address, type: Kept.self, birth: false)]], into: tracker)
+            #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).isEmpty)
+            #expect(shortLived(tracker, "Kept") == 1)
+        }
+
+        /// The monitor holds an object at the address; at one time another
+        /// thread frees it and a third reuses the block: the death goes
+        /// first, and the new object stays.
+        @Test func aBlockFreedAndReusedAtOneTimeKeepsTheNewObject() throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Kept.self)
+            let address = Self.block()
+            defer { address.deallocate() }
+            hm_test_record(address, unsafeBitCast(Kept.self as AnyClass, to: UnsafeRawPointer.self), 1)
+            #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).count == 1)
+            writeAtOneTime(
+                [[Written(address: address, type: Kept.self, birth: true)],
+                 [Written(address: address, type: Kept.self, birth: false)]], into: tracker)
+            let objects = tracker.objects(ofClass: "Kept")
+            #expect(objects.count == 2)
+            #expect(objects.filter(\.isAlive).count == 1)
+            #expect(shortLived(tracker, "Kept") == 0)
+        }
+
+        /// A death of a class no birth there has, at the time of a birth on
+        /// another thread: an object made before tracking ended, and the
+        /// new one stays.
+        @Test func aDeathOfAnotherClassEndsAnObjectMadeBeforeTracking() throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Kept.self)
+            try tracker.track(class: MadeBefore.self)
+            let address = Self.block()
+            defer { address.deallocate() }
+            writeAtOneTime(
+                [[Written(address: address, type: Kept.self, birth: true)],
+                 [Written(address: address, type: MadeBefore.self, birth: false)]], into: tracker)
+            #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).count == 1)
+            #expect(shortLived(tracker, "Kept") == 0)
+        }
+
+        /// One thread makes three objects at one address, another frees
+        /// two: the last birth stays, the other two were short-lived.
+        @Test func anAddressReusedOverAndOverAtOneTimeKeepsItsLastObject() throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Kept.self)
+            let address = Self.block()
+            defer { address.deallocate() }
+            let birth = Written(address: address, type: Kept.self, birth: true)
+            let death = Written(address: address, type: Kept.self, birth: false)
+            writeAtOneTime([[birth, birth, birth], [death, death]], into: tracker)
+            #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).count == 1)
+            #expect(shortLived(tracker, "Kept") == 2)
         }
     }
 }

@@ -3,6 +3,9 @@
 @testable import HeapMonitorModel
 @testable import HeapMonitorRecording
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The tracker and its hooks are process-wide: every test that uses them runs
 /// inside this suite, one at a time, on a cleared tracker.
@@ -19,3 +22,17 @@ func freshTracker() -> Tracker {
 /// rather than promote it to the stack: the optimiser computes no effects for
 /// an unoptimised function, so it must assume the worst.
 @_optimize(none) func keep<T>(_ value: T) -> T { value }
+
+/// Runs `body` on a thread of its own (so with a log of its own) and waits
+/// for the thread to end.
+func onNewThread(_ body: @escaping () -> Void) {
+    final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
+    var thread = pthread_t()
+    let box = Unmanaged.passRetained(Box(body)).toOpaque()
+    let made = pthread_create(&thread, nil, { argument in
+        Unmanaged<Box>.fromOpaque(argument!).takeRetainedValue().body()
+        return nil
+    }, box)
+    precondition(made == 0)
+    pthread_join(thread, nil)
+}
