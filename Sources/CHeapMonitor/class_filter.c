@@ -18,7 +18,7 @@ typedef struct {
 static hm_registration hm_registry[HM_REGISTRY_CAPACITY];
 static _Atomic size_t hm_registry_count;
 static pthread_mutex_t hm_registry_lock = PTHREAD_MUTEX_INITIALIZER;
-// Bumped on every registry change; cache entries of older generations miss.
+// Bumped on every registry change, before the cache is emptied.
 _Atomic uint32_t hm_generation __attribute__((aligned(64))) = 1;
 _Atomic uint64_t hm_filter[HM_FILTER_SLOTS];
 _Atomic int hm_active_work;
@@ -74,23 +74,29 @@ static uint32_t hm_compute_flags(const void *metadata) {
     return result;
 }
 
-// Kept out of line so that the hit path needs no stack frame. The entry is
-// stored only if no registry change came while the flags were computed:
-// flags of the old registry under the new generation would be stale.
-__attribute__((noinline)) uint32_t hm_filter_miss(const void *metadata, size_t slot, uint32_t generation) {
+// Kept out of line so that the hit path needs no stack frame. The flags
+// are computed from the registry as of `before` (acquire: a change's
+// registry writes come before its generation). An entry stored while a
+// change empties the cache could outlive it, so after storing it the miss
+// looks at the generation again and takes the entry back if it moved. The
+// two sequentially consistent fences — here, and in the change between its
+// generation and its emptying — make that look see the change whenever
+// the emptying came before the store.
+__attribute__((noinline)) uint32_t hm_filter_miss(const void *metadata, size_t slot) {
+    uint32_t before = atomic_load_explicit(&hm_generation, HM_ACQUIRE);
     uint32_t flags = hm_compute_flags(metadata);
-    if (hm_current_generation() == generation)
-        atomic_store_explicit(&hm_filter[slot],
-                              ((uint64_t)(uintptr_t)metadata << 16) | ((uint64_t)generation << 4) | flags,
-                              HM_RELAXED);
+    uint64_t entry = ((uint64_t)(uintptr_t)metadata << 16) | flags;
+    atomic_store_explicit(&hm_filter[slot], entry, HM_RELAXED);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&hm_generation, HM_RELAXED) != before)
+        atomic_compare_exchange_strong_explicit(&hm_filter[slot], &entry, 0, HM_RELAXED, HM_RELAXED);
     return flags;
 }
 
 uint32_t hm_class_flags(const void *metadata) { return hm_filter_flags(metadata); }
 
-// The generation has 12 bits and comes round again after 4,095 changes: an
-// entry left from that many changes ago would then look current. Each
-// change therefore clears the entries of the generation it starts.
+// Every change empties the cache: a hook then misses and computes the
+// flags afresh (see `hm_filter_miss` for a miss that races with it).
 static void hm_registry_changed(void) {
     int any = 0;
     size_t count = atomic_load_explicit(&hm_registry_count, HM_RELAXED);
@@ -98,13 +104,9 @@ static void hm_registry_changed(void) {
     any |= hm_patterns_active();
     any |= atomic_load_explicit(&hm_watching_all, HM_RELAXED);
     hm_set_active(HM_ACTIVE_CLASSES, any);
-    uint32_t next = atomic_load_explicit(&hm_generation, HM_RELAXED) + 1;
-    if ((next & 0xfff) == 0) next++;  // generation 0 never matches a fresh slot
-    for (size_t slot = 0; slot < HM_FILTER_SLOTS; slot++) {
-        uint64_t entry = atomic_load_explicit(&hm_filter[slot], HM_RELAXED);
-        if (((entry >> 4) & 0xfff) == (next & 0xfff)) atomic_store_explicit(&hm_filter[slot], 0, HM_RELAXED);
-    }
-    atomic_store_explicit(&hm_generation, next, HM_RELEASE);
+    atomic_fetch_add_explicit(&hm_generation, 1, HM_RELEASE);
+    atomic_thread_fence(memory_order_seq_cst);
+    for (size_t slot = 0; slot < HM_FILTER_SLOTS; slot++) atomic_store_explicit(&hm_filter[slot], 0, HM_RELAXED);
 }
 
 int hm_register_class(const void *key, int by_descriptor, uint32_t flags) {

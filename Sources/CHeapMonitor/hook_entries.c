@@ -106,7 +106,7 @@ __attribute__((always_inline)) static inline int hm_classes_done(void *object, c
     if (work != HM_ACTIVE_CLASSES) return 0;
     uintptr_t md = (uintptr_t)metadata;
     uint64_t entry = atomic_load_explicit(&hm_filter[hm_filter_slot(md)], HM_RELAXED);
-    if (!hm_filter_hit(entry, md, hm_current_generation())) return 0;
+    if (!hm_filter_hit(entry, md)) return 0;
     if (!(entry & (birth ? HM_CLASS_TRACKED : HM_CLASS_DEATHS))) return 1;
     if (birth && (entry & HM_CLASS_TRACED)) return 0;
     // A promoted object dies on its thread's stack, never born here.
@@ -120,7 +120,7 @@ __attribute__((always_inline)) static inline int hm_may_record(const void *metad
     if (hm_census_on(work)) return 1;
     uintptr_t md = (uintptr_t)metadata;
     uint64_t entry = atomic_load_explicit(&hm_filter[hm_filter_slot(md)], HM_RELAXED);
-    return !hm_filter_hit(entry, md, hm_current_generation()) || (entry & wanted);
+    return !hm_filter_hit(entry, md) || (entry & wanted);
 }
 
 // With the census the only work, an event of the class its thread counted

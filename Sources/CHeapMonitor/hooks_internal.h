@@ -60,7 +60,7 @@ extern _Atomic uint32_t hm_generation;
 
 /// Turns one kind of work (`HM_ACTIVE_…`) on or off for every hook.
 void hm_set_active(int bit, int on);
-uint32_t hm_filter_miss(const void *metadata, size_t slot, uint32_t generation);
+uint32_t hm_filter_miss(const void *metadata, size_t slot);
 
 /// The hash of class metadata for the filter cache and the census tables
 /// (the low four bits vary little); mask it to the table's size.
@@ -68,25 +68,18 @@ static inline size_t hm_metadata_hash(uintptr_t metadata) { return (metadata >> 
 
 static inline size_t hm_filter_slot(uintptr_t metadata) { return hm_metadata_hash(metadata) & (HM_FILTER_SLOTS - 1); }
 
-// A cache entry is metadata << 16 | generation (12 bits) << 4 | flags (4 bits).
-// Relaxed loads suffice: an entry is one word (never torn), and one of an
-// older generation only misses. The generation is loaded with acquire so
-// that a miss computed after a registry change sees the change.
-static inline int hm_filter_hit(uint64_t entry, uintptr_t metadata, uint32_t generation) {
-    return (entry >> 16) == metadata && ((entry >> 4) & 0xfff) == generation;
-}
-
-static inline uint32_t hm_current_generation(void) {
-    return atomic_load_explicit(&hm_generation, HM_ACQUIRE) & 0xfff;
-}
+// A cache entry is metadata << 16 | flags (4 bits); 0 is empty. A relaxed
+// load suffices: an entry is one word, never torn, and every registry
+// change empties the cache (class_filter.c, `hm_registry_changed`), while a
+// miss that raced with a change takes its own entry back (`hm_filter_miss`).
+static inline int hm_filter_hit(uint64_t entry, uintptr_t metadata) { return (entry >> 16) == metadata; }
 
 __attribute__((always_inline)) static inline uint32_t hm_filter_flags(const void *metadata) {
     uintptr_t md = (uintptr_t)metadata;
     size_t slot = hm_filter_slot(md);
     uint64_t entry = atomic_load_explicit(&hm_filter[slot], HM_RELAXED);
-    uint32_t generation = hm_current_generation();
-    if (__builtin_expect(hm_filter_hit(entry, md, generation), 1)) return entry & 0xf;
-    return hm_filter_miss(metadata, slot, generation);
+    if (__builtin_expect(hm_filter_hit(entry, md), 1)) return entry & 0xf;
+    return hm_filter_miss(metadata, slot);
 }
 
 /// Records libswiftCore's mapped range (found while patching): its classes
