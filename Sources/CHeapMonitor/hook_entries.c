@@ -85,11 +85,15 @@ __attribute__((always_inline)) static inline void hm_record(void *object, const 
 __attribute__((always_inline)) static inline int hm_recorded_quickly(void *object, const void *metadata,
                                                                       uint32_t kind) {
     hm_log *log = hm_thread_log;
-    if (__builtin_expect(!log || log == &hm_late_log || !log->write || log->write_count >= HM_CHUNK_EVENTS, 0))
-        return 0;
-    log->write->events[log->write_count] =
-        (hm_event){hm_event_time(), (uint64_t)object, (uint64_t)metadata, kind, 0};
-    hm_commit(log, 1);
+    // A thread's own log always has a chunk; the late log's comes lazily.
+    if (__builtin_expect(!log || log == &hm_late_log, 0)) return 0;
+    size_t count = log->write_count;
+    if (__builtin_expect(count >= HM_CHUNK_EVENTS, 0)) return 0;
+    hm_chunk *chunk = log->write;
+    chunk->events[count] = (hm_event){hm_event_time(), (uint64_t)object, (uint64_t)metadata, kind, 0};
+    log->write_count = count + 1;
+    // Publishes the event (see `hm_commit`).
+    atomic_store_explicit(&chunk->count, count + 1, HM_RELEASE);
     return 1;
 }
 
