@@ -13,6 +13,24 @@ private struct Written {
     var address: UnsafeMutableRawPointer
     var type: AnyClass
     var birth: Bool
+
+    static func birth(at address: UnsafeMutableRawPointer, of type: AnyClass = Kept.self) -> Written {
+        Written(address: address, type: type, birth: true)
+    }
+
+    static func death(at address: UnsafeMutableRawPointer, of type: AnyClass = Kept.self) -> Written {
+        Written(address: address, type: type, birth: false)
+    }
+}
+
+/// Runs `body` with a fresh tracker that tracks `Kept` and a block to write
+/// events about: real memory, never an object.
+private func withKeptBlock(_ body: (Tracker, UnsafeMutableRawPointer) throws -> Void) throws {
+    let tracker = freshTracker()
+    try tracker.track(class: Kept.self)
+    let address = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
+    defer { address.deallocate() }
+    try body(tracker, address)
 }
 
 /// Writes each thread's events on a thread of its own, one thread after
@@ -86,72 +104,52 @@ extension TrackerSuite {
             #expect(tracker.droppedEvents == dropped)
         }
 
-        /// A block to write events about: real memory, never an object.
-        private static func block() -> UnsafeMutableRawPointer {
-            UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 16)
-        }
-
         /// Born on one thread, freed on another at the same time: the
         /// birth goes first, and the object was short-lived.
         @Test func aHandOffAtOneTimeEndsTheObject() throws {
-            let tracker = freshTracker()
-            try tracker.track(class: Kept.self)
-            let address = Self.block()
-            defer { address.deallocate() }
-            writeAtOneTime(
-                [[Written(address: address, type: Kept.self, birth: true)],
-                 [Written(address: address, type: Kept.self, birth: false)]], into: tracker)
-            #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).isEmpty)
-            #expect(shortLived(tracker, "Kept") == 1)
+            try withKeptBlock { tracker, address in
+                writeAtOneTime([[.birth(at: address)], [.death(at: address)]], into: tracker)
+                #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).isEmpty)
+                #expect(shortLived(tracker, "Kept") == 1)
+            }
         }
 
         /// The monitor holds an object at the address; at one time another
         /// thread frees it and a third reuses the block: the death goes
         /// first, and the new object stays.
         @Test func aBlockFreedAndReusedAtOneTimeKeepsTheNewObject() throws {
-            let tracker = freshTracker()
-            try tracker.track(class: Kept.self)
-            let address = Self.block()
-            defer { address.deallocate() }
-            hm_test_record(address, unsafeBitCast(Kept.self as AnyClass, to: UnsafeRawPointer.self), 1)
-            #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).count == 1)
-            writeAtOneTime(
-                [[Written(address: address, type: Kept.self, birth: true)],
-                 [Written(address: address, type: Kept.self, birth: false)]], into: tracker)
-            let objects = tracker.objects(ofClass: "Kept")
-            #expect(objects.count == 2)
-            #expect(objects.filter(\.isAlive).count == 1)
-            #expect(shortLived(tracker, "Kept") == 0)
+            try withKeptBlock { tracker, address in
+                hm_test_record(address, unsafeBitCast(Kept.self as AnyClass, to: UnsafeRawPointer.self), 1)
+                #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).count == 1)
+                writeAtOneTime([[.birth(at: address)], [.death(at: address)]], into: tracker)
+                let objects = tracker.objects(ofClass: "Kept")
+                #expect(objects.count == 2)
+                #expect(objects.filter(\.isAlive).count == 1)
+                #expect(shortLived(tracker, "Kept") == 0)
+            }
         }
 
         /// A death of a class no birth there has, at the time of a birth on
         /// another thread: an object made before tracking ended, and the
         /// new one stays.
         @Test func aDeathOfAnotherClassEndsAnObjectMadeBeforeTracking() throws {
-            let tracker = freshTracker()
-            try tracker.track(class: Kept.self)
-            try tracker.track(class: MadeBefore.self)
-            let address = Self.block()
-            defer { address.deallocate() }
-            writeAtOneTime(
-                [[Written(address: address, type: Kept.self, birth: true)],
-                 [Written(address: address, type: MadeBefore.self, birth: false)]], into: tracker)
-            #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).count == 1)
-            #expect(shortLived(tracker, "Kept") == 0)
+            try withKeptBlock { tracker, address in
+                try tracker.track(class: MadeBefore.self)
+                writeAtOneTime([[.birth(at: address)], [.death(at: address, of: MadeBefore.self)]], into: tracker)
+                #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).count == 1)
+                #expect(shortLived(tracker, "Kept") == 0)
+            }
         }
 
         /// One thread makes three objects at one address, another frees
         /// two: the last birth stays, the other two were short-lived.
         @Test func anAddressReusedOverAndOverAtOneTimeKeepsItsLastObject() throws {
-            let tracker = freshTracker()
-            try tracker.track(class: Kept.self)
-            let address = Self.block()
-            defer { address.deallocate() }
-            let birth = Written(address: address, type: Kept.self, birth: true)
-            let death = Written(address: address, type: Kept.self, birth: false)
-            writeAtOneTime([[birth, birth, birth], [death, death]], into: tracker)
-            #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).count == 1)
-            #expect(shortLived(tracker, "Kept") == 2)
+            try withKeptBlock { tracker, address in
+                let birth = Written.birth(at: address), death = Written.death(at: address)
+                writeAtOneTime([[birth, birth, birth], [death, death]], into: tracker)
+                #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).count == 1)
+                #expect(shortLived(tracker, "Kept") == 2)
+            }
         }
     }
 }
