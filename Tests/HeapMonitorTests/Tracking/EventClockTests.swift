@@ -1,0 +1,39 @@
+import CHeapMonitor
+@testable import HeapMonitorRecording
+import Testing
+
+private final class Ticked {}
+
+extension TrackerSuite {
+    @Suite("Event clock")
+    struct EventClockTests {
+        /// The clock word moves only while classes are tracked: a program
+        /// that tracks nothing pays no wake-ups of the monitor's clock.
+        @Test func theClockTicksOnlyWhileClassesAreTracked() async throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Ticked.self)
+            let start = hm_event_clock_now()
+            #expect(try await Self.tick(after: start) > start, "the clock did not tick while a class was tracked")
+            tracker.clear()
+            try await Task.sleep(for: .milliseconds(50))  // a tick in flight ends
+            let idle = hm_event_clock_now()
+            try await Task.sleep(for: .milliseconds(50))
+            #expect(hm_event_clock_now() == idle, "the clock ticked with nothing tracked")
+            try tracker.track(class: Ticked.self)
+            let again = hm_event_clock_now()
+            #expect(again > idle, "tracking starts with the time now")
+            #expect(try await Self.tick(after: again) > again, "the clock did not wake")
+            tracker.clear()
+        }
+
+        /// The clock's value once it moves past `time` (at most 2 s).
+        private static func tick(after time: UInt64) async throws -> UInt64 {
+            var now = time
+            for _ in 0..<200 where now == time {
+                try await Task.sleep(for: .milliseconds(10))
+                now = hm_event_clock_now()
+            }
+            return now
+        }
+    }
+}
