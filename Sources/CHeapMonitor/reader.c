@@ -193,8 +193,8 @@ static void hm_compact_births(void) {
 // MARK: Deaths passed on within one drain
 
 // Addresses whose death this drain passed on (the monitor ends their record
-// after the drain): an address here without a pending birth is empty, what
-// ever the monitor's records still say. Open addressing; 0 is empty.
+// after the drain): an address here without a pending birth is empty,
+// whatever the monitor's records still say. Open addressing; 0 is empty.
 static uint64_t *hm_dead;
 static size_t hm_dead_slots, hm_dead_used;
 
