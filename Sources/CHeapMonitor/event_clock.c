@@ -48,9 +48,12 @@ static void *hm_clock_thread(void *unused) {
     prctl(PR_SET_TIMERSLACK, 1000UL);  // 1 µs, not the default 50 µs
     struct timespec period = {0, HM_CLOCK_PERIOD_NS};
     for (;;) {
-        pthread_mutex_lock(&hm_clock_lock);
-        while (!hm_clock_needed()) pthread_cond_wait(&hm_clock_wake, &hm_clock_lock);
-        pthread_mutex_unlock(&hm_clock_lock);
+        if (!hm_clock_needed()) {
+            // Checked again under the lock that `hm_event_clock_wake` signals under.
+            pthread_mutex_lock(&hm_clock_lock);
+            while (!hm_clock_needed()) pthread_cond_wait(&hm_clock_wake, &hm_clock_lock);
+            pthread_mutex_unlock(&hm_clock_lock);
+        }
         hm_clock_tick();
         clock_nanosleep(CLOCK_MONOTONIC, 0, &period, NULL);
     }
