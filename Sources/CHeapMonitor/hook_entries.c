@@ -81,19 +81,16 @@ __attribute__((always_inline)) static inline void hm_record(void *object, const 
 // Records an event of a tracked class in the calling thread's own log, if
 // its chunk has room: the common case, inlined into the hooks. Returns 0
 // for anything else (no log yet, the shared late log, a full chunk), which
-// the out-of-line path handles.
+// the out-of-line path handles: `hm_reserve` here would bring its call to a
+// fresh chunk, and with it saved registers, into every hook's frame. A
+// thread's own log always has a chunk.
 __attribute__((always_inline)) static inline int hm_recorded_quickly(void *object, const void *metadata,
                                                                       uint32_t kind) {
     hm_log *log = hm_thread_log;
-    // A thread's own log always has a chunk; the late log's comes lazily.
-    if (__builtin_expect(!log || log == &hm_late_log, 0)) return 0;
-    size_t count = log->write_count;
-    if (__builtin_expect(count >= HM_CHUNK_EVENTS, 0)) return 0;
-    hm_chunk *chunk = log->write;
-    chunk->events[count] = (hm_event){hm_event_time(), (uint64_t)object, (uint64_t)metadata, kind, 0};
-    log->write_count = count + 1;
-    // Publishes the event (see `hm_commit`).
-    atomic_store_explicit(&chunk->count, count + 1, HM_RELEASE);
+    if (__builtin_expect(!log || log == &hm_late_log || log->write_count >= HM_CHUNK_EVENTS, 0)) return 0;
+    log->write->events[log->write_count] =
+        (hm_event){hm_event_time(), (uint64_t)object, (uint64_t)metadata, kind, 0};
+    hm_commit(log, 1);
     return 1;
 }
 
@@ -108,9 +105,8 @@ static inline int hm_active(void) { return atomic_load_explicit(&hm_active_work,
 __attribute__((always_inline)) static inline int hm_classes_done(void *object, const void *metadata, int work,
                                                                   int birth) {
     if (work != HM_ACTIVE_CLASSES) return 0;
-    uintptr_t md = (uintptr_t)metadata;
-    uint64_t entry = atomic_load_explicit(&hm_filter[hm_filter_slot(md)], HM_RELAXED);
-    if (!hm_filter_hit(entry, md)) return 0;
+    uint64_t entry;
+    if (!hm_filter_cached(metadata, &entry)) return 0;
     if (!(entry & (birth ? HM_CLASS_TRACKED : HM_CLASS_DEATHS))) return 1;
     if (birth && (entry & HM_CLASS_TRACED)) return 0;
     // A promoted object dies on its thread's stack, never born here.
@@ -122,9 +118,8 @@ __attribute__((always_inline)) static inline int hm_classes_done(void *object, c
 // cache misses, or the cached flags contain `wanted`.
 __attribute__((always_inline)) static inline int hm_may_record(const void *metadata, int work, uint32_t wanted) {
     if (hm_census_on(work)) return 1;
-    uintptr_t md = (uintptr_t)metadata;
-    uint64_t entry = atomic_load_explicit(&hm_filter[hm_filter_slot(md)], HM_RELAXED);
-    return !hm_filter_hit(entry, md) || (entry & wanted);
+    uint64_t entry;
+    return !hm_filter_cached(metadata, &entry) || (entry & wanted);
 }
 
 // With the census the only work, an event of the class its thread counted

@@ -72,14 +72,19 @@ static inline size_t hm_filter_slot(uintptr_t metadata) { return hm_metadata_has
 // load suffices: an entry is one word, never torn, and every registry
 // change empties the cache (class_filter.c, `hm_registry_changed`), while a
 // miss that raced with a change takes its own entry back (`hm_filter_miss`).
-static inline int hm_filter_hit(uint64_t entry, uintptr_t metadata) { return (entry >> 16) == metadata; }
+
+/// Whether the cache holds `metadata`'s flags; its entry into `*entry`
+/// either way. (A flag result, not a zero entry: the hooks would test both.)
+static inline int hm_filter_cached(const void *metadata, uint64_t *entry) {
+    uintptr_t md = (uintptr_t)metadata;
+    *entry = atomic_load_explicit(&hm_filter[hm_filter_slot(md)], HM_RELAXED);
+    return (*entry >> 16) == md;
+}
 
 __attribute__((always_inline)) static inline uint32_t hm_filter_flags(const void *metadata) {
-    uintptr_t md = (uintptr_t)metadata;
-    size_t slot = hm_filter_slot(md);
-    uint64_t entry = atomic_load_explicit(&hm_filter[slot], HM_RELAXED);
-    if (__builtin_expect(hm_filter_hit(entry, md), 1)) return entry & 0xf;
-    return hm_filter_miss(metadata, slot);
+    uint64_t entry;
+    if (__builtin_expect(hm_filter_cached(metadata, &entry), 1)) return entry & 0xf;
+    return hm_filter_miss(metadata, hm_filter_slot((uintptr_t)metadata));
 }
 
 /// Records libswiftCore's mapped range (found while patching): its classes

@@ -14,12 +14,12 @@ enum MonitorClock {
     /// The current time in nanoseconds.
     static var now: UInt64 { hm_now() }
 
-    /// A span of `ticks` nanoseconds.
-    static func span(_ ticks: UInt64) -> Duration { .nanoseconds(Int64(clamping: ticks)) }
+    /// A span of `nanoseconds`.
+    static func span(_ nanoseconds: UInt64) -> Duration { .nanoseconds(Int64(clamping: nanoseconds)) }
 
-    /// The time since the origin at `ticks` (negative before it).
-    static func time(_ ticks: UInt64) -> Duration {
-        ticks >= origin ? span(ticks - origin) : .zero - span(origin - ticks)
+    /// The time since the origin at clock time `time` (negative before it).
+    static func time(_ time: UInt64) -> Duration {
+        time >= origin ? span(time - origin) : .zero - span(origin - time)
     }
 
     /// The time since the origin now.

@@ -74,9 +74,9 @@ struct TrackerState: ~Copyable {
 
     // MARK: Events
 
-    /// Applies the hooks' pending events. With `holdBack` ticks, events that
-    /// recent wait for the next drain: another thread may have taken an
-    /// earlier timestamp and not published its event yet. At a safe point (a
+    /// Applies the hooks' pending events. With `holdBack` nanoseconds, events
+    /// that recent on the event clock wait for the next drain: another thread
+    /// may have taken an earlier timestamp and not published its event yet. At a safe point (a
     /// snapshot) nothing is held back.
     mutating func drain(holdBack: UInt64 = 0) {
         let cutoff = holdBack > 0 ? hm_event_clock_now() &- holdBack : UInt64.max
