@@ -26,6 +26,18 @@ extension TrackerSuite {
             tracker.clear()
         }
 
+        /// A child forked while another thread wakes the clock can track:
+        /// it starts a clock of its own, which ticks. (A lock around the
+        /// wake, held by that thread at the fork, would stay held in the
+        /// child for good.)
+        @Test func aForkedChildStartsItsOwnClock() throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Ticked.self)
+            defer { tracker.clear() }
+            let forks: Int32 = 20
+            #expect(hm_test_clock_after_forks(forks) == forks)
+        }
+
         /// The clock's value once it moves past `time` (at most 2 s).
         private static func tick(after time: UInt64) async throws -> UInt64 {
             var now = time
