@@ -161,4 +161,19 @@ void hm_clear_classes(void) {
     pthread_mutex_unlock(&hm_registry_lock);
 }
 
+// Tracking does not follow a fork: a child has no drains (its events would
+// pile up for good) and no control channel, so its hooks pass everything
+// through until it tracks anew. The registry's lock is taken around the
+// fork, so that it is free in the child for that.
+static void hm_registry_before_fork(void) { pthread_mutex_lock(&hm_registry_lock); }
+static void hm_registry_after_fork(void) { pthread_mutex_unlock(&hm_registry_lock); }
+static void hm_registry_in_child(void) {
+    atomic_store_explicit(&hm_active_work, 0, HM_RELAXED);
+    pthread_mutex_unlock(&hm_registry_lock);
+}
+
+__attribute__((constructor)) static void hm_registry_init(void) {
+    pthread_atfork(hm_registry_before_fork, hm_registry_after_fork, hm_registry_in_child);
+}
+
 uint32_t hm_filter_generation(void) { return atomic_load_explicit(&hm_generation, HM_ACQUIRE); }

@@ -113,37 +113,41 @@ void hm_test_hold_event_clock(int on) {
     if (!on) hm_clock_tick();
 }
 
-static _Atomic int hm_test_waking;
+static _Atomic int hm_test_changing;
 
-static void *hm_test_wake_often(void *unused) {
+// Changes the registry (to what it is), which takes its lock and wakes the
+// clock, until told to stop.
+static void *hm_test_change_registry(void *unused) {
     (void)unused;
-    while (atomic_load_explicit(&hm_test_waking, HM_RELAXED)) hm_event_clock_wake();
+    while (atomic_load_explicit(&hm_test_changing, HM_RELAXED)) hm_watch_all(hm_is_watching_all());
     return NULL;
 }
 
-// In the child: starts tracking's clock and waits up to a second for a tick.
-static _Noreturn void hm_test_child_ticks(void) {
-    hm_set_active(HM_ACTIVE_CLASSES, 1);
+// In the child: 2 if tracking followed the fork; else tracks what the
+// parent did (the registry's copy), and waits up to a second for a tick.
+static _Noreturn void hm_test_child_tracks(void) {
+    if (atomic_load_explicit(&hm_active_work, HM_RELAXED)) _exit(2);
+    hm_watch_all(hm_is_watching_all());
     uint64_t start = hm_event_time(), deadline = hm_clock_ns() + 1000000000u;
     struct timespec pause = {0, 1000 * 1000};
     while (hm_event_time() == start && hm_clock_ns() < deadline) nanosleep(&pause, NULL);
     _exit(hm_event_time() != start ? 0 : 1);
 }
 
-int hm_test_clock_after_forks(int forks) {
-    atomic_store_explicit(&hm_test_waking, 1, HM_RELAXED);
-    pthread_t waker;
-    if (pthread_create(&waker, NULL, hm_test_wake_often, NULL) != 0) return -1;
+int hm_test_tracking_after_forks(int forks) {
+    atomic_store_explicit(&hm_test_changing, 1, HM_RELAXED);
+    pthread_t changer;
+    if (pthread_create(&changer, NULL, hm_test_change_registry, NULL) != 0) return -1;
     int ticking = 0;
     for (int i = 0; i < forks; i++) {
         pid_t child = fork();
-        if (child == 0) hm_test_child_ticks();
+        if (child == 0) hm_test_child_tracks();
         int status;
         if (child > 0 && hm_isolation_wait(child, hm_clock_ns() + 3000000000u, &status) == 1 &&
             WIFEXITED(status) && WEXITSTATUS(status) == 0)
             ticking++;
     }
-    atomic_store_explicit(&hm_test_waking, 0, HM_RELAXED);
-    pthread_join(waker, NULL);
+    atomic_store_explicit(&hm_test_changing, 0, HM_RELAXED);
+    pthread_join(changer, NULL);
     return ticking;
 }

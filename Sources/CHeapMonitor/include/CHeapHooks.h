@@ -170,11 +170,13 @@ void hm_test_fail_allocations(int count);
 /// by alternation; 0 lets it go (drain everything first: a log's times must
 /// not go back).
 void hm_test_hold_event_clock(int on);
-/// Forks `forks` children while a thread of the caller's wakes the event
-/// clock over and over; each child starts tracking and waits a second for
-/// its clock to tick. Returns how many saw it tick (killed after 3 s
-/// each), or -1 when no waking thread could be made.
-int hm_test_clock_after_forks(int forks);
+/// Forks `forks` children while a thread of the caller's changes the class
+/// registry (taking its lock and waking the event clock) over and over.
+/// Each child checks that tracking did not follow the fork, tracks what
+/// the parent tracked, and waits a second for its clock to tick. Returns
+/// how many children did all that (each killed after 3 s), or -1 when no
+/// changing thread could be made.
+int hm_test_tracking_after_forks(int forks);
 /// Makes the calling thread record into the late log, the one shared by
 /// threads whose own log was retired at exit (1), or its own again (0).
 void hm_test_use_late_log(int on);
