@@ -98,22 +98,6 @@ __attribute__((always_inline)) static inline int hm_recorded_quickly(void *objec
 
 static inline int hm_active(void) { return atomic_load_explicit(&hm_active_work, HM_RELAXED); }
 
-// With tracked classes the only work: whether the event is done with, from
-// the filter cache's entry alone — not the class's (the cache hits and the
-// flags lack `wanted`), or recorded quickly. Births of traced classes and
-// cache misses go on to the observed path.
-__attribute__((always_inline)) static inline int hm_classes_done(void *object, const void *metadata, int work,
-                                                                  int birth) {
-    if (work != HM_ACTIVE_CLASSES) return 0;
-    uint64_t entry;
-    if (!hm_filter_cached(metadata, &entry)) return 0;
-    if (!(entry & (birth ? HM_CLASS_TRACKED : HM_CLASS_DEATHS))) return 1;
-    if (birth && (entry & HM_CLASS_TRACED)) return 0;
-    // A promoted object dies on its thread's stack, never born here.
-    if (!birth && hm_on_own_stack(object)) return 1;
-    return hm_recorded_quickly(object, metadata, birth ? HM_EVENT_ALLOC : HM_EVENT_DEALLOC);
-}
-
 // Whether the object's class may need recording: the census is on, the
 // cache misses, or the cached flags contain `wanted`.
 __attribute__((always_inline)) static inline int hm_may_record(const void *metadata, int work, uint32_t wanted) {
@@ -123,8 +107,8 @@ __attribute__((always_inline)) static inline int hm_may_record(const void *metad
 }
 
 // With the census the only work, an event of the class its thread counted
-// last is counted here, in the hook, without the observed path's frame;
-// returns 0 for anything else (the late log is shared under a lock).
+// last is counted here, without the observed path's frame; returns 0 for
+// anything else (the late log is shared under a lock).
 __attribute__((always_inline)) static inline int hm_counted_quickly(void *object, const void *metadata, int work,
                                                                      int birth) {
     if (work != HM_ACTIVE_CENSUS) return 0;
@@ -143,45 +127,93 @@ __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_observed(void *obje
     return object;
 }
 
-HM_HOOK_CODE static void *hm_alloc_hook(const void *metadata, size_t size, size_t alignment_mask) {
+// An allocation the monitor may want: the runtime's, then its record.
+// `entry` is the filter cache's for the class, or 0 (a miss, other work).
+__attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_busy(const void *metadata, size_t size,
+                                                                  size_t alignment_mask, int work, uint64_t entry) {
     void *object = hm_runtime.alloc(metadata, size, alignment_mask);
-    int work = hm_active();
-    if (work && !hm_classes_done(object, metadata, work, 1) && !hm_counted_quickly(object, metadata, work, 1) &&
-        hm_may_record(metadata, work, HM_CLASS_TRACKED))
+    if ((entry & (HM_CLASS_TRACKED | HM_CLASS_TRACED)) == HM_CLASS_TRACKED &&
+        hm_recorded_quickly(object, metadata, HM_EVENT_ALLOC))
+        return object;
+    if (!hm_counted_quickly(object, metadata, work, 1) && hm_may_record(metadata, work, HM_CLASS_TRACKED))
         return hm_alloc_observed(object, metadata, work);
     return object;
 }
 
-__attribute__((noinline)) HM_HOOK_CODE static void hm_death_observed(void *object, int work) {
-    const void *metadata = *(const void *const *)object;
-    uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
-    int census = hm_census_on(work);
-    if ((flags & HM_CLASS_DEATHS) || census) hm_record(object, metadata, flags, census, 0);
+// The hooks' common case, an untracked class, is decided before anything
+// else and ends in a jump to the runtime's function: no register saved, no
+// frame. The hook of an allocation decides it before the runtime runs,
+// from the metadata alone, and hands the cache's entry on.
+HM_HOOK_CODE static void *hm_alloc_hook(const void *metadata, size_t size, size_t alignment_mask) {
+    int work = hm_active();
+    uint64_t entry = 0;
+    int cached = work == HM_ACTIVE_CLASSES && hm_filter_cached(metadata, &entry);
+    if (__builtin_expect(!work || (cached && !(entry & HM_CLASS_TRACKED)), 1))
+        return hm_runtime.alloc(metadata, size, alignment_mask);
+    return hm_alloc_busy(metadata, size, alignment_mask, work, cached ? entry : 0);
 }
 
-__attribute__((always_inline)) static inline void hm_observe_death(void *object) {
-    int work = hm_active();
-    if (!work) return;
+// The runtime's function a death hook ends in.
+typedef enum { HM_FREE_CLASS, HM_FREE_PARTIAL, HM_FREE_OBJECT } hm_free_kind;
+
+// A death that is more than a cache hit or a quick record, and then the
+// runtime's free: its hook ends in a jump here or to the runtime, and
+// saves no register.
+__attribute__((noinline)) HM_HOOK_CODE static void hm_death_busy(void *object, const void *partial_metadata,
+                                                                 size_t size, size_t alignment_mask, int work,
+                                                                 hm_free_kind kind) {
     const void *metadata = *(const void *const *)object;
-    if (!hm_classes_done(object, metadata, work, 0) && !hm_counted_quickly(object, metadata, work, 0) &&
-        hm_may_record(metadata, work, HM_CLASS_DEATHS))
-        hm_death_observed(object, work);
+    if (!hm_counted_quickly(object, metadata, work, 0) && hm_may_record(metadata, work, HM_CLASS_DEATHS)) {
+        uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
+        int census = hm_census_on(work);
+        if ((flags & HM_CLASS_DEATHS) || census) hm_record(object, metadata, flags, census, 0);
+    }
+    switch (kind) {
+    case HM_FREE_CLASS: hm_runtime.dealloc_class(object, size, alignment_mask); break;
+    case HM_FREE_PARTIAL: hm_runtime.dealloc_partial(object, partial_metadata, size, alignment_mask); break;
+    case HM_FREE_OBJECT: hm_runtime.dealloc_object(object, size, alignment_mask); break;
+    }
+}
+
+// Whether a death is done with in the hook itself: no work, or only
+// tracked classes and the filter cache's entry alone settles it — not the
+// class's, or recorded quickly. (The census's quick count stays out: it
+// needs saved registers, which every hook would then pay.)
+__attribute__((always_inline)) static inline int hm_death_done(void *object, int work) {
+    if (!work) return 1;
+    if (work != HM_ACTIVE_CLASSES) return 0;
+    const void *metadata = *(const void *const *)object;
+    uint64_t entry;
+    if (!hm_filter_cached(metadata, &entry)) return 0;
+    if (!(entry & HM_CLASS_DEATHS)) return 1;
+    // A promoted object dies on its thread's stack, never born here.
+    if (hm_on_own_stack(object)) return 1;
+    return hm_recorded_quickly(object, metadata, HM_EVENT_DEALLOC);
 }
 
 HM_HOOK_CODE static void hm_dealloc_class_hook(void *object, size_t size, size_t alignment_mask) {
-    hm_observe_death(object);
-    hm_runtime.dealloc_class(object, size, alignment_mask);
+    int work = hm_active();
+    if (__builtin_expect(hm_death_done(object, work), 1))
+        hm_runtime.dealloc_class(object, size, alignment_mask);
+    else
+        hm_death_busy(object, NULL, size, alignment_mask, work, HM_FREE_CLASS);
 }
 
 HM_HOOK_CODE static void hm_dealloc_partial_hook(void *object, const void *metadata, size_t size,
                                                  size_t alignment_mask) {
-    hm_observe_death(object);
-    hm_runtime.dealloc_partial(object, metadata, size, alignment_mask);
+    int work = hm_active();
+    if (__builtin_expect(hm_death_done(object, work), 1))
+        hm_runtime.dealloc_partial(object, metadata, size, alignment_mask);
+    else
+        hm_death_busy(object, metadata, size, alignment_mask, work, HM_FREE_PARTIAL);
 }
 
 HM_HOOK_CODE static void hm_dealloc_object_hook(void *object, size_t size, size_t alignment_mask) {
-    hm_observe_death(object);
-    hm_runtime.dealloc_object(object, size, alignment_mask);
+    int work = hm_active();
+    if (__builtin_expect(hm_death_done(object, work), 1))
+        hm_runtime.dealloc_object(object, size, alignment_mask);
+    else
+        hm_death_busy(object, NULL, size, alignment_mask, work, HM_FREE_OBJECT);
 }
 
 HM_HOOK_CODE static void *hm_init_stack_hook(const void *metadata, void *object) {

@@ -16,6 +16,16 @@ private class Settler { var id = 0; var name = "" }
 private final class FollowedSettler: Settler {}
 private final class ScannedSettler: Settler {}
 private final class Impostor { var id = 0 }
+/// Fails with one of its two fields set: freed as a partial instance.
+private final class HalfMade {
+    let head: [Int]
+    let tail: [Int]
+    init?(fail: Bool) {
+        head = [1, 2, 3]
+        if fail { return nil }
+        tail = [4]
+    }
+}
 private final class StackImpostor { var id = 0 }
 
 /// Writes a glibc chunk of 32 bytes in use with a live header of the class
@@ -80,6 +90,19 @@ extension TrackerSuite {
             let snapshot = try tracker.takeSnapshot()
             #expect(snapshot.census.contains { $0.className.hasSuffix("Citizen") })
             _ = keep((citizens, visitors))
+        }
+
+        /// Objects freed half made (a failed initialiser: the runtime's
+        /// partial free) leave the census as whole ones do.
+        @Test func objectsFreedHalfMadeAreCountedOut() throws {
+            let tracker = freshTracker()
+            try tracker.startCensus()
+            defer { tracker.stopCensus() }
+            let made = (0..<keep(10)).compactMap { _ in HalfMade(fail: keep(false)) }
+            let failed = (0..<keep(25)).compactMap { _ in HalfMade(fail: keep(true)) }
+            let row = try #require(tracker.census().first { $0.className.hasSuffix("HalfMade") })
+            #expect(failed.isEmpty && row.liveCount == 10 && row.allocations == 35)
+            _ = keep(made)
         }
 
         /// The monitor's layouts, maps and reports are its own, not the

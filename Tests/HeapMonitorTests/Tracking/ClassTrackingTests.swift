@@ -10,9 +10,15 @@ private class Animal { var legs = 4 }
 private class Dog: Animal { var name = "rex" }
 private final class Puppy: Dog { var age = 1 }
 private final class Box<T> { var value: T; init(_ value: T) { self.value = value } }
+/// Fails with one of its two fields set: freed as a partial instance.
 private final class Failable {
-    var payload = [1, 2, 3]
-    init?(fail: Bool) { if fail { return nil } }
+    let head: [Int]
+    let tail: [Int]
+    init?(fail: Bool) {
+        head = [1, 2, 3]
+        if fail { return nil }
+        tail = [4]
+    }
 }
 private struct Refused: Error {}
 private final class Throwing {
