@@ -16,16 +16,6 @@ private class Settler { var id = 0; var name = "" }
 private final class FollowedSettler: Settler {}
 private final class ScannedSettler: Settler {}
 private final class Impostor { var id = 0 }
-/// Fails with one of its two fields set: freed as a partial instance.
-private final class HalfMade {
-    let head: [Int]
-    let tail: [Int]
-    init?(fail: Bool) {
-        head = [1, 2, 3]
-        if fail { return nil }
-        tail = [4]
-    }
-}
 private final class StackImpostor { var id = 0 }
 
 /// Writes a glibc chunk of 32 bytes in use with a live header of the class

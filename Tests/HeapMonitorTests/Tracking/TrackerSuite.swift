@@ -36,3 +36,14 @@ func onNewThread(_ body: @escaping () -> Void) {
     precondition(made == 0)
     pthread_join(thread, nil)
 }
+
+/// Fails with one of its two fields set: freed as a partial instance.
+final class HalfMade {
+    let head: [Int]
+    let tail: [Int]
+    init?(fail: Bool) {
+        head = [1, 2, 3]
+        if fail { return nil }
+        tail = [4]
+    }
+}
