@@ -3,6 +3,9 @@
 #include "hooks_internal.h"
 
 #include <pthread.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +35,15 @@ static atomic_flag hm_late_lock = ATOMIC_FLAG_INIT;
 // seeing it (acquire). The writer makes that chunk lazily, on the late
 // log's first event.
 _Atomic int hm_late_log_ready;
+
+int hm_cpu_prefetches_for_writing;
+
+__attribute__((constructor)) static void hm_detect_prefetch_for_writing(void) {
+#if defined(__x86_64__)
+    unsigned int eax, ebx, ecx, edx;
+    hm_cpu_prefetches_for_writing = __get_cpuid(0x80000001, &eax, &ebx, &ecx, &edx) && (ecx & (1u << 8));
+#endif
+}
 
 static _Atomic int hm_failing_allocations;
 

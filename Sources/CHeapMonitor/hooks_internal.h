@@ -101,7 +101,15 @@ uint32_t hm_pattern_flags(const void *metadata);
 // MARK: Event logs (event_logs.c)
 
 // 64 KiB chunks stay below glibc's mmap threshold: recycled, never unmapped.
-enum { HM_CHUNK_EVENTS = 2040, HM_TRACE_EVENTS = 5, HM_CENSUS_SLOTS = 2048, HM_POOLED_CHUNKS = 32 };
+// The writer asks for the line it will write `HM_PREFETCH_EVENTS` events on
+// (hm_commit), a kilobyte ahead.
+enum {
+    HM_CHUNK_EVENTS = 2040,
+    HM_TRACE_EVENTS = 5,
+    HM_CENSUS_SLOTS = 2048,
+    HM_POOLED_CHUNKS = 32,
+    HM_PREFETCH_EVENTS = 32,
+};
 
 typedef struct hm_chunk {
     _Atomic(struct hm_chunk *) next;
@@ -186,11 +194,35 @@ static inline hm_event *hm_reserve(hm_log *log, size_t n) {
     return hm_reserve_slow(log, n);
 }
 
+/// Whether the CPU has PREFETCHW (CPUID 0x80000001, ECX bit 8): every x86
+/// CPU since Intel's Broadwell and AMD's first 64-bit ones. Set once at load.
+extern int hm_cpu_prefetches_for_writing;
+
+/// Asks for the cache line at `address` in a state the caller may write.
+/// Without PREFETCHW, nothing: a read prefetch won a third as much.
+static inline void hm_prefetch_for_writing(const void *address) {
+#if defined(__x86_64__)
+    if (__builtin_expect(hm_cpu_prefetches_for_writing, 1))
+        __asm__ volatile("prefetchw %0" : : "m"(*(const char *)address));
+#else
+    __builtin_prefetch(address, 1, 3);
+#endif
+}
+
 /// Publishes the reserved events: the release store orders their contents
 /// before the count the reader loads with acquire (reader.c, hm_peek).
+///
+/// Then asks for the line a kilobyte on. A chunk comes back from the
+/// reader, whose core read it last, or fresh from the allocator; a store
+/// to a line elsewhere waits for it, and the hooks' stores did so on
+/// every other event (tracked 1.29-1.40x -> 1.20-1.25x of no hooks, with a
+/// read prefetch 1.25-1.30x, in alternated runs).
 static inline void hm_commit(hm_log *log, size_t n) {
     log->write_count += n;
     atomic_store_explicit(&log->write->count, log->write_count, HM_RELEASE);
+    // Near the chunk's end, its last line: never another allocation's.
+    size_t ahead = log->write_count + HM_PREFETCH_EVENTS - 1;
+    hm_prefetch_for_writing(&log->write->events[ahead < HM_CHUNK_EVENTS ? ahead : HM_CHUNK_EVENTS - 1]);
 }
 
 // The late log is shared by threads whose own log was retired (their TLS
