@@ -281,7 +281,37 @@ static void hm_process(const hm_event *group) {
 // time in alternating order, from whether the address held an object; other
 // addresses' events keep their own log's order.
 
-enum { HM_MAX_MERGED = 256, HM_NO_GROUP = UINT32_MAX };
+enum { HM_MERGED_AT_FIRST = 256, HM_NO_GROUP = UINT32_MAX };
+
+// The logs merged at once: every log with events, so that one time's
+// events on any number of threads are ordered together. Grown with the
+// logs; without memory to grow, the logs past the arrays' room merge in
+// later rounds (one time split over two rounds loses its ordering).
+static hm_log *hm_merge_first[2][HM_MERGED_AT_FIRST];
+static hm_log **hm_merge_active = hm_merge_first[0], **hm_merge_at_time = hm_merge_first[1];
+static size_t hm_merge_room = HM_MERGED_AT_FIRST;
+
+static void hm_grow_merge(void) {
+    size_t logs = 0;
+    for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log; log = log->next_log) logs++;
+    if (logs <= hm_merge_room) return;
+    size_t room = hm_merge_room;
+    while (room < logs) room *= 2;
+    hm_log **active = hm_calloc_counted(room * sizeof(hm_log *));
+    hm_log **at_time = hm_calloc_counted(room * sizeof(hm_log *));
+    if (!active || !at_time) {
+        if (active) hm_free_counted(active, room * sizeof(hm_log *));
+        if (at_time) hm_free_counted(at_time, room * sizeof(hm_log *));
+        return;
+    }
+    if (hm_merge_active != hm_merge_first[0]) {
+        hm_free_counted(hm_merge_active, hm_merge_room * sizeof(hm_log *));
+        hm_free_counted(hm_merge_at_time, hm_merge_room * sizeof(hm_log *));
+    }
+    hm_merge_active = active;
+    hm_merge_at_time = at_time;
+    hm_merge_room = room;
+}
 
 // One address among the tick's events: its chain of groups (`hm_tick_next`,
 // in buffer order, so log after log), the log of its last group, and
@@ -482,12 +512,13 @@ size_t hm_drain(uint64_t cutoff, const hm_event **events, hm_liveness_check is_l
     if (hm_dead_slots) memset(hm_dead, 0, hm_dead_slots * sizeof(uint64_t));
     hm_dead_used = 0;
 
-    hm_log *active[HM_MAX_MERGED], *at_time[HM_MAX_MERGED];
+    hm_grow_merge();
+    hm_log **active = hm_merge_active, **at_time = hm_merge_at_time;
     for (;;) {
-        // Merge in rounds of up to 256 logs with events (more threads than
-        // that are rare; the next round takes the rest).
+        // One round, unless logs were added since `hm_grow_merge` counted
+        // them or it had no memory: the next round takes the rest.
         size_t count = 0;
-        for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log && count < HM_MAX_MERGED;
+        for (hm_log *log = atomic_load_explicit(&hm_logs, HM_ACQUIRE); log && count < hm_merge_room;
              log = log->next_log) {
             const hm_event *next = hm_peek(log);
             if (next && next->time <= cutoff) active[count++] = log;

@@ -141,6 +141,24 @@ extension TrackerSuite {
             }
         }
 
+        /// More threads than one merge round used to take (256), each
+        /// making an object at one time that a thread 150 further on frees:
+        /// every log takes part in the time's ordering, so every birth goes
+        /// before its death and no object is left alive.
+        @Test func oneTimeOnThreeHundredThreadsIsOrderedAsOne() throws {
+            let tracker = freshTracker()
+            try tracker.track(class: Kept.self)
+            let threads = 300, stride = 64
+            let blocks = UnsafeMutableRawPointer.allocate(byteCount: threads * stride, alignment: 16)
+            defer { blocks.deallocate() }
+            let block = { (index: Int) in blocks + (index % threads) * stride }
+            writeAtOneTime(
+                (0..<threads).map { [.birth(at: block($0)), .death(at: block($0 + threads - 150))] },
+                into: tracker)
+            #expect(tracker.objects(ofClass: "Kept").filter(\.isAlive).count == 0)
+            #expect(shortLived(tracker, "Kept") == threads)
+        }
+
         /// One thread makes three objects at one address, another frees
         /// two: the last birth stays, the other two were short-lived.
         @Test func anAddressReusedOverAndOverAtOneTimeKeepsItsLastObject() throws {
