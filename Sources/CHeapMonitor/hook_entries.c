@@ -79,11 +79,12 @@ __attribute__((always_inline)) static inline void hm_record(void *object, const 
 }
 
 // Records an event of a tracked class in the calling thread's own log, if
-// its chunk has room: the common case, inlined into the hooks. Returns 0
-// for anything else (no log yet, the shared late log, a full chunk), which
-// the out-of-line path handles: `hm_reserve` here would bring its call to a
-// fresh chunk, and with it saved registers, into every hook's frame. A
-// thread's own log always has a chunk.
+// its chunk has room: the common case, inlined into the death hooks and
+// the allocation's out-of-line path. Returns 0 for anything else (no log
+// yet, the shared late log, a full chunk), which the slower path handles:
+// `hm_reserve` here would bring its call to a fresh chunk, and with it
+// saved registers, into every hook's frame. A thread's own log always has
+// a chunk.
 __attribute__((always_inline)) static inline int hm_recorded_quickly(void *object, const void *metadata,
                                                                       uint32_t kind) {
     hm_log *log = hm_thread_log;
