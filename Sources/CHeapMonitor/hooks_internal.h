@@ -68,13 +68,13 @@ static inline size_t hm_metadata_hash(uintptr_t metadata) { return (metadata >> 
 
 static inline size_t hm_filter_slot(uintptr_t metadata) { return hm_metadata_hash(metadata) & (HM_FILTER_SLOTS - 1); }
 
-// A cache entry is metadata << 16 | flags (4 bits); 0 is empty. A relaxed
-// load suffices: an entry is one word, never torn, and every registry
-// change empties the cache (class_filter.c, `hm_registry_changed`), while a
-// miss that raced with a change takes its own entry back (`hm_filter_miss`).
-
 /// Whether the cache holds `metadata`'s flags; its entry into `*entry`
 /// either way. (A flag result, not a zero entry: the hooks would test both.)
+///
+/// An entry is metadata << 16 | flags (4 bits); 0 is empty. A relaxed load
+/// suffices: an entry is one word, never torn, and every registry change
+/// empties the cache (class_filter.c, `hm_registry_changed`), while a miss
+/// that raced with a change takes its own entry back (`hm_filter_miss`).
 static inline int hm_filter_cached(const void *metadata, uint64_t *entry) {
     uintptr_t md = (uintptr_t)metadata;
     *entry = atomic_load_explicit(&hm_filter[hm_filter_slot(md)], HM_RELAXED);
@@ -199,7 +199,8 @@ static inline hm_event *hm_reserve(hm_log *log, size_t n) {
 extern int hm_cpu_prefetches_for_writing;
 
 /// Asks for the cache line at `address` in a state the caller may write.
-/// Without PREFETCHW, nothing: a read prefetch won a third as much.
+/// Without PREFETCHW, nothing: a read prefetch won about half as much
+/// (hm_commit).
 static inline void hm_prefetch_for_writing(const void *address) {
 #if defined(__x86_64__)
     if (__builtin_expect(hm_cpu_prefetches_for_writing, 1))
