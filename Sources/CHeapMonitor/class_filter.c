@@ -41,6 +41,9 @@ void hm_set_active(int bit, int on) {
     if (on) atomic_fetch_or_explicit(&hm_active_work, bit, HM_RELEASE);
     else atomic_fetch_and_explicit(&hm_active_work, ~bit, HM_RELEASE);
     if (on && bit == HM_ACTIVE_CLASSES) hm_event_clock_wake();
+    // Nothing tracked: classes end through their own destroyers again.
+    if (!on && bit == HM_ACTIVE_CLASSES) hm_restore_destroyers();
+    hm_route_frees();
 }
 
 static uint32_t hm_registered_flags(uintptr_t key) {
@@ -163,13 +166,20 @@ void hm_clear_classes(void) {
 
 // Tracking does not follow a fork: a child has no drains (its events would
 // pile up for good) and no control channel, so its hooks pass everything
-// through until it tracks anew. The registry's lock is taken around the
-// fork, so that it is free in the child for that.
-static void hm_registry_before_fork(void) { pthread_mutex_lock(&hm_registry_lock); }
-static void hm_registry_after_fork(void) { pthread_mutex_unlock(&hm_registry_lock); }
+// through until it tracks anew. The registry's lock and the patch lock
+// (taken in that order, as a registry change does) are held around the
+// fork, so that they are free in the child for that.
+static void hm_registry_before_fork(void) {
+    pthread_mutex_lock(&hm_registry_lock);
+    pthread_mutex_lock(&hm_patch_lock);
+}
+static void hm_registry_after_fork(void) {
+    pthread_mutex_unlock(&hm_patch_lock);
+    pthread_mutex_unlock(&hm_registry_lock);
+}
 static void hm_registry_in_child(void) {
     atomic_store_explicit(&hm_active_work, 0, HM_RELAXED);
-    pthread_mutex_unlock(&hm_registry_lock);
+    hm_registry_after_fork();
 }
 
 __attribute__((constructor)) static void hm_registry_init(void) {

@@ -90,6 +90,19 @@ void hm_test_use_late_log(int on) {
     }
 }
 
+size_t hm_test_events_written(const void *address, const void *metadata, uint32_t kind) {
+    hm_log *log = hm_thread_log;
+    if (!log || log == &hm_late_log || !log->write) return 0;
+    size_t count = 0;
+    for (size_t i = 0; i < log->write_count; i++) {
+        const hm_event *event = &log->write->events[i];
+        if (event->kind == kind && event->address == (uint64_t)(uintptr_t)address &&
+            event->metadata == (uint64_t)(uintptr_t)metadata)
+            count++;
+    }
+    return count;
+}
+
 static void hm_retire_log(void *log) {
     atomic_store_explicit(&((hm_log *)log)->state, HM_LOG_ORPHANED, HM_RELEASE);
     hm_thread_log = &hm_late_log;

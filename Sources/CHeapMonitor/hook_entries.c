@@ -121,9 +121,18 @@ __attribute__((always_inline)) static inline int hm_counted_quickly(void *object
     return 1;
 }
 
+// Before a tracked class's birth is recorded, its deaths must reach a hook:
+// its destroyer's, or the free's (class_destroyers.c). A class watched
+// only for leak scans is not caught: the free is hooked for those.
+__attribute__((always_inline)) static inline void hm_watch_deaths(const void *metadata, uint64_t flags) {
+    if (__builtin_expect(!(flags & HM_CLASS_WATCHED) && !hm_destroyer_hooked(metadata), 0))
+        hm_catch_deaths(metadata);
+}
+
 __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_observed(void *object, const void *metadata, int work) {
     uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
     int census = hm_census_on(work);
+    if (flags & HM_CLASS_TRACKED) hm_watch_deaths(metadata, flags);
     if ((flags & HM_CLASS_TRACKED) || census) hm_record(object, metadata, flags, census, 1);
     return object;
 }
@@ -133,9 +142,10 @@ __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_observed(void *obje
 __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_busy(const void *metadata, size_t size,
                                                                   size_t alignment_mask, int work, uint64_t entry) {
     void *object = hm_runtime.alloc(metadata, size, alignment_mask);
-    if ((entry & (HM_CLASS_TRACKED | HM_CLASS_TRACED)) == HM_CLASS_TRACKED &&
-        hm_recorded_quickly(object, metadata, HM_EVENT_ALLOC))
-        return object;
+    if ((entry & (HM_CLASS_TRACKED | HM_CLASS_TRACED)) == HM_CLASS_TRACKED) {
+        hm_watch_deaths(metadata, entry);
+        if (hm_recorded_quickly(object, metadata, HM_EVENT_ALLOC)) return object;
+    }
     if (!hm_counted_quickly(object, metadata, work, 1) && hm_may_record(metadata, work, HM_CLASS_TRACKED))
         return hm_alloc_observed(object, metadata, work);
     return object;
@@ -157,6 +167,12 @@ HM_HOOK_CODE static void *hm_alloc_hook(const void *metadata, size_t size, size_
 // The runtime's function a death hook ends in.
 typedef enum { HM_FREE_CLASS, HM_FREE_PARTIAL, HM_FREE_OBJECT } hm_free_kind;
 
+// Whether a death the free sees was recorded by its class's destroyer hook
+// already. A half-made object never reaches its destroyer.
+__attribute__((always_inline)) static inline int hm_death_caught(const void *metadata, hm_free_kind kind) {
+    return kind != HM_FREE_PARTIAL && hm_destroyer_hooked(metadata);
+}
+
 // A death that is more than a cache hit or a quick record, and then the
 // runtime's free: its hook ends in a jump here or to the runtime, and
 // saves no register.
@@ -166,6 +182,7 @@ __attribute__((noinline)) HM_HOOK_CODE static void hm_death_busy(void *object, c
     const void *metadata = *(const void *const *)object;
     if (!hm_counted_quickly(object, metadata, work, 0) && hm_may_record(metadata, work, HM_CLASS_DEATHS)) {
         uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
+        if ((flags & HM_CLASS_DEATHS) && hm_death_caught(metadata, kind)) flags &= ~(uint32_t)HM_CLASS_DEATHS;
         int census = hm_census_on(work);
         if ((flags & HM_CLASS_DEATHS) || census) hm_record(object, metadata, flags, census, 0);
     }
@@ -180,13 +197,13 @@ __attribute__((noinline)) HM_HOOK_CODE static void hm_death_busy(void *object, c
 // tracked classes and the filter cache's entry alone settles it — not the
 // class's, or recorded quickly. (The census's quick count stays out: it
 // needs saved registers, which every hook would then pay.)
-__attribute__((always_inline)) static inline int hm_death_done(void *object, int work) {
+__attribute__((always_inline)) static inline int hm_death_done(void *object, int work, hm_free_kind kind) {
     if (!work) return 1;
     if (work != HM_ACTIVE_CLASSES) return 0;
     const void *metadata = *(const void *const *)object;
     uint64_t entry;
     if (!hm_filter_cached(metadata, &entry)) return 0;
-    if (!(entry & HM_CLASS_DEATHS)) return 1;
+    if (!(entry & HM_CLASS_DEATHS) || hm_death_caught(metadata, kind)) return 1;
     // A promoted object dies on its thread's stack, never born here.
     if (hm_on_own_stack(object)) return 1;
     return hm_recorded_quickly(object, metadata, HM_EVENT_DEALLOC);
@@ -194,7 +211,7 @@ __attribute__((always_inline)) static inline int hm_death_done(void *object, int
 
 HM_HOOK_CODE static void hm_dealloc_class_hook(void *object, size_t size, size_t alignment_mask) {
     int work = hm_active();
-    if (__builtin_expect(hm_death_done(object, work), 1))
+    if (__builtin_expect(hm_death_done(object, work, HM_FREE_CLASS), 1))
         hm_runtime.dealloc_class(object, size, alignment_mask);
     else
         hm_death_busy(object, NULL, size, alignment_mask, work, HM_FREE_CLASS);
@@ -203,7 +220,7 @@ HM_HOOK_CODE static void hm_dealloc_class_hook(void *object, size_t size, size_t
 HM_HOOK_CODE static void hm_dealloc_partial_hook(void *object, const void *metadata, size_t size,
                                                  size_t alignment_mask) {
     int work = hm_active();
-    if (__builtin_expect(hm_death_done(object, work), 1))
+    if (__builtin_expect(hm_death_done(object, work, HM_FREE_PARTIAL), 1))
         hm_runtime.dealloc_partial(object, metadata, size, alignment_mask);
     else
         hm_death_busy(object, metadata, size, alignment_mask, work, HM_FREE_PARTIAL);
@@ -211,10 +228,36 @@ HM_HOOK_CODE static void hm_dealloc_partial_hook(void *object, const void *metad
 
 HM_HOOK_CODE static void hm_dealloc_object_hook(void *object, size_t size, size_t alignment_mask) {
     int work = hm_active();
-    if (__builtin_expect(hm_death_done(object, work), 1))
+    if (__builtin_expect(hm_death_done(object, work, HM_FREE_OBJECT), 1))
         hm_runtime.dealloc_object(object, size, alignment_mask);
     else
         hm_death_busy(object, NULL, size, alignment_mask, work, HM_FREE_OBJECT);
+}
+
+// A death of an object of a class caught in its metadata: recorded when
+// its class's deaths are wanted (the census counts it at the free), then
+// the class's own destroyer, which runs the deinit and frees the object.
+__attribute__((noinline)) HM_HOOK_CODE static void hm_destroyed_busy(void *object, const void *metadata) {
+    uint32_t flags = hm_filter_flags(metadata);
+    if (flags & HM_CLASS_DEATHS) hm_record(object, metadata, flags, 0, 0);
+}
+
+HM_HOOK_CODE __attribute__((swiftcall)) void hm_destroy_hook(void *__attribute__((swift_context)) object) {
+    const void *metadata = *(const void *const *)object;
+    if (hm_active() & HM_ACTIVE_CLASSES) {
+        uint64_t entry;
+        int cached = hm_filter_cached(metadata, &entry);
+        if (!cached) hm_destroyed_busy(object, metadata);
+        // A promoted object dies on its thread's stack, never born here.
+        else if ((entry & HM_CLASS_DEATHS) && !hm_on_own_stack(object) &&
+                 !hm_recorded_quickly(object, metadata, HM_EVENT_DEALLOC))
+            hm_destroyed_busy(object, metadata);
+    }
+    hm_destroyer original = hm_original_destroyer(metadata);
+    // Never reached for a class this hook was not put in for; if it were,
+    // the object would be left alive rather than ended by a guess.
+    if (__builtin_expect(original != NULL, 1)) original(object);
+    else atomic_fetch_add_explicit(&hm_destroyers_lost, 1, HM_RELAXED);
 }
 
 HM_HOOK_CODE static void *hm_init_stack_hook(const void *metadata, void *object) {

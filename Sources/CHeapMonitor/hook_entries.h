@@ -26,10 +26,12 @@ typedef struct {
 #undef HM_ENTRY_FIELD
 } hm_entry_points;
 
+/// Each entry point's index (`HM_ENTRY_alloc`, …), and their count.
 enum {
-#define HM_ENTRY_COUNT_ONE(field, symbol, type) +1
-    HM_ENTRY_POINT_COUNT = 0 HM_ENTRY_POINTS(HM_ENTRY_COUNT_ONE)
-#undef HM_ENTRY_COUNT_ONE
+#define HM_ENTRY_INDEX(field, symbol, type) HM_ENTRY_##field,
+    HM_ENTRY_POINTS(HM_ENTRY_INDEX)
+#undef HM_ENTRY_INDEX
+    HM_ENTRY_POINT_COUNT
 };
 
 /// The runtime's functions the hooks call on (resolved by name, or the

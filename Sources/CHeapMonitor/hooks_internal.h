@@ -10,6 +10,7 @@
 //   census.c         instances counted per class
 //   hook_entries.c   the hooks themselves, and the linker's wraps
 //   got_patching.c   putting the hooks into the loaded images' GOTs
+//   class_destroyers.c  catching tracked classes' deaths in their metadata
 // Everything on the writer side runs inside the host's allocation path: no
 // Swift objects, no locks on the hot path, plain calloc for tables (never
 // freed while a writer may hold them).
@@ -17,6 +18,7 @@
 #include "CHeapHooks.h"
 #include "CHeapMonitor.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -246,6 +248,72 @@ static inline void hm_unlock_late(hm_log *log) {
 static inline void hm_add_single_writer(_Atomic int64_t *counter, int64_t value) {
     atomic_store_explicit(counter, atomic_load_explicit(counter, HM_RELAXED) + value, HM_RELAXED);
 }
+
+// MARK: Class destroyers (class_destroyers.c)
+
+/// What a class's metadata holds to end its objects (the deallocating
+/// deinit): Swift's calling convention, the object in the context register.
+typedef __attribute__((swiftcall)) void (*hm_destroyer)(void *__attribute__((swift_context)) object);
+
+/// Where the destroyer lies before a class metadata's address point.
+enum { HM_DESTROYER_OFFSET = 16 };
+
+/// Records the death of an object of a class caught in its metadata and
+/// calls on to the class's own destroyer (hook_entries.c).
+__attribute__((swiftcall)) void hm_destroy_hook(void *__attribute__((swift_context)) object);
+
+/// The destroyer `metadata` holds now.
+static inline hm_destroyer hm_class_destroyer(const void *metadata) {
+    return __atomic_load_n((hm_destroyer *)((uintptr_t)metadata - HM_DESTROYER_OFFSET), __ATOMIC_RELAXED);
+}
+
+/// Whether the class's deaths reach `hm_destroy_hook`, which records them:
+/// the hooks on the runtime's free leave them alone.
+static inline int hm_destroyer_hooked(const void *metadata) {
+    return hm_class_destroyer(metadata) == hm_destroy_hook;
+}
+
+/// Points the class's destroyer at `hm_destroy_hook` before its first
+/// recorded birth, or else makes sure the runtime's free is hooked.
+void hm_catch_deaths(const void *metadata);
+enum { HM_DESTROYER_SLOTS = 4096 };
+
+/// A caught class and the destroyer it held (class_destroyers.c).
+typedef struct {
+    _Atomic uintptr_t metadata;  // 0: empty
+    _Atomic(hm_destroyer) original;  // NULL: refused
+    int in_image;  // metadata in an image, which could be unloaded
+} hm_destroyer_slot;
+
+extern hm_destroyer_slot hm_destroyers[HM_DESTROYER_SLOTS];
+
+hm_destroyer hm_original_destroyer_slowly(const void *metadata);
+
+/// The destroyer a class held before it was caught, or NULL. Mostly the
+/// class's first slot, looked at inline by the hook.
+static inline hm_destroyer hm_original_destroyer(const void *metadata) {
+    hm_destroyer_slot *slot = &hm_destroyers[hm_metadata_hash((uintptr_t)metadata) & (HM_DESTROYER_SLOTS - 1)];
+    if (__builtin_expect(atomic_load_explicit(&slot->metadata, HM_ACQUIRE) == (uintptr_t)metadata, 1))
+        return atomic_load_explicit(&slot->original, HM_RELAXED);
+    return hm_original_destroyer_slowly(metadata);
+}
+/// Puts back every destroyer still caught (nothing is tracked any more).
+void hm_restore_destroyers(void);
+/// Whether every tracked class's deaths were caught in its metadata.
+int hm_destroyers_all_caught(void);
+/// Objects whose destroyer hook found no destroyer to call on (never, so
+/// far): left alive rather than ended by a guess.
+extern _Atomic uint64_t hm_destroyers_lost;
+
+// MARK: GOT patching (got_patching.c)
+
+/// Held while writing the loaded images' GOTs or classes' destroyers.
+extern pthread_mutex_t hm_patch_lock;
+
+/// Hooks the runtime's free (`swift_deallocClassInstance`) where the work
+/// needs it — the census, every class watched, a tracked class whose deaths
+/// are not caught in its metadata — and passes it by otherwise.
+void hm_route_frees(void);
 
 // MARK: Census (census.c)
 

@@ -148,6 +148,18 @@ size_t hm_census_read(hm_census_row *out, size_t capacity);
 /// installed): its instances are freed inside the runtime, unseen.
 int hm_is_runtime_class(const void *metadata);
 
+/// Whether deaths of the class's instances are caught in its metadata
+/// (its destroyer points at the monitor's hook): so for a tracked class
+/// once an instance was recorded, while anything is tracked.
+int hm_class_deaths_caught(const void *metadata);
+/// Whether the runtime's free (`swift_deallocClassInstance`) is hooked
+/// now: only while the census is on, every class is watched, or a tracked
+/// class's deaths could not be caught in its metadata.
+int hm_frees_hooked_now(void);
+/// Objects whose destroyer hook found no destroyer to call on, left alive
+/// (0 unless something is badly wrong).
+uint64_t hm_objects_left_undestroyed(void);
+
 /// Objects the runtime placed on the stack (`swift_initStackObject`) so far.
 uint64_t hm_stack_objects(void);
 /// Bytes the hooks hold for their logs and tables.
@@ -186,6 +198,13 @@ void hm_test_record(void *object, const void *metadata, int birth);
 /// Tests: makes an object of `metadata` in `buffer` (the caller's stack) as
 /// the optimiser does, and lets it die, both through the hooks.
 void hm_test_stack_object(const void *metadata, void *buffer, size_t size);
+/// Events of `kind` about an object of `metadata` at `address` in the
+/// calling thread's current chunk (a log's 2,040 latest at most), read or not.
+size_t hm_test_events_written(const void *address, const void *metadata, uint32_t kind);
+/// Treats every class first seen from now as if its metadata were not
+/// writable (1): its deaths are not caught there, and the free is hooked
+/// for them. A class refused stays refused.
+void hm_test_refuse_destroyers(int on);
 /// The class filter's generation (bumped by every registry change).
 uint32_t hm_filter_generation(void);
 /// The number of symbols a GNU hash table (DT_GNU_HASH) covers.
