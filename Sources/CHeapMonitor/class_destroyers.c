@@ -2,8 +2,10 @@
 #include "CHeapHooks.h"
 #include "hooks_internal.h"
 
-#include <link.h>
+#include "CHeapIsolation.h"
+
 #include <pthread.h>
+#include <stdlib.h>
 
 // Deaths of tracked classes, caught in each class's metadata rather than
 // by a hook on the runtime's free, which every class's deaths would pay.
@@ -18,15 +20,23 @@
 // specialisations included. Births are recorded only once the word is
 // written, so no recorded object can die past it.
 //
-// A word is written only where the metadata lies in memory that is
-// writable anyway: a loaded image's writable segment outside its RELRO
-// range, or no image at all (the runtime's own allocations, where generic
-// metadata is made); and only when it points into an image's code. A class
-// that fails either, or does not fit the table, is left alone, and the
-// runtime's free is hooked again while classes are tracked (got_patching.c,
-// `hm_route_frees`).
+// A word is written only where its mapping is writable anyway (an image's
+// data, not its RELRO pages; the runtime's allocations, where generic
+// metadata is made) and only when it points into executable code, as
+// /proc/self/maps says: not the loader's image list, whose lock the
+// allocating thread may hold (inside a caller's `dl_iterate_phdr`) while
+// another waits for it under our locks. A class that fails either, or does
+// not fit the table, is left alone, and the runtime's free is hooked again
+// while classes are tracked (got_patching.c, `hm_try_route_frees`); its
+// births are recorded once it is.
 
-// Written under the patch lock, read by the hook without it: a slot's
+// Held while writing a class's word, and by got_patching.c around a RELRO
+// page's unprotected moment (one of ours might look writable then). It is
+// never held while waiting for another lock: a hook may take it inside a
+// caller's `dl_iterate_phdr` or `dlopen`.
+pthread_mutex_t hm_destroyer_lock = PTHREAD_MUTEX_INITIALIZER;
+
+// Written under the destroyer lock, read by the hook without it: a slot's
 // `original` is stored before its `metadata` (release), which the hook
 // loads with acquire. A slot is never emptied, so a hook that loaded the
 // word before a restore still finds where to go on.
@@ -62,41 +72,6 @@ hm_destroyer hm_original_destroyer_slowly(const void *metadata) {
 
 int hm_destroyers_all_caught(void) { return !atomic_load_explicit(&hm_destroyers_missed, HM_RELAXED); }
 
-// Where a word lies, and whether a destroyer points into code.
-typedef struct {
-    uintptr_t word, target;
-    int in_image, writable, target_in_code;
-} hm_place;
-
-static int hm_find_place(struct dl_phdr_info *info, size_t size, void *context) {
-    (void)size;
-    hm_place *place = context;
-    int word_here = 0, word_writable = 0, word_relro = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
-        if (ph->p_type == PT_GNU_RELRO && place->word >= start && place->word < end) word_relro = 1;
-        if (ph->p_type != PT_LOAD) continue;
-        if (place->word >= start && place->word < end) {
-            word_here = 1;
-            word_writable = (ph->p_flags & PF_W) != 0;
-        }
-        if ((ph->p_flags & PF_X) && place->target >= start && place->target < end) place->target_in_code = 1;
-    }
-    if (word_here) {
-        place->in_image = 1;
-        place->writable = word_writable && !word_relro;
-    }
-    return 0;
-}
-
-static hm_place hm_locate(uintptr_t word, uintptr_t target) {
-    hm_place place = {word, target, 0, 0, 0};
-    dl_iterate_phdr(hm_find_place, &place);
-    if (!place.in_image) place.writable = 1;
-    return place;
-}
-
 static _Atomic(hm_destroyer) *hm_destroyer_word(const void *metadata) {
     return (_Atomic(hm_destroyer) *)((uintptr_t)metadata - HM_DESTROYER_OFFSET);
 }
@@ -110,15 +85,16 @@ static int hm_patch_destroyer(const void *metadata) {
     int known = atomic_load_explicit(&slot->metadata, HM_RELAXED) != 0;
     // Patched before and restored: the word must hold what it held then.
     if (known && atomic_load_explicit(&slot->original, HM_RELAXED) != current) return 0;
-    hm_place place = hm_locate((uintptr_t)word, (uintptr_t)current);
-    if (atomic_load_explicit(&hm_test_refuse, HM_RELAXED)) place.writable = 0;
-    if (!place.writable || !place.target_in_code) {
+    uintptr_t places[2] = {(uintptr_t)word, (uintptr_t)current};
+    int protections[2];
+    hm_mapping_protections(places, protections, 2);
+    if (atomic_load_explicit(&hm_test_refuse, HM_RELAXED)) protections[0] = 0;
+    if (!(protections[0] & HM_MAPPED_WRITABLE) || !(protections[1] & HM_MAPPED_EXECUTABLE)) {
         // Refused for good: a slot without an original.
         if (!known) atomic_store_explicit(&slot->metadata, (uintptr_t)metadata, HM_RELEASE);
         return 0;
     }
     if (!known) {
-        slot->in_image = place.in_image;
         atomic_store_explicit(&slot->original, current, HM_RELAXED);
         atomic_store_explicit(&slot->metadata, (uintptr_t)metadata, HM_RELEASE);
     }
@@ -127,37 +103,40 @@ static int hm_patch_destroyer(const void *metadata) {
     return 1;
 }
 
-void hm_catch_deaths(const void *metadata) {
-    // A class refused before (or with the table full) is not looked at again
-    // while the free is hooked for it.
-    hm_destroyer_slot *known = hm_destroyer_find((uintptr_t)metadata);
-    if (atomic_load_explicit(&hm_destroyers_missed, HM_RELAXED) &&
-        (!known || (atomic_load_explicit(&known->metadata, HM_RELAXED) == (uintptr_t)metadata &&
-                    !atomic_load_explicit(&known->original, HM_RELAXED))))
-        return;
-    pthread_mutex_lock(&hm_patch_lock);
+int hm_catch_deaths(const void *metadata) {
+    pthread_mutex_lock(&hm_destroyer_lock);
     int caught = hm_patch_destroyer(metadata);
-    pthread_mutex_unlock(&hm_patch_lock);
-    if (caught) return;
-    // Before the birth is recorded: its death must reach a hook.
-    atomic_store_explicit(&hm_destroyers_missed, 1, HM_RELAXED);
-    hm_route_frees();
+    // Under the lock, as `hm_route_frees` reads them: it never unhooks the
+    // free between this flag and the look at whether it is hooked.
+    if (!caught) atomic_store_explicit(&hm_destroyers_missed, 1, HM_RELAXED);
+    int freed_seen = !caught && hm_frees_hooked_now();
+    pthread_mutex_unlock(&hm_destroyer_lock);
+    return caught || freed_seen || hm_try_route_frees();
 }
 
 void hm_restore_destroyers(void) {
-    pthread_mutex_lock(&hm_patch_lock);
-    for (size_t i = 0; i < HM_DESTROYER_SLOTS; i++) {
-        hm_destroyer_slot *slot = &hm_destroyers[i];
-        uintptr_t metadata = atomic_load_explicit(&slot->metadata, HM_RELAXED);
-        if (!metadata) continue;
-        _Atomic(hm_destroyer) *word = hm_destroyer_word((const void *)metadata);
-        // An image's metadata is read only while the image is loaded.
-        if (slot->in_image && !hm_locate((uintptr_t)word, 0).in_image) continue;
-        if (atomic_load_explicit(word, HM_RELAXED) != hm_destroy_hook) continue;
+    pthread_mutex_lock(&hm_destroyer_lock);
+    uintptr_t *words = malloc(HM_DESTROYER_SLOTS * sizeof *words);
+    int *protections = malloc(HM_DESTROYER_SLOTS * sizeof *protections);
+    size_t count = 0;
+    for (size_t i = 0; words && protections && i < HM_DESTROYER_SLOTS; i++) {
+        uintptr_t metadata = atomic_load_explicit(&hm_destroyers[i].metadata, HM_RELAXED);
+        if (metadata && atomic_load_explicit(&hm_destroyers[i].original, HM_RELAXED))
+            words[count++] = (uintptr_t)hm_destroyer_word((const void *)metadata);
+    }
+    // A class of an image unloaded since is not touched: its word is gone.
+    if (count) hm_mapping_protections(words, protections, count);
+    for (size_t i = 0; i < count; i++) {
+        _Atomic(hm_destroyer) *word = (_Atomic(hm_destroyer) *)words[i];
+        if (!(protections[i] & HM_MAPPED_WRITABLE) || atomic_load_explicit(word, HM_RELAXED) != hm_destroy_hook)
+            continue;
+        hm_destroyer_slot *slot = hm_destroyer_find(words[i] + HM_DESTROYER_OFFSET);
         atomic_store_explicit(word, atomic_load_explicit(&slot->original, HM_RELAXED), HM_RELEASE);
     }
+    free(words);
+    free(protections);
     atomic_store_explicit(&hm_destroyers_missed, 0, HM_RELAXED);
-    pthread_mutex_unlock(&hm_patch_lock);
+    pthread_mutex_unlock(&hm_destroyer_lock);
 }
 
 int hm_class_deaths_caught(const void *metadata) { return hm_destroyer_hooked(metadata); }

@@ -166,14 +166,16 @@ void hm_clear_classes(void) {
 
 // Tracking does not follow a fork: a child has no drains (its events would
 // pile up for good) and no control channel, so its hooks pass everything
-// through until it tracks anew. The registry's lock and the patch lock
+// through until it tracks anew. The registry's, patch and destroyer locks
 // (taken in that order, as a registry change does) are held around the
 // fork, so that they are free in the child for that.
 static void hm_registry_before_fork(void) {
     pthread_mutex_lock(&hm_registry_lock);
     pthread_mutex_lock(&hm_patch_lock);
+    pthread_mutex_lock(&hm_destroyer_lock);
 }
 static void hm_registry_after_fork(void) {
+    pthread_mutex_unlock(&hm_destroyer_lock);
     pthread_mutex_unlock(&hm_patch_lock);
     pthread_mutex_unlock(&hm_registry_lock);
 }

@@ -26,8 +26,12 @@ typedef struct {
 static hm_patch *hm_patches;
 static size_t hm_patch_count, hm_patch_capacity;
 pthread_mutex_t hm_patch_lock = PTHREAD_MUTEX_INITIALIZER;
-// Whether `swift_deallocClassInstance`'s slots hold the hook; under the lock.
+// Whether `swift_deallocClassInstance`'s slots are to hold the hook; under
+// the lock.
 static int hm_frees_hooked;
+// Whether they do, for hooks to read: set after the slots are written
+// (release), cleared before they are written back.
+static _Atomic int hm_frees_published;
 
 typedef struct {
     int saw_runtime;   // libswiftCore is a loaded image
@@ -85,10 +89,14 @@ static int hm_write_slot(const struct dl_phdr_info *info, void **slot, void *val
         uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
         if (address < start || address >= end) continue;
         uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), base = address & ~(page - 1);
-        if (mprotect((void *)base, page, PROT_READ | PROT_WRITE) != 0) return -1;
-        __atomic_store_n(slot, value, __ATOMIC_RELEASE);
-        mprotect((void *)base, page, PROT_READ);
-        return 0;
+        pthread_mutex_lock(&hm_destroyer_lock);
+        int unprotected = mprotect((void *)base, page, PROT_READ | PROT_WRITE) == 0;
+        if (unprotected) {
+            __atomic_store_n(slot, value, __ATOMIC_RELEASE);
+            mprotect((void *)base, page, PROT_READ);
+        }
+        pthread_mutex_unlock(&hm_destroyer_lock);
+        return unprotected ? 0 : -1;
     }
     __atomic_store_n(slot, value, __ATOMIC_RELEASE);
     return 0;
@@ -242,25 +250,41 @@ void hm_hooks_uninstall(void) {
 // so that every other class's free runs unhooked: hooking it alone cost
 // untracked allocations about 0.06x of their time. The census and every
 // class watched still need it, and so does a class not caught.
-void hm_route_frees(void) {
-    pthread_mutex_lock(&hm_patch_lock);
+static void hm_route_frees_locked(void) {
     int work = atomic_load_explicit(&hm_active_work, HM_ACQUIRE);
+    // The destroyer lock orders this look at the classes not caught with a
+    // hook's (`hm_catch_deaths`): a class missed before it is still seen
+    // hooked, or is seen here.
+    pthread_mutex_lock(&hm_destroyer_lock);
     int wanted = hm_census_on(work) || hm_is_watching_all() ||
                  ((work & HM_ACTIVE_CLASSES) && !hm_destroyers_all_caught());
-    if (wanted != hm_frees_hooked) {
-        hm_frees_hooked = wanted;
-        int restoring = 0;
-        dl_iterate_phdr(hm_rewrite_image, &restoring);
-    }
+    int changed = wanted != hm_frees_hooked;
+    if (changed && !wanted) atomic_store_explicit(&hm_frees_published, 0, HM_RELAXED);
+    pthread_mutex_unlock(&hm_destroyer_lock);
+    if (!changed) return;
+    hm_frees_hooked = wanted;
+    int restoring = 0;
+    dl_iterate_phdr(hm_rewrite_image, &restoring);
+    // A hook that sees the flag records a birth whose death the slots'
+    // callers, synchronised with it, send to the hook.
+    if (wanted) atomic_store_explicit(&hm_frees_published, 1, HM_RELEASE);
+}
+
+void hm_route_frees(void) {
+    pthread_mutex_lock(&hm_patch_lock);
+    hm_route_frees_locked();
     pthread_mutex_unlock(&hm_patch_lock);
 }
 
-int hm_frees_hooked_now(void) {
-    pthread_mutex_lock(&hm_patch_lock);
-    int hooked = hm_frees_hooked;
-    pthread_mutex_unlock(&hm_patch_lock);
-    return hooked;
+int hm_try_route_frees(void) {
+    if (pthread_mutex_trylock(&hm_patch_lock) == 0) {
+        hm_route_frees_locked();
+        pthread_mutex_unlock(&hm_patch_lock);
+    }
+    return atomic_load_explicit(&hm_frees_published, HM_ACQUIRE);
 }
+
+int hm_frees_hooked_now(void) { return atomic_load_explicit(&hm_frees_published, HM_ACQUIRE); }
 
 size_t hm_hooks_patched_entries(void) {
     pthread_mutex_lock(&hm_patch_lock);

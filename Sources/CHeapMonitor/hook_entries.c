@@ -121,18 +121,18 @@ __attribute__((always_inline)) static inline int hm_counted_quickly(void *object
     return 1;
 }
 
-// Before a tracked class's birth is recorded, its deaths must reach a hook:
-// its destroyer's, or the free's (class_destroyers.c). A class watched
-// only for leak scans is not caught: the free is hooked for those.
-__attribute__((always_inline)) static inline void hm_watch_deaths(const void *metadata, uint64_t flags) {
-    if (__builtin_expect(!(flags & HM_CLASS_WATCHED) && !hm_destroyer_hooked(metadata), 0))
-        hm_catch_deaths(metadata);
+// A tracked class's birth is recorded only when its death will reach a
+// hook: its destroyer's, or the free's (class_destroyers.c). A class
+// watched only for leak scans is not caught: the free is hooked for those.
+__attribute__((always_inline)) static inline int hm_deaths_watched(const void *metadata, uint64_t flags) {
+    if (__builtin_expect((flags & HM_CLASS_WATCHED) || hm_destroyer_hooked(metadata), 1)) return 1;
+    return hm_catch_deaths(metadata);
 }
 
 __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_observed(void *object, const void *metadata, int work) {
     uint32_t flags = (work & HM_ACTIVE_CLASSES) ? hm_filter_flags(metadata) : 0;
     int census = hm_census_on(work);
-    if (flags & HM_CLASS_TRACKED) hm_watch_deaths(metadata, flags);
+    if ((flags & HM_CLASS_TRACKED) && !hm_deaths_watched(metadata, flags)) flags = 0;
     if ((flags & HM_CLASS_TRACKED) || census) hm_record(object, metadata, flags, census, 1);
     return object;
 }
@@ -142,10 +142,9 @@ __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_observed(void *obje
 __attribute__((noinline)) HM_HOOK_CODE static void *hm_alloc_busy(const void *metadata, size_t size,
                                                                   size_t alignment_mask, int work, uint64_t entry) {
     void *object = hm_runtime.alloc(metadata, size, alignment_mask);
-    if ((entry & (HM_CLASS_TRACKED | HM_CLASS_TRACED)) == HM_CLASS_TRACKED) {
-        hm_watch_deaths(metadata, entry);
-        if (hm_recorded_quickly(object, metadata, HM_EVENT_ALLOC)) return object;
-    }
+    if ((entry & (HM_CLASS_TRACKED | HM_CLASS_TRACED)) == HM_CLASS_TRACKED &&
+        hm_destroyer_hooked(metadata) && hm_recorded_quickly(object, metadata, HM_EVENT_ALLOC))
+        return object;
     if (!hm_counted_quickly(object, metadata, work, 1) && hm_may_record(metadata, work, HM_CLASS_TRACKED))
         return hm_alloc_observed(object, metadata, work);
     return object;

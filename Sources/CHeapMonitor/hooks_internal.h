@@ -274,15 +274,17 @@ static inline int hm_destroyer_hooked(const void *metadata) {
 }
 
 /// Points the class's destroyer at `hm_destroy_hook` before its first
-/// recorded birth, or else makes sure the runtime's free is hooked.
-void hm_catch_deaths(const void *metadata);
+/// recorded birth, or else hooks the runtime's free if it can without
+/// waiting; whether the class's deaths reach a hook now (a birth is not
+/// recorded otherwise).
+int hm_catch_deaths(const void *metadata);
+extern pthread_mutex_t hm_destroyer_lock;
 enum { HM_DESTROYER_SLOTS = 4096 };
 
 /// A caught class and the destroyer it held (class_destroyers.c).
 typedef struct {
     _Atomic uintptr_t metadata;  // 0: empty
     _Atomic(hm_destroyer) original;  // NULL: refused
-    int in_image;  // metadata in an image, which could be unloaded
 } hm_destroyer_slot;
 
 extern hm_destroyer_slot hm_destroyers[HM_DESTROYER_SLOTS];
@@ -314,6 +316,10 @@ extern pthread_mutex_t hm_patch_lock;
 /// needs it — the census, every class watched, a tracked class whose deaths
 /// are not caught in its metadata — and passes it by otherwise.
 void hm_route_frees(void);
+/// As `hm_route_frees` from a hook, which must not wait for the patch lock
+/// (its holder may wait for the loader's lock, which the hook's caller may
+/// hold); whether the free is hooked now.
+int hm_try_route_frees(void);
 
 // MARK: Census (census.c)
 

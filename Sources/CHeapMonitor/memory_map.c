@@ -32,6 +32,17 @@ static uintptr_t hm_parse_hex(const char **cursor, const char *end) {
     return value;
 }
 
+// One line: start-end perms offset dev inode path. Returns where the
+// permissions begin.
+static const char *hm_parse_mapping(const char *line, const char *eol, uintptr_t *start, uintptr_t *stop) {
+    const char *p = line;
+    *start = hm_parse_hex(&p, eol);
+    if (p < eol && *p == '-') p++;
+    *stop = hm_parse_hex(&p, eol);
+    if (p < eol && *p == ' ') p++;
+    return p;
+}
+
 // Reads the whole file with read(2): no stdio, whose locks another thread may
 // hold at the instant of a fork.
 static char *hm_read_maps(size_t *length) {
@@ -82,12 +93,8 @@ static hm_memory_map *hm_memory_map_parse(int kind) {
     while (line < end) {
         const char *eol = memchr(line, '\n', (size_t)(end - line));
         if (!eol) eol = end;
-        // start-end perms offset dev inode path
-        const char *p = line;
-        uintptr_t start = hm_parse_hex(&p, eol);
-        if (p < eol && *p == '-') p++;
-        uintptr_t stop = hm_parse_hex(&p, eol);
-        if (p < eol && *p == ' ') p++;
+        uintptr_t start, stop;
+        const char *p = hm_parse_mapping(line, eol, &start, &stop);
         int readable = p < eol && *p == 'r';
         // A path after the inode field marks a file-backed mapping (an image).
         const char *path = memchr(p, '/', (size_t)(eol - p));
@@ -120,6 +127,28 @@ hm_memory_map *hm_memory_map_read(void) { return hm_memory_map_parse(HM_MAPS_MER
 hm_memory_map *hm_memory_map_read_mappings(void) { return hm_memory_map_parse(HM_MAPS_EACH); }
 
 hm_memory_map *hm_memory_map_read_heap(void) { return hm_memory_map_parse(HM_MAPS_HEAP); }
+
+void hm_mapping_protections(const uintptr_t *addresses, int *protections, size_t count) {
+    for (size_t i = 0; i < count; i++) protections[i] = 0;
+    size_t length = 0;
+    char *text = hm_read_maps(&length);
+    if (!text) return;
+    const char *line = text, *end = text + length;
+    while (line < end) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        if (!eol) eol = end;
+        uintptr_t start, stop;
+        const char *p = hm_parse_mapping(line, eol, &start, &stop);
+        if (eol - p >= 3) {
+            int protection = HM_MAPPED | (p[1] == 'w' ? HM_MAPPED_WRITABLE : 0) |
+                             (p[2] == 'x' ? HM_MAPPED_EXECUTABLE : 0);
+            for (size_t i = 0; i < count; i++)
+                if (addresses[i] >= start && addresses[i] < stop) protections[i] = protection;
+        }
+        line = eol + 1;
+    }
+    free(text);
+}
 
 void hm_memory_map_free(hm_memory_map *map) {
     if (!map) return;

@@ -34,6 +34,13 @@ hm_memory_map *hm_memory_map_read_mappings(void);
 /// private, of no file, and not a stack (`[stack]` or a named thread stack).
 hm_memory_map *hm_memory_map_read_heap(void);
 void hm_memory_map_free(hm_memory_map *map);
+
+/// What a mapping allows (`hm_mapping_protections`).
+enum { HM_MAPPED = 1, HM_MAPPED_WRITABLE = 2, HM_MAPPED_EXECUTABLE = 4 };
+/// The protection of the mapping that holds each of `addresses`, as it is
+/// now (0: unmapped), from one read of /proc/self/maps: no loader lock, no
+/// signal. 0 for all when the file cannot be read.
+void hm_mapping_protections(const uintptr_t *addresses, int *protections, size_t count);
 /// The region holding `address`, or NULL.
 const hm_region *hm_memory_map_find(const hm_memory_map *map, uintptr_t address);
 

@@ -19,6 +19,26 @@ struct StaleMemoryMapTests {
         #expect(hm_is_mapped(0, 8) == 0)
     }
 
+    /// What a class's destroyer is written by: a page's protection now,
+    /// and whether a word points into code.
+    @Test func theMapsSayWhatEachMappingAllowsNow() throws {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let region = try #require(mmap(nil, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
+        let code = unsafeBitCast(hm_now as @convention(c) () -> UInt64, to: UInt.self)
+        func protections() -> [Int32] {
+            var addresses = [UInt(bitPattern: region) + 8, code, 0]
+            var found = [Int32](repeating: -1, count: 3)
+            hm_mapping_protections(&addresses, &found, 3)
+            return found
+        }
+        let mapped = Int32(HM_MAPPED), writable = Int32(HM_MAPPED_WRITABLE)
+        #expect(protections() == [mapped | writable, mapped | Int32(HM_MAPPED_EXECUTABLE), 0])
+        mprotect(region, page, PROT_READ)
+        #expect(protections()[0] == mapped)
+        munmap(region, page)
+        #expect(protections()[0] == 0)
+    }
+
     @Test func aConservativeWordIntoMemoryUnmappedSinceTheMapIsRefused() throws {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let region = try #require(mmap(nil, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0))
