@@ -34,6 +34,10 @@ enum {
     HM_ENTRY_POINT_COUNT
 };
 
+// The library's own, hidden (as hooks_internal.h's): a hook jumps to the
+// runtime through `hm_runtime` itself, not through a GOT entry for it.
+#pragma GCC visibility push(hidden)
+
 /// The runtime's functions the hooks call on (resolved by name, or the
 /// linker's `__real_` symbols in an executable linked with `--wrap`).
 extern hm_entry_points hm_runtime;
@@ -49,5 +53,7 @@ int hm_resolve_runtime(void);
 /// The entry point's symbol name and hook address by index, for the GOT.
 const char *hm_entry_symbol(int index);
 void *hm_entry_hook(int index);
+
+#pragma GCC visibility pop
 
 #endif
