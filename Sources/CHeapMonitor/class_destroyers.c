@@ -57,6 +57,10 @@ static hm_destroyer_slot *hm_destroyer_find(uintptr_t metadata) {
 }
 
 hm_destroyer hm_original_destroyer_slowly(const void *metadata) {
+    // The runtime loaded the word that led here with a plain load; on a CPU
+    // that may reorder loads (not x86) the inline look at the slot could
+    // have been answered before it. The fence orders the search after it.
+    atomic_thread_fence(memory_order_acquire);
     // A class whose word points here is in the table; its superclasses are
     // searched only in case the runtime ever copied a word to a subclass,
     // which would then have taken the superclass's destroyer as well.
