@@ -1,4 +1,5 @@
 import CHeapMonitor
+import Foundation
 @testable import HeapMonitorRecording
 import Testing
 
@@ -105,6 +106,17 @@ extension TrackerSuite {
             let ended = ["Child", "Parent", "Child", "Parent"] + Array(repeating: "Holder", count: 4)
             #expect(deinits.withLock { $0 } == ended)
             #expect(tracker.liveObjectCount == 0)
+        }
+
+        /// A class of a shared library (Foundation's) is caught in that
+        /// library's data, as the program's own are.
+        @Test func aSharedLibrarysClassIsCaughtInItsImage() throws {
+            let tracker = freshTracker()
+            tracker.stopCensus()
+            try tracker.track(class: JSONDecoder.self)
+            #expect(allOnce(bornAndEnded(3) { JSONDecoder() }))
+            #expect(hm_class_deaths_caught(metadata(JSONDecoder.self)) == 1)
+            #expect(hm_frees_hooked_now() == 0)
         }
 
         /// A class whose metadata cannot be written is not caught there:
