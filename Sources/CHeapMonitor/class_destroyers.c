@@ -147,4 +147,9 @@ int hm_class_deaths_caught(const void *metadata) { return hm_destroyer_hooked(me
 
 uint64_t hm_objects_left_undestroyed(void) { return atomic_load_explicit(&hm_destroyers_lost, HM_RELAXED); }
 
+void hm_test_hold_destroyer_lock(int on) {
+    if (on) pthread_mutex_lock(&hm_destroyer_lock);
+    else pthread_mutex_unlock(&hm_destroyer_lock);
+}
+
 void hm_test_refuse_destroyers(int on) { atomic_store_explicit(&hm_test_refuse, on != 0, HM_RELAXED); }

@@ -201,6 +201,9 @@ void hm_test_stack_object(const void *metadata, void *buffer, size_t size);
 /// Events of `kind` about an object of `metadata` at `address` in the
 /// calling thread's current chunk (a log's 2,040 latest at most), read or not.
 size_t hm_test_events_written(const void *address, const void *metadata, uint32_t kind);
+/// Takes (1) or gives back (0) the lock under which a class's destroyer
+/// is written: a first birth of a tracked class waits meanwhile.
+void hm_test_hold_destroyer_lock(int on);
 /// Treats every class first seen from now as if its metadata were not
 /// writable (1): its deaths are not caught there, and the free is hooked
 /// for them. A class refused stays refused.

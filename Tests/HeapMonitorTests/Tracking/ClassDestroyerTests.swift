@@ -16,6 +16,9 @@ private final class Holder<T> {
     deinit { deinits.withLock { $0.append("Holder") } }
 }
 private final class Refusing { var id = 0 }
+private final class Raced { var id = 0 }
+private final class Waited { var id = 0 }
+private final class Scratch {}
 private final class Restored { deinit { deinits.withLock { $0.append("Restored") } } }
 
 private func metadata(_ type: AnyClass) -> UnsafeRawPointer { unsafeBitCast(type, to: UnsafeRawPointer.self) }
@@ -117,6 +120,66 @@ extension TrackerSuite {
             #expect(allOnce(bornAndEnded(3) { JSONDecoder() }))
             #expect(hm_class_deaths_caught(metadata(JSONDecoder.self)) == 1)
             #expect(hm_frees_hooked_now() == 0)
+        }
+
+        /// Threads that make a class's first instances at once all wait
+        /// for its word: none records a birth before it, so every death is
+        /// seen.
+        @Test func threadsRacingToTheFirstBirthsAreAllSeenToDie() throws {
+            let tracker = freshTracker()
+            tracker.stopCensus()
+            try tracker.track(class: Raced.self)
+            let perThread = 2_000
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                // Most die at once, some while another thread writes the word.
+                var kept: [Raced] = []
+                for index in 0..<perThread {
+                    let object = keep(Raced())
+                    if index % 10 == 0 { kept.append(object) }
+                }
+                kept.removeAll()
+            }
+            let objects = tracker.objects(ofClass: "Raced")
+            let short = tracker.shortLivedObjects.first { $0.className.hasSuffix("Raced") }?.count ?? 0
+            #expect(objects.count + short == 4 * perThread)
+            #expect(objects.allSatisfy { !$0.isAlive })
+            #expect(hm_class_deaths_caught(metadata(Raced.self)) == 1)
+        }
+
+        /// While a class's word is being written, its births wait for it,
+        /// the quick path's too (the cache already says "tracked"): none is
+        /// recorded before, so none dies unseen past the word.
+        @Test func birthsWaitForTheirClasssWord() throws {
+            let tracker = freshTracker()
+            tracker.stopCensus()
+            try tracker.track(class: Waited.self)
+            let ended = DispatchGroup()
+            func run(_ body: @escaping @Sendable () -> Void) {
+                ended.enter()
+                Thread { body(); ended.leave() }.start()
+            }
+            hm_test_hold_destroyer_lock(1)
+            run { _ = keep(Waited()) }
+            usleep(20_000)
+            run {
+                // A log first (an event born and ended), which the quick
+                // path needs; then objects alive together, so that no
+                // address is reused: a reuse would end a record whose death
+                // was missed.
+                let scratch = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
+                hm_test_record(scratch, metadata(Scratch.self), 1)
+                hm_test_record(scratch, metadata(Scratch.self), 0)
+                var kept = (0..<1_000).map { _ in keep(Waited()) }
+                kept.removeAll()
+                scratch.deallocate()
+            }
+            usleep(20_000)
+            hm_test_hold_destroyer_lock(0)
+            ended.wait()
+            let objects = tracker.objects(ofClass: "Waited")
+            let short = tracker.shortLivedObjects.first { $0.className.hasSuffix("Waited") }?.count ?? 0
+            #expect(objects.count + short == 1_001)
+            #expect(objects.allSatisfy { !$0.isAlive })
         }
 
         /// A class whose metadata cannot be written is not caught there:
