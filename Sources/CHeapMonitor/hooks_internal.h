@@ -278,7 +278,10 @@ static inline int hm_destroyer_hooked(const void *metadata) {
 /// waiting; whether the class's deaths reach a hook now (a birth is not
 /// recorded otherwise).
 int hm_catch_deaths(const void *metadata);
+/// Held while a class's destroyer is written, and around a RELRO page's
+/// unprotected moment; never while waiting for another lock.
 extern pthread_mutex_t hm_destroyer_lock;
+
 enum { HM_DESTROYER_SLOTS = 4096 };
 
 /// A caught class and the destroyer it held (class_destroyers.c).
