@@ -47,7 +47,7 @@ static _Atomic int hm_test_refuse;
 _Atomic uint64_t hm_destroyers_lost;
 
 static hm_destroyer_slot *hm_destroyer_find(uintptr_t metadata) {
-    size_t at = hm_metadata_hash(metadata);
+    size_t at = hm_destroyer_home(metadata);
     for (size_t probe = 0; probe < HM_DESTROYER_SLOTS; probe++) {
         hm_destroyer_slot *slot = &hm_destroyers[(at + probe) & (HM_DESTROYER_SLOTS - 1)];
         uintptr_t key = atomic_load_explicit(&slot->metadata, HM_ACQUIRE);
@@ -82,7 +82,7 @@ static _Atomic(hm_destroyer) *hm_destroyer_word(const void *metadata) {
 
 static int hm_patch_destroyer(const void *metadata) {
     _Atomic(hm_destroyer) *word = hm_destroyer_word(metadata);
-    hm_destroyer current = atomic_load_explicit(word, HM_RELAXED);
+    hm_destroyer current = hm_class_destroyer(metadata);
     if (current == hm_destroy_hook) return 1;
     hm_destroyer_slot *slot = hm_destroyer_find((uintptr_t)metadata);
     if (!slot) return 0;
@@ -131,11 +131,11 @@ void hm_restore_destroyers(void) {
     // A class of an image unloaded since is not touched: its word is gone.
     if (count) hm_mapping_protections(words, protections, count);
     for (size_t i = 0; i < count; i++) {
-        _Atomic(hm_destroyer) *word = (_Atomic(hm_destroyer) *)words[i];
-        if (!(protections[i] & HM_MAPPED_WRITABLE) || atomic_load_explicit(word, HM_RELAXED) != hm_destroy_hook)
-            continue;
-        hm_destroyer_slot *slot = hm_destroyer_find(words[i] + HM_DESTROYER_OFFSET);
-        atomic_store_explicit(word, atomic_load_explicit(&slot->original, HM_RELAXED), HM_RELEASE);
+        const void *metadata = (const void *)(words[i] + HM_DESTROYER_OFFSET);
+        if (!(protections[i] & HM_MAPPED_WRITABLE) || !hm_destroyer_hooked(metadata)) continue;
+        hm_destroyer_slot *slot = hm_destroyer_find((uintptr_t)metadata);
+        atomic_store_explicit(hm_destroyer_word(metadata), atomic_load_explicit(&slot->original, HM_RELAXED),
+                              HM_RELEASE);
     }
     free(words);
     free(protections);

@@ -292,12 +292,17 @@ typedef struct {
 
 extern hm_destroyer_slot hm_destroyers[HM_DESTROYER_SLOTS];
 
+/// Where the class's slot is looked for first (open addressing on from it).
+static inline size_t hm_destroyer_home(uintptr_t metadata) {
+    return hm_metadata_hash(metadata) & (HM_DESTROYER_SLOTS - 1);
+}
+
 hm_destroyer hm_original_destroyer_slowly(const void *metadata);
 
 /// The destroyer a class held before it was caught, or NULL. Mostly the
 /// class's first slot, looked at inline by the hook.
 static inline hm_destroyer hm_original_destroyer(const void *metadata) {
-    hm_destroyer_slot *slot = &hm_destroyers[hm_metadata_hash((uintptr_t)metadata) & (HM_DESTROYER_SLOTS - 1)];
+    hm_destroyer_slot *slot = &hm_destroyers[hm_destroyer_home((uintptr_t)metadata)];
     if (__builtin_expect(atomic_load_explicit(&slot->metadata, HM_ACQUIRE) == (uintptr_t)metadata, 1))
         return atomic_load_explicit(&slot->original, HM_RELAXED);
     return hm_original_destroyer_slowly(metadata);
