@@ -67,7 +67,7 @@ extension TrackerSuite {
             #expect(hm_class_deaths_caught(metadata(Caught.self)) == 1)
             #expect(hm_frees_hooked_now() == 0)
             #expect(deinits.withLock { $0 } == Array(repeating: "Caught", count: 5))
-            #expect(tracker.shortLivedObjects.first { $0.className.hasSuffix("Caught") }?.count == 5)
+            #expect(shortLived(tracker, "Caught") == 5)
             #expect(hm_objects_left_undestroyed() == 0)
         }
 
@@ -140,8 +140,7 @@ extension TrackerSuite {
                 kept.removeAll()
             }
             let objects = tracker.objects(ofClass: "Raced")
-            let short = tracker.shortLivedObjects.first { $0.className.hasSuffix("Raced") }?.count ?? 0
-            #expect(objects.count + short == 4 * perThread)
+            #expect(objects.count + shortLived(tracker, "Raced") == 4 * perThread)
             #expect(objects.allSatisfy { !$0.isAlive })
             #expect(hm_class_deaths_caught(metadata(Raced.self)) == 1)
         }
@@ -177,8 +176,7 @@ extension TrackerSuite {
             hm_test_hold_destroyer_lock(0)
             ended.wait()
             let objects = tracker.objects(ofClass: "Waited")
-            let short = tracker.shortLivedObjects.first { $0.className.hasSuffix("Waited") }?.count ?? 0
-            #expect(objects.count + short == 1_001)
+            #expect(objects.count + shortLived(tracker, "Waited") == 1_001)
             #expect(objects.allSatisfy { !$0.isAlive })
         }
 

@@ -50,10 +50,6 @@ private func writeAtOneTime(_ threads: [[Written]], into tracker: Tracker) {
     hm_test_hold_event_clock(0)
 }
 
-private func shortLived(_ tracker: Tracker, _ name: String) -> Int {
-    tracker.shortLivedObjects.filter { $0.className.hasSuffix(name) }.reduce(0) { $0 + $1.count }
-}
-
 /// Batches of objects handed from a making thread to a freeing one, under a
 /// pthread mutex (the thread sanitizer does not see `Mutex`'s futex).
 private final class HandOff: Sendable {

@@ -18,6 +18,12 @@ func freshTracker() -> Tracker {
     return tracker
 }
 
+/// Objects counted short-lived (born and ended within one drain) of the
+/// classes whose names end in `name`.
+func shortLived(_ tracker: Tracker, _ name: String) -> Int {
+    tracker.shortLivedObjects.filter { $0.className.hasSuffix(name) }.reduce(0) { $0 + $1.count }
+}
+
 /// Makes `value` escape, so that release builds allocate it on the heap
 /// rather than promote it to the stack: the optimiser computes no effects for
 /// an unoptimised function, so it must assume the worst.
